@@ -1,0 +1,8 @@
+"""``python -m digit_pipeline``: see :mod:`digit_pipeline.cli`."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

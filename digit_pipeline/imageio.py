@@ -1,0 +1,114 @@
+"""Decode user images safely into RGB arrays.
+
+Every failure is an :class:`ImageReadError` (a ``ValueError``) with one sentence a user
+can act on; decoding never raises anything else for bad bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .aliases import ColorImage
+
+MAX_PIXELS = 100_000_000
+"""Images with more pixels than this (100 MP) are refused before decoding."""
+
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+UPLOAD_TYPES = ("png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff")
+"""File extensions the app's uploader accepts."""
+
+
+class ImageReadError(ValueError):
+    """An input could not be read as an image; the message says why in one sentence."""
+
+
+def decode_image(data: bytes, name: str = "image") -> ColorImage:
+    """Decode image bytes into an upright RGB array.
+
+    EXIF orientation is applied; transparency counts as white paper; 16-bit and palette
+    images are converted; a multi-page file gives its first page.
+
+    Parameters
+    ----------
+    data : bytes
+        The file's content.
+    name : str
+        Shown in error messages.
+
+    Returns
+    -------
+    ndarray of shape (H, W, 3), uint8
+
+    Raises
+    ------
+    ImageReadError
+        If the bytes are empty, not an image, truncated, or too large.
+    """
+    if not data:
+        raise ImageReadError(f"{name} is empty (0 bytes).")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as img:
+                if img.width * img.height > MAX_PIXELS:
+                    raise ImageReadError(_too_big(name, img.width, img.height))
+                img.seek(0)
+                upright = ImageOps.exif_transpose(img)
+                return _to_rgb(upright)
+    except ImageReadError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise ImageReadError(f"{name} is too large to open safely: {error}") from error
+    except UnidentifiedImageError as error:
+        raise ImageReadError(f"{name} is not an image this app can read.") from error
+    except (OSError, ValueError, SyntaxError, EOFError) as error:
+        raise ImageReadError(f"{name} could not be decoded ({error}).") from error
+
+
+def read_image(path: str | os.PathLike[str]) -> ColorImage:
+    """Read an image file into an upright RGB array (see :func:`decode_image`).
+
+    Raises
+    ------
+    ImageReadError
+        Also when the file cannot be opened.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ImageReadError(f"{path} cannot be opened ({error.strerror or error}).") from error
+    return decode_image(data, str(path))
+
+
+def _too_big(name: str, width: int, height: int) -> str:
+    return (
+        f"{name} is {width}x{height} ({width * height / 1e6:.0f} MP); "
+        f"the limit is {MAX_PIXELS / 1e6:.0f} MP."
+    )
+
+
+def _to_rgb(img: Image.Image) -> ColorImage:
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        arr = np.asarray(img, dtype=np.float64)
+        low, high = float(arr.min()), float(arr.max())
+        scaled = (arr - low) * (255.0 / (high - low)) if high > low else np.zeros_like(arr)
+        gray = np.rint(scaled).astype(np.uint8)
+        return np.repeat(gray[..., None], 3, axis=2)
+    if img.mode == "P":
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "LA", "PA"):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(background, rgba)
+    rgb = np.asarray(img.convert("RGB"), dtype=np.uint8)
+    if rgb.ndim != 3 or rgb.shape[0] == 0 or rgb.shape[1] == 0:
+        raise ImageReadError("the image has no pixels.")
+    return np.ascontiguousarray(rgb)

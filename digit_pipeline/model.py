@@ -1,0 +1,324 @@
+"""The model contract, the Flatten-Dense model, its training and loading.
+
+Contract: 10 classes; input ``(N, 28, 28)`` float32 in [0, 1], white digit on black
+(MNIST's own convention); output ``(N, 10)`` class probabilities. Models are ``.keras``
+files loaded with :func:`keras.saving.load_model` in safe mode, each with a JSON card
+beside it (same stem, ``.json``). Nothing is ever unpickled.
+
+TensorFlow/Keras is imported lazily, so the stages and the app's box drawing start fast.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .aliases import DigitBatch
+
+if TYPE_CHECKING:  # pragma: no cover
+    import keras
+
+NUM_CLASSES = 10
+"""Digits 0-9."""
+
+INPUT_SHAPE = (28, 28)
+"""Model input: one 28x28 grey image per digit."""
+
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+"""Where the shipped models live."""
+
+DEFAULT_MODEL = MODELS_DIR / "mlp.keras"
+"""The product's default model: Flatten-Dense."""
+
+RETRAIN_COMMAND = "python -m digit_pipeline train --out {path}"
+"""How to rebuild a model file; shown in error messages."""
+
+
+class ModelLoadError(RuntimeError):
+    """A model file is missing, unreadable or does not fit the contract."""
+
+
+def _keras() -> Any:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import keras
+
+    return keras
+
+
+def load_mnist(path: str | os.PathLike[str] | None = None) -> tuple[tuple, tuple]:
+    """Load MNIST as ``(x_train, y_train), (x_test, y_test)``.
+
+    Parameters
+    ----------
+    path : path-like, optional
+        An ``.npz`` in the layout of ``keras.datasets.mnist.load_data()`` (keys
+        ``x_train, y_train, x_test, y_test``). ``None`` uses that standard loader, which
+        downloads the data once.
+
+    Returns
+    -------
+    tuple
+        ``(x_train, y_train), (x_test, y_test)``, uint8 arrays.
+
+    Raises
+    ------
+    ValueError
+        If the file lacks a key or has the wrong shapes.
+    """
+    if path is None:
+        return _keras().datasets.mnist.load_data()
+    with np.load(path, allow_pickle=False) as data:
+        missing = {"x_train", "y_train", "x_test", "y_test"} - set(data.files)
+        if missing:
+            raise ValueError(f"{path} lacks the MNIST keys {sorted(missing)}")
+        arrays = {k: data[k] for k in ("x_train", "y_train", "x_test", "y_test")}
+    for split in ("train", "test"):
+        x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
+        if x.ndim != 3 or x.shape[1:] != INPUT_SHAPE or len(x) != len(y):
+            raise ValueError(f"{path}: x_{split} must be (N, 28, 28) with N labels, got {x.shape}")
+    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
+
+
+def to_model_input(digits: DigitBatch) -> np.ndarray:
+    """Scale uint8 digits ``(N, 28, 28)`` to the model's float32 [0, 1] input.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> to_model_input(np.full((1, 28, 28), 255, np.uint8)).max()
+    np.float32(1.0)
+    """
+    digits = np.asarray(digits)
+    if digits.ndim != 3 or digits.shape[1:] != INPUT_SHAPE:
+        raise ValueError(f"digits must have shape (N, 28, 28), got {digits.shape}")
+    return digits.astype(np.float32) / 255.0
+
+
+def build_mlp(hidden: int = 512, dropout: float = 0.2) -> keras.Model:
+    """Build the Flatten-Dense model: Flatten -> Dense(relu) -> Dropout -> Dense(softmax).
+
+    Parameters
+    ----------
+    hidden : int
+        Units of the hidden layer.
+    dropout : float
+        Dropout rate after it.
+
+    Returns
+    -------
+    keras.Model
+        Uncompiled.
+    """
+    keras = _keras()
+    return keras.Sequential(
+        [
+            keras.Input(shape=INPUT_SHAPE),
+            keras.layers.Flatten(),
+            keras.layers.Dense(hidden, activation="relu"),
+            keras.layers.Dropout(dropout),
+            keras.layers.Dense(NUM_CLASSES, activation="softmax"),
+        ],
+        name="mlp",
+    )
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What :func:`train` did."""
+
+    path: Path
+    card: dict[str, Any]
+
+
+def train(
+    out: str | os.PathLike[str] = DEFAULT_MODEL,
+    *,
+    data: str | os.PathLike[str] | None = None,
+    epochs: int = 30,
+    seed: int = 0,
+    hidden: int = 512,
+    dropout: float = 0.2,
+    batch_size: int = 128,
+    validation_size: int = 6000,
+    patience: int = 4,
+    verbose: int = 2,
+) -> TrainResult:
+    """Train the Flatten-Dense model on MNIST's training images and save it with its card.
+
+    Early stopping watches a validation split cut (seeded) from the 60 000 training
+    images; the test set is only measured, once, at the end.
+
+    Parameters
+    ----------
+    out : path-like
+        Where to write the ``.keras`` file; the card goes beside it as ``.json``.
+    data : path-like, optional
+        MNIST ``.npz`` (see :func:`load_mnist`); ``None`` = the standard Keras loader.
+    epochs : int
+        Most epochs to run.
+    seed : int
+        Seeds Keras, NumPy and the validation split.
+    hidden, dropout : int, float
+        See :func:`build_mlp`.
+    batch_size : int
+        Mini-batch size.
+    validation_size : int
+        Training images held out for early stopping.
+    patience : int
+        Epochs without validation improvement before stopping.
+    verbose : int
+        Keras verbosity.
+
+    Returns
+    -------
+    TrainResult
+    """
+    keras = _keras()
+    out = Path(out)
+    if out.suffix != ".keras":
+        raise ValueError(f"out must end in .keras, got {out}")
+    keras.utils.set_random_seed(seed)
+    (x_train, y_train), (x_test, y_test) = load_mnist(data)
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(x_train))
+    validation_size = min(validation_size, len(x_train) // 5)
+    val_idx, fit_idx = order[:validation_size], order[validation_size:]
+    x_fit, y_fit = to_model_input(x_train[fit_idx]), y_train[fit_idx]
+    x_val, y_val = to_model_input(x_train[val_idx]), y_train[val_idx]
+
+    model = build_mlp(hidden, dropout)
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    stop = keras.callbacks.EarlyStopping(
+        monitor="val_accuracy", patience=patience, restore_best_weights=True
+    )
+    start = time.perf_counter()
+    history = model.fit(
+        x_fit,
+        y_fit,
+        validation_data=(x_val, y_val),
+        epochs=epochs,
+        batch_size=batch_size,
+        callbacks=[stop],
+        verbose=verbose,
+        shuffle=True,
+    )
+    seconds = time.perf_counter() - start
+    test_accuracy = float(np.mean(predict_proba(model, x_test).argmax(axis=1) == y_test))
+    card = {
+        "name": out.stem,
+        "architecture": (
+            f"Flatten(28x28) -> Dense({hidden}, relu) -> Dropout({dropout}) -> Dense(10, softmax)"
+        ),
+        "parameters": int(model.count_params()),
+        "input": "(N, 28, 28) float32 in [0, 1], white digit on black",
+        "data": {
+            "source": str(data) if data is not None else "keras.datasets.mnist.load_data()",
+            "train_images": len(fit_idx),
+            "validation_images": len(val_idx),
+            "test_images": len(x_test),
+            "augmentation": None,
+        },
+        "optimizer": "Adam(1e-3), sparse categorical cross-entropy",
+        "batch_size": batch_size,
+        "epochs_run": len(history.history["loss"]),
+        "epochs_max": epochs,
+        "early_stopping": f"val_accuracy, patience {patience}, best weights restored",
+        "best_val_accuracy": float(max(history.history["val_accuracy"])),
+        "seed": seed,
+        "mnist_test_accuracy": test_accuracy,
+        "train_seconds": round(seconds, 1),
+        "keras_version": keras.__version__,
+        "date": _dt.date.today().isoformat(),
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _save_inference_copy(model, out)
+    out.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
+    return TrainResult(out, card)
+
+
+def _save_inference_copy(model: keras.Model, out: Path) -> None:
+    """Save ``model`` without optimizer state (smaller file, same predictions)."""
+    keras = _keras()
+    clone = keras.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    tmp = out.with_name(out.stem + ".tmp.keras")
+    clone.save(tmp)
+    os.replace(tmp, out)
+
+
+def load_model(path: str | os.PathLike[str] = DEFAULT_MODEL) -> keras.Model:
+    """Load a ``.keras`` model in safe mode and check it fits the contract.
+
+    Parameters
+    ----------
+    path : path-like
+        A ``.keras`` file.
+
+    Returns
+    -------
+    keras.Model
+
+    Raises
+    ------
+    ModelLoadError
+        With a sentence naming the file and the command that rebuilds it.
+    """
+    path = Path(path)
+    fix = "Rebuild it with: " + RETRAIN_COMMAND.format(path=path)
+    if path.suffix != ".keras":
+        raise ModelLoadError(f"Model {path} is not a .keras file; only .keras models load.")
+    if not path.is_file():
+        raise ModelLoadError(f"Model file {path} is missing. {fix}")
+    keras = _keras()
+    try:
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as error:  # Keras raises many types for a corrupt zip.
+        raise ModelLoadError(
+            f"Model file {path} could not be read ({type(error).__name__}). {fix}"
+        ) from error
+    in_shape = tuple(model.input_shape[1:]) if hasattr(model, "input_shape") else None
+    out_shape = tuple(model.output_shape[1:]) if hasattr(model, "output_shape") else None
+    if in_shape not in (INPUT_SHAPE, (*INPUT_SHAPE, 1)) or out_shape != (NUM_CLASSES,):
+        raise ModelLoadError(
+            f"Model {path} takes {in_shape} and gives {out_shape}; the workbench needs "
+            f"{INPUT_SHAPE} -> ({NUM_CLASSES},). {fix}"
+        )
+    return model
+
+
+def load_card(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Return the JSON card beside a model file, or an empty dict if there is none."""
+    card = Path(path).with_suffix(".json")
+    try:
+        return json.loads(card.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def predict_proba(model: keras.Model, digits: DigitBatch, batch_size: int = 1024) -> np.ndarray:
+    """Class probabilities ``(N, 10)`` for uint8 digits ``(N, 28, 28)``.
+
+    Calls the model directly (``model(x, training=False)``), which for a handful of
+    digits is several times faster than ``model.predict``.
+    """
+    x = to_model_input(digits)
+    if len(x) == 0:
+        return np.zeros((0, NUM_CLASSES), np.float32)
+    if model.input_shape[1:] == (*INPUT_SHAPE, 1):
+        x = x[..., None]
+    parts = [
+        np.asarray(model(x[i : i + batch_size], training=False))
+        for i in range(0, len(x), batch_size)
+    ]
+    return np.concatenate(parts).astype(np.float32)

@@ -1,0 +1,216 @@
+"""The single source of truth for every stage parameter: default, range, step, label.
+
+The Streamlit sidebar and the command line are both built from :data:`PARAM_SPECS`.
+Pixel-sized knobs (mask size, dilation kernel, minimum box area) act on the *working copy*:
+the grey image scaled down so that its longer side is at most ``work_size`` pixels. That
+keeps one set of defaults right for a 0.5 MP scan and a 12 MP photo alike; boxes are always
+reported in original-image pixels.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from .validation import check_float, check_int
+
+
+def _spec(
+    default: Any,
+    label: str,
+    help: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    step: float | None = None,
+    choices: tuple[int, ...] | None = None,
+    odd: bool = False,
+    optional: str | None = None,
+) -> Any:
+    return field(
+        default=default,
+        metadata={
+            "label": label,
+            "help": help,
+            "low": low,
+            "high": high,
+            "step": step,
+            "choices": choices,
+            "odd": odd,
+            "optional": optional,
+        },
+    )
+
+
+@dataclass(frozen=True)
+class PipelineParams:
+    """Every tunable knob of the reading pipeline, validated on construction.
+
+    Parameters
+    ----------
+    work_size : int
+        Longer side, in pixels, of the working copy the edge stages run on.
+    blur_size : int
+        Gaussian mask size (odd).
+    canny_lower : int
+        Canny hysteresis lower threshold.
+    canny_multiplier : float
+        Canny upper threshold = lower x multiplier.
+    canny_aperture : int
+        Sobel aperture of Canny: 3, 5 or 7.
+    dilate_size : int
+        Side of the square dilation kernel.
+    dilate_iterations : int
+        Number of dilation passes.
+    min_box_area : int
+        Boxes smaller than this (working-copy pixels) are dropped as specks.
+    remove_lines : bool
+        Suppress long straight lines (ruled or squared paper) before finding edges.
+    roi_threshold : int or None
+        Grey level separating ink from paper inside each box; ``None`` picks it per box
+        with Otsu's method.
+
+    Raises
+    ------
+    ValueError
+        If a value is outside its declared range; the message names the field.
+
+    Examples
+    --------
+    >>> PipelineParams().canny_upper == round(PipelineParams().canny_lower * 3.0)
+    True
+    >>> PipelineParams(blur_size=4)
+    Traceback (most recent call last):
+    ...
+    ValueError: blur_size must be odd and >= 1 and <= 31, got 4
+    """
+
+    work_size: int = _spec(
+        1200,
+        "Working size (px)",
+        "Edge stages run on a copy scaled so its longer side is at most this.",
+        low=400,
+        high=4000,
+        step=100,
+    )
+    blur_size: int = _spec(
+        5,
+        "Gaussian mask size",
+        "Odd side of the Gaussian blur mask.",
+        low=1,
+        high=31,
+        step=2,
+        odd=True,
+    )
+    canny_lower: int = _spec(
+        30,
+        "Canny lower threshold",
+        "Weaker gradients than this are never edges.",
+        low=0,
+        high=255,
+        step=1,
+    )
+    canny_multiplier: float = _spec(
+        3.0,
+        "Canny multiplier",
+        "Upper threshold = lower threshold x multiplier.",
+        low=1.0,
+        high=5.0,
+        step=0.1,
+    )
+    canny_aperture: int = _spec(3, "Canny aperture", "Sobel aperture size.", choices=(3, 5, 7))
+    dilate_size: int = _spec(
+        5, "Dilation kernel size", "Side of the square dilation kernel.", low=1, high=25, step=1
+    )
+    dilate_iterations: int = _spec(
+        2, "Dilation iterations", "How many times to dilate.", low=0, high=10, step=1
+    )
+    min_box_area: int = _spec(
+        150,
+        "Minimum box area",
+        "Smaller boxes (working-copy pixels) are dropped as specks.",
+        low=0,
+        high=5000,
+        step=10,
+    )
+    remove_lines: bool = _spec(
+        True, "Remove ruled lines", "Suppress long straight lines of ruled or squared paper."
+    )
+    roi_threshold: int | None = _spec(
+        None,
+        "ROI threshold",
+        "Grey level between ink and paper inside each box.",
+        low=0,
+        high=255,
+        step=1,
+        optional="automatic (Otsu)",
+    )
+
+    def __post_init__(self) -> None:  # noqa: D105
+        for spec in PARAM_SPECS:
+            value = getattr(self, spec.name)
+            if spec.optional and value is None:
+                continue
+            if spec.kind is bool:
+                if not isinstance(value, bool):
+                    raise ValueError(f"{spec.name} must be True or False, got {value!r}")
+            elif spec.kind is float:
+                object.__setattr__(
+                    self, spec.name, check_float(value, spec.name, low=spec.low, high=spec.high)
+                )
+            else:
+                check_int(
+                    value,
+                    spec.name,
+                    low=None if spec.low is None else int(spec.low),
+                    high=None if spec.high is None else int(spec.high),
+                    odd=spec.odd,
+                    choices=spec.choices,
+                )
+                object.__setattr__(self, spec.name, int(value))
+
+    @property
+    def canny_upper(self) -> int:
+        """Canny upper threshold, ``round(canny_lower * canny_multiplier)``."""
+        return round(self.canny_lower * self.canny_multiplier)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the parameters as a plain JSON-ready dict."""
+        return dataclasses.asdict(self)
+
+    def replace(self, **changes: Any) -> PipelineParams:
+        """Return a copy with ``changes`` applied (and validated)."""
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """How one field of :class:`PipelineParams` is shown and bounded."""
+
+    name: str
+    kind: type
+    default: Any
+    label: str
+    help: str
+    low: float | None
+    high: float | None
+    step: float | None
+    choices: tuple[int, ...] | None
+    odd: bool
+    optional: str | None
+
+
+def _kind(annotation: str) -> type:
+    if annotation.startswith("bool"):
+        return bool
+    if annotation.startswith("float"):
+        return float
+    return int
+
+
+PARAM_SPECS: tuple[ParamSpec, ...] = tuple(
+    ParamSpec(name=f.name, kind=_kind(str(f.type)), default=f.default, **f.metadata)
+    for f in dataclasses.fields(PipelineParams)
+)
+"""One :class:`ParamSpec` per field, in declaration order."""

@@ -1,0 +1,253 @@
+"""One call that runs every stage and keeps every intermediate for the UI.
+
+:func:`prepare` does the work that depends only on the image (grey conversion, the
+working copy, line removal) and :func:`segment` the slider-dependent rest, so an app can
+cache the first and rerun only the second when a slider moves. :func:`run_pipeline` does both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .aliases import Box, DigitBatch, GrayImage, Image
+from .params import PipelineParams
+from .stages import (
+    blur_image,
+    dilate_image,
+    edges_canny,
+    extract_roi_black_white,
+    find_contours_and_boxes,
+    ink_box,
+    merge_overlapping,
+    reading_order_indices,
+    remove_lines,
+    resize_rois,
+    scale_boxes,
+    to_gray,
+    working_copy,
+)
+
+ROI_SIDE = 112
+"""ROIs are cut at most this many pixels on their longer side (4x MNIST's 28)."""
+
+LINE_FRACTION = 4
+"""On the working copy, lines at least 1/LINE_FRACTION of the page's side are removed."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The slider-independent part: grey original, working copy, its line-free version."""
+
+    gray: GrayImage
+    work: GrayImage
+    scale: float
+    cleaned: GrayImage
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(H, W)`` of the original image."""
+        return self.gray.shape[:2]
+
+
+@dataclass(frozen=True)
+class PipelineResult:
+    """Every stage's output for one image.
+
+    Attributes
+    ----------
+    prepared : Prepared
+        Grey original, working copy (``scale`` = working / original) and cleaned copy.
+    blurred, edges, dilated : ndarray of shape (h, w), uint8
+        Stage outputs on the working copy.
+    boxes : list of (x, y, w, h)
+        In original-image pixels, reading order.
+    lines : list of int
+        Line index of each box (0 = top line).
+    rois : list of ndarray, uint8
+        White-on-black ink of each box, original resolution.
+    digits : ndarray of shape (N, 28, 28), uint8
+        MNIST-style digits, one per box.
+    params : PipelineParams
+        The parameters used.
+    """
+
+    prepared: Prepared
+    blurred: GrayImage
+    edges: GrayImage
+    dilated: GrayImage
+    boxes: list[Box]
+    lines: list[int]
+    rois: list[GrayImage]
+    digits: DigitBatch
+    params: PipelineParams
+
+    @property
+    def gray(self) -> GrayImage:
+        """The grey original."""
+        return self.prepared.gray
+
+
+def prepare(image: Image, work_size: int = 1200, lines: bool = True) -> Prepared:
+    """Grey conversion, working copy and (optionally) line removal.
+
+    Parameters
+    ----------
+    image : ndarray of shape (H, W) or (H, W, 3|4), uint8
+        RGB(A) or grey.
+    work_size : int
+        Longer side of the working copy.
+    lines : bool
+        Remove long thin lines (ruled or squared paper) from the working copy.
+
+    Returns
+    -------
+    Prepared
+    """
+    gray = to_gray(image)
+    work, scale = working_copy(gray, work_size)
+    if lines:
+        height, width = work.shape
+        cleaned = _remove_page_lines(work, width // LINE_FRACTION, height // LINE_FRACTION)
+    else:
+        cleaned = work
+    return Prepared(gray=gray, work=work, scale=scale, cleaned=cleaned)
+
+
+def _remove_page_lines(work: GrayImage, h_length: int, v_length: int) -> GrayImage:
+    """Remove horizontal lines >= h_length and vertical lines >= v_length."""
+    h_clean = remove_lines(work, max(h_length, 30)) if h_length >= 30 else work
+    v_clean = remove_lines(work, max(v_length, 30)) if v_length >= 30 else work
+    if h_length == v_length:
+        return h_clean
+    # Each call removed both directions at its own length; keep a pixel dark only
+    # where neither judged it a line.
+    return np.maximum(h_clean, v_clean)
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """The slider-dependent stages up to the boxes (what a slider move redraws)."""
+
+    blurred: GrayImage
+    edges: GrayImage
+    dilated: GrayImage
+    boxes: list[Box]
+    lines: list[int]
+
+
+def find_boxes(prepared: Prepared, params: PipelineParams | None = None) -> Segmentation:
+    """Blur, edges, dilation and boxes on the working copy; boxes mapped to the original.
+
+    Each box found on the dilated edges is shrunk to the ink inside it (plus one working
+    pixel), so boxes fit the digits rather than their dilated outline; boxes without ink
+    (paper and "ink" closer than :data:`~digit_pipeline.stages.MIN_INK_CONTRAST` grey
+    levels) are dropped, and fragments overlapping a digit's box are merged into it
+    (:func:`~digit_pipeline.stages.merge_overlapping`).
+
+    Parameters
+    ----------
+    prepared : Prepared
+        From :func:`prepare`.
+    params : PipelineParams, optional
+        Defaults if omitted.
+
+    Returns
+    -------
+    Segmentation
+        Boxes in original-image pixels, in reading order, with their line index.
+    """
+    params = params or PipelineParams()
+    blurred = blur_image(prepared.cleaned, params.blur_size)
+    edges = edges_canny(blurred, params.canny_lower, params.canny_multiplier, params.canny_aperture)
+    dilated = dilate_image(edges, params.dilate_size, params.dilate_iterations)
+    tight = (
+        ink_box(prepared.cleaned, box, margin=1)
+        for box in find_contours_and_boxes(dilated, params.min_box_area)
+    )
+    work_boxes = merge_overlapping([box for box in tight if box is not None])
+    boxes = scale_boxes(work_boxes, prepared.scale, prepared.shape)
+    order, lines = reading_order_indices(boxes)
+    return Segmentation(blurred, edges, dilated, [boxes[i] for i in order], lines)
+
+
+def cut_digits(
+    prepared: Prepared, boxes: list[Box], params: PipelineParams | None = None
+) -> tuple[list[GrayImage], DigitBatch]:
+    """Cut each box from the original as black/white ink and make MNIST-style digits.
+
+    Returns
+    -------
+    rois : list of ndarray, uint8
+        White ink on black, at most :data:`ROI_SIDE` px on the longer side.
+    digits : ndarray of shape (N, 28, 28), uint8
+    """
+    params = params or PipelineParams()
+    rois = extract_roi_black_white(
+        prepared.gray,
+        boxes,
+        params.roi_threshold,
+        remove_rules=params.remove_lines,
+        max_side=ROI_SIDE,
+    )
+    return rois, resize_rois(rois)
+
+
+def segment(prepared: Prepared, params: PipelineParams | None = None) -> PipelineResult:
+    """Run every slider-dependent stage on a prepared image.
+
+    Parameters
+    ----------
+    prepared : Prepared
+        From :func:`prepare` (its ``work_size`` and line setting are taken as given).
+    params : PipelineParams, optional
+        Defaults if omitted.
+
+    Returns
+    -------
+    PipelineResult
+        No digit on the page gives empty ``boxes`` and a ``(0, 28, 28)`` ``digits``.
+    """
+    params = params or PipelineParams()
+    found = find_boxes(prepared, params)
+    rois, digits = cut_digits(prepared, found.boxes, params)
+    return PipelineResult(
+        prepared=prepared,
+        blurred=found.blurred,
+        edges=found.edges,
+        dilated=found.dilated,
+        boxes=found.boxes,
+        lines=found.lines,
+        rois=rois,
+        digits=digits,
+        params=params,
+    )
+
+
+def run_pipeline(image: Image, params: PipelineParams | None = None) -> PipelineResult:
+    """Run every stage on ``image`` and return every intermediate.
+
+    Parameters
+    ----------
+    image : ndarray of shape (H, W) or (H, W, 3|4), uint8
+        RGB(A) or grey; dark handwriting on light paper.
+    params : PipelineParams, optional
+        Defaults if omitted.
+
+    Returns
+    -------
+    PipelineResult
+
+    Examples
+    --------
+    >>> import numpy as np, cv2
+    >>> page = np.full((120, 240), 235, np.uint8)
+    >>> _ = cv2.line(page, (40, 30), (40, 90), 30, 6)       # a "1"
+    >>> _ = cv2.circle(page, (160, 60), 28, 30, 6)          # a "0"
+    >>> result = run_pipeline(page)
+    >>> len(result.boxes), result.digits.shape, result.lines
+    (2, (2, 28, 28), [0, 0])
+    """
+    params = params or PipelineParams()
+    return segment(prepare(image, params.work_size, params.remove_lines), params)

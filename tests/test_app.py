@@ -1,0 +1,150 @@
+"""The Streamlit app through AppTest: the real script, driven by widget keys."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from conftest import ROOT, load_truth, sample_sheets
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from digit_pipeline import PARAM_SPECS
+
+APP = str(ROOT / "streamlit_app.py")
+
+
+def start() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def captions(at: AppTest) -> str:
+    return " ".join(c.value for c in at.caption)
+
+
+def box_count(at: AppTest) -> int:
+    for caption in at.caption:
+        if caption.value.endswith("found."):
+            return int(caption.value.split()[0])
+    return 0
+
+
+def test_opens_on_a_sample_with_boxes_drawn():
+    at = start()
+    first = sample_sheets()[0]
+    assert at.selectbox(key="source").value == first.name
+    assert box_count(at) == len(load_truth(first)["digits"])
+    assert at.title[0].value == "Digit Workbench"
+
+
+def test_extract_then_predict_reads_the_sheet():
+    at = start()
+    sheet = sample_sheets()[0]
+    truth = load_truth(sheet)
+    at.button(key="extract").click().run()
+    assert not at.exception
+    assert any("28×28" in s.value for s in at.subheader)
+    rois = [m.value for m in at.markdown if m.value.startswith("#")]
+    assert len(rois) == len(truth["digits"])
+
+    at.button(key="predict").click().run()
+    assert not at.exception
+    reading = at.success[0].value
+    assert reading.startswith("Sheet reads:")
+    text = reading.split("**")[1]
+    assert text.count(" / ") == truth["text"].count("\n")
+    read = text.replace(" / ", "")
+    wanted = truth["text"].replace("\n", "")
+    assert sum(a == b for a, b in zip(read, wanted, strict=True)) >= 0.9 * len(wanted)
+
+    # Results stay across reruns with nothing changed...
+    at.run()
+    assert at.success and at.success[0].value == reading
+    # ...and go once a parameter changes.
+    at.slider(key="param_canny_lower").set_value(31).run()
+    assert not at.success
+
+
+SLIDERS = [s for s in PARAM_SPECS if s.kind is not bool and not s.choices and not s.optional]
+
+
+@pytest.mark.parametrize("spec", SLIDERS, ids=[s.name for s in SLIDERS])
+def test_every_slider_moves_to_both_ends(spec):
+    at = start()
+    for value in (spec.low, spec.high, spec.default):
+        value = float(value) if spec.kind is float else int(value)
+        at.slider(key=f"param_{spec.name}").set_value(value).run()
+        assert not at.exception, (spec.name, value, at.exception)
+        assert at.slider(key=f"param_{spec.name}").value == value
+
+
+def test_other_controls():
+    at = start()
+    at.select_slider(key="param_canny_aperture").set_value(5).run()
+    assert not at.exception
+    at.toggle(key="param_remove_lines").set_value(False).run()
+    assert not at.exception
+    assert at.slider(key="param_roi_threshold").disabled
+    at.checkbox(key="param_roi_threshold_auto").uncheck().run()
+    assert not at.slider(key="param_roi_threshold").disabled
+    at.slider(key="param_roi_threshold").set_value(100).run()
+    at.button(key="extract").click().run()
+    assert not at.exception
+    at.button(key="reset").click().run()
+    assert at.toggle(key="param_remove_lines").value is True
+    assert at.checkbox(key="param_roi_threshold_auto").value is True
+
+
+def test_every_sample_can_be_picked():
+    at = start()
+    for sheet in sample_sheets():
+        at.selectbox(key="source").set_value(sheet.name).run()
+        assert not at.exception
+        assert box_count(at) == len(load_truth(sheet)["digits"]), sheet.name
+
+
+def png_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_upload_junk_shows_error_and_no_exception():
+    at = start()
+    at.selectbox(key="source").set_value("Upload your own…").run()
+    assert at.info  # asks for a file
+    at.file_uploader(key="upload").set_value(("junk.png", b"not an image", "image/png")).run()
+    assert not at.exception
+    assert any("junk.png" in e.value for e in at.error)
+
+
+def test_upload_good_then_junk_keeps_the_good_one():
+    at = start()
+    at.selectbox(key="source").set_value("Upload your own…").run()
+    sheet = sample_sheets()[0]
+    data = sheet.read_bytes()
+    at.file_uploader(key="upload").set_value((sheet.name, data, "image/jpeg")).run()
+    assert not at.exception and not at.error
+    boxes = box_count(at)
+    assert boxes == len(load_truth(sheet)["digits"])
+    at.file_uploader(key="upload").set_value(("broken.jpg", data[: len(data) // 3], "image/jpeg"))
+    at.run()
+    assert not at.exception
+    assert any("broken.jpg" in e.value for e in at.error)
+    assert box_count(at) == boxes
+    assert "previous image" in captions(at)
+
+
+def test_blank_upload_says_no_digits():
+    at = start()
+    at.selectbox(key="source").set_value("Upload your own…").run()
+    blank = np.full((300, 400, 3), 240, np.uint8)
+    at.file_uploader(key="upload").set_value(("blank.png", png_bytes(blank), "image/png")).run()
+    assert not at.exception
+    assert any("No digits found" in w.value for w in at.warning)
+    at.button(key="predict").click().run()
+    assert not at.exception

@@ -1,0 +1,44 @@
+"""The whole reading path on the bundled sample sheets, with default parameters."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import load_truth, sample_sheets
+
+from digit_pipeline.evaluate import score_sheet
+from digit_pipeline.imageio import read_image
+from digit_pipeline.reading import read_sheet
+
+SHEETS = sample_sheets()
+
+
+def test_there_are_enough_samples():
+    assert len(SHEETS) >= 4
+    counts = [len(load_truth(p)["digits"]) for p in SHEETS]
+    assert all(3 <= c <= 30 for c in counts), counts
+    assert any(load_truth(p)["style"].get("ruling") == "ruled" for p in SHEETS)
+
+
+@pytest.mark.parametrize("sheet", SHEETS, ids=[p.stem for p in SHEETS])
+def test_defaults_find_every_digit_and_read_most(model, sheet):
+    truth = load_truth(sheet)
+    reading, _ = read_sheet(model, read_image(sheet))
+    score = score_sheet(
+        [d.box for d in reading.digits],
+        [d.label for d in reading.digits],
+        [tuple(d["box"]) for d in truth["digits"]],
+        [d["label"] for d in truth["digits"]],
+    )
+    assert score.found == score.truth == score.matched, (
+        f"found {score.found} boxes, matched {score.matched} of {score.truth} digits"
+    )
+    assert score.accuracy >= 0.9, f"read {reading.text!r}, truth {truth['text']!r}"
+
+
+@pytest.mark.parametrize("sheet", SHEETS, ids=[p.stem for p in SHEETS])
+def test_lines_come_out_in_reading_order(model, sheet):
+    truth = load_truth(sheet)
+    reading, _ = read_sheet(model, read_image(sheet))
+    assert [len(line) for line in reading.text.split("\n")] == [
+        len(line) for line in truth["text"].split("\n")
+    ]

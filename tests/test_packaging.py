@@ -1,0 +1,183 @@
+"""Packaging checks: pyproject.toml, poetry.lock and the exported requirements files agree.
+
+The lock is produced by ``scripts/relock.sh``, which resolves against a temporary
+package source and then strips it again; these tests make sure nothing of it is
+left behind and that the committed requirements files are exactly what the lock
+exports. All Poetry commands used here work offline.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PYPROJECT = ROOT / "pyproject.toml"
+LOCK = ROOT / "poetry.lock"
+RELOCK = ROOT / "scripts" / "relock.sh"
+
+# Must match the export flags in scripts/relock.sh (test_relock_uses_same_export_flags).
+EXPORTS = {
+    "requirements.txt": ["export", "-f", "requirements.txt"],
+    "requirements-dev.txt": ["export", "-f", "requirements.txt", "--only", "dev"],
+}
+EXPORT_IDS = ["main", "dev"]
+MAIN_PACKAGES = ["streamlit", "opencv-python-headless", "tensorflow", "keras", "numpy", "pillow"]
+
+# `name==version ; markers \` -- the first line of each requirement in an export.
+PIN_RE = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[^\s;\\]+)")
+HASH_RE = re.compile(r"--hash=(sha256:[0-9a-f]{64})")
+
+
+def _canon(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+@pytest.fixture(scope="module")
+def poetry_cmd() -> list[str]:
+    """Poetry (with poetry-plugin-export), preferably from this interpreter's env."""
+    if importlib.util.find_spec("poetry") and importlib.util.find_spec("poetry_plugin_export"):
+        return [sys.executable, "-m", "poetry"]
+    exe = shutil.which("poetry")
+    if exe is None:
+        pytest.fail("poetry is not installed; `pip install -r requirements-dev.txt`")
+    return [exe]
+
+
+def _run_poetry(poetry_cmd: list[str], *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "POETRY_NO_INTERACTION": "1", "NO_COLOR": "1"}
+    return subprocess.run(
+        [*poetry_cmd, "--no-ansi", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def lock_data() -> dict:
+    return tomllib.loads(LOCK.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def locked(lock_data: dict) -> dict[tuple[str, str], set[str]]:
+    """(canonical name, version) -> set of sha256 hashes recorded in poetry.lock."""
+    return {
+        (_canon(pkg["name"]), pkg["version"]): {f["hash"] for f in pkg.get("files", [])}
+        for pkg in lock_data["package"]
+    }
+
+
+def _parse_requirements(text: str) -> dict[tuple[str, str], set[str]]:
+    """Group an exported requirements file into (name, version) -> hashes."""
+    pins: dict[tuple[str, str], set[str]] = {}
+    current: set[str] | None = None
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if line.startswith((" ", "\t")):
+            assert current is not None, f"continuation line without a requirement: {line!r}"
+            current.update(HASH_RE.findall(line))
+            continue
+        match = PIN_RE.match(line)
+        assert match, f"requirement is not pinned as name==version: {line!r}"
+        current = pins.setdefault((_canon(match["name"]), match["version"]), set())
+        current.update(HASH_RE.findall(line))
+    return pins
+
+
+# --- (a) no custom package source is committed --------------------------------
+
+
+def test_pyproject_has_no_custom_source() -> None:
+    data = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))
+    poetry = data.get("tool", {}).get("poetry", {})
+    assert "source" not in poetry, "[[tool.poetry.source]] must not be committed"
+    groups = [poetry.get("dependencies", {})] + [
+        g.get("dependencies", {}) for g in poetry.get("group", {}).values()
+    ]
+    for deps in groups:
+        for name, spec in deps.items():
+            specs = spec if isinstance(spec, list) else [spec]
+            assert not any(isinstance(s, dict) and "source" in s for s in specs), name
+
+
+def test_lock_has_no_package_source(lock_data: dict) -> None:
+    with_source = [pkg["name"] for pkg in lock_data["package"] if "source" in pkg]
+    assert with_source == []
+    assert "[package.source]" not in LOCK.read_text(encoding="utf-8")
+
+
+def test_temporary_relock_source_left_nowhere() -> None:
+    script = RELOCK.read_text(encoding="utf-8")
+    match = re.search(r'^TMP_SOURCE="([^"]+)"', script, flags=re.M)
+    assert match, "scripts/relock.sh no longer defines TMP_SOURCE"
+    needles = [match[1]]
+    try:  # the index URL relock.sh uses is read from pip at run time, never stored
+        from pip._internal.models.index import PyPI
+
+        needles.append(PyPI.simple_url.rstrip("/"))
+    except ImportError:
+        pass
+    for path in (PYPROJECT, LOCK, ROOT / "requirements.txt", ROOT / "requirements-dev.txt"):
+        text = path.read_text(encoding="utf-8")
+        for needle in needles:
+            assert needle not in text, f"{needle!r} found in {path.name}"
+
+
+# --- (b) the lock is consistent with pyproject.toml ----------------------------
+
+
+def test_poetry_check_lock(poetry_cmd: list[str]) -> None:
+    result = _run_poetry(poetry_cmd, "check", "--lock")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- (c) the committed requirements files are exactly what the lock exports -----
+
+
+def test_relock_uses_same_export_flags() -> None:
+    script = RELOCK.read_text(encoding="utf-8")
+    assert f"EXPORT_MAIN=({' '.join(EXPORTS['requirements.txt'])})" in script
+    assert f"EXPORT_DEV=({' '.join(EXPORTS['requirements-dev.txt'])})" in script
+
+
+@pytest.mark.parametrize("filename", list(EXPORTS), ids=EXPORT_IDS)
+def test_export_is_reproducible(poetry_cmd: list[str], tmp_path: Path, filename: str) -> None:
+    out = tmp_path / filename
+    result = _run_poetry(poetry_cmd, *EXPORTS[filename], "--output", str(out))
+    assert result.returncode == 0, result.stdout + result.stderr
+    committed = (ROOT / filename).read_text(encoding="utf-8")
+    assert out.read_text(encoding="utf-8").rstrip("\n") == committed.rstrip("\n"), (
+        f"{filename} is stale; run scripts/relock.sh"
+    )
+
+
+# --- (d) every pin matches poetry.lock ----------------------------------------
+
+
+@pytest.mark.parametrize("filename", list(EXPORTS), ids=EXPORT_IDS)
+def test_pins_match_lock(filename: str, locked: dict[tuple[str, str], set[str]]) -> None:
+    pins = _parse_requirements((ROOT / filename).read_text(encoding="utf-8"))
+    assert pins, f"{filename} pins nothing"
+    for (name, version), hashes in pins.items():
+        assert (name, version) in locked, f"{name}=={version} is not in poetry.lock"
+        assert hashes, f"{name}=={version} has no --hash"
+        assert hashes == locked[(name, version)], f"{name}=={version}: hashes differ from lock"
+
+
+@pytest.mark.parametrize("package", MAIN_PACKAGES)
+def test_main_dependency_is_pinned(package: str) -> None:
+    pins = _parse_requirements((ROOT / "requirements.txt").read_text(encoding="utf-8"))
+    assert any(name == package for name, _ in pins), f"{package} missing from requirements.txt"
