@@ -15,6 +15,7 @@ import numpy as np
 import streamlit as st
 
 from digit_pipeline import PARAM_SPECS, PipelineParams, draw_boxes
+from digit_pipeline.autofit import auto_fit
 from digit_pipeline.imageio import UPLOAD_TYPES, ImageReadError, decode_image
 from digit_pipeline.model import MODELS_DIR, ModelLoadError, load_card, load_model
 from digit_pipeline.pipeline import Prepared, Segmentation, cut_digits, find_boxes, prepare
@@ -120,53 +121,96 @@ def source_picker() -> Source | None:
     return source
 
 
-def sidebar_controls() -> PipelineParams:
+def apply_auto_fit(source: Source | None, current: PipelineParams) -> None:
+    """Button callback: fit the parameters to the image and move the sliders there."""
+    if source is None:
+        return
+    fit = auto_fit(decode_image(source.data, source.name), base=current)
+    for spec in PARAM_SPECS:
+        if not spec.optional:
+            value = getattr(fit.params, spec.name)
+            st.session_state[f"param_{spec.name}"] = float(value) if spec.kind is float else value
+    if fit.stats is None:
+        st.session_state["fit_note"] = "Auto-fit found no ink on this image; nothing changed."
+    else:
+        stats = fit.stats
+        st.session_state["fit_note"] = (
+            f"Auto-fit for {source.name}: digits about {stats.digit_height:.0f} px tall, "
+            f"strokes about {stats.stroke_width:.0f} px, ink {stats.contrast:.0f} grey "
+            "levels darker than the paper."
+        )
+
+
+def reset_params() -> None:
+    """Button callback: put every parameter back to its default."""
+    for spec in PARAM_SPECS:
+        st.session_state.pop(f"param_{spec.name}", None)
+    st.session_state.pop("param_roi_threshold_auto", None)
+    st.session_state.pop("fit_note", None)
+
+
+def current_params() -> PipelineParams:
+    """Return the parameters the sidebar holds now (defaults for controls not yet drawn)."""
+    values = {}
+    for spec in PARAM_SPECS:
+        value = st.session_state.get(f"param_{spec.name}", spec.default)
+        if spec.optional and st.session_state.get(f"param_{spec.name}_auto", True):
+            value = None
+        values[spec.name] = value
+    try:
+        return PipelineParams(**values)
+    except ValueError:
+        return PipelineParams()
+
+
+def sidebar_controls(source: Source | None) -> PipelineParams:
     """Sidebar: one control per pipeline parameter, built from PARAM_SPECS."""
     st.sidebar.header("Stages")
-    if st.sidebar.button("Reset to defaults", key="reset"):
-        for spec in PARAM_SPECS:
-            st.session_state.pop(f"param_{spec.name}", None)
-        st.session_state.pop("param_roi_threshold_auto", None)
+    left, right = st.sidebar.columns(2)
+    left.button(
+        "Auto-fit boxes",
+        key="autofit",
+        type="primary",
+        on_click=apply_auto_fit,
+        args=(source, current_params()),
+        help="Measure the digits and strokes of this image and set every stage from them.",
+        disabled=source is None,
+    )
+    right.button("Reset to defaults", key="reset", on_click=reset_params)
+    if st.session_state.get("fit_note"):
+        st.sidebar.caption(st.session_state["fit_note"])
     values: dict[str, Any] = {}
     for spec in PARAM_SPECS:
         key = f"param_{spec.name}"
+        # Widgets take their values from session state only, so Auto-fit and Reset can
+        # move them (a widget given both a value and a state warns).
+        cast = float if spec.kind is float else int if spec.kind is int else bool
+        st.session_state.setdefault(key, cast(spec.default) if spec.default is not None else 128)
         if spec.kind is bool:
-            values[spec.name] = st.sidebar.toggle(
-                spec.label, value=spec.default, key=key, help=spec.help
-            )
+            values[spec.name] = st.sidebar.toggle(spec.label, key=key, help=spec.help)
         elif spec.choices:
             values[spec.name] = st.sidebar.select_slider(
-                spec.label,
-                options=list(spec.choices),
-                value=spec.default,
-                key=key,
-                help=spec.help,
+                spec.label, options=list(spec.choices), key=key, help=spec.help
             )
         elif spec.optional:
-            auto = st.sidebar.checkbox(
-                f"{spec.label}: {spec.optional}",
-                value=spec.default is None,
-                key=f"{key}_auto",
-            )
+            st.session_state.setdefault(f"{key}_auto", spec.default is None)
+            auto = st.sidebar.checkbox(f"{spec.label}: {spec.optional}", key=f"{key}_auto")
             level = st.sidebar.slider(
                 spec.label,
                 int(spec.low),
                 int(spec.high),
-                128,
-                int(spec.step),
+                step=int(spec.step),
                 key=key,
                 help=spec.help,
                 disabled=auto,
             )
             values[spec.name] = None if auto else level
         else:
-            cast = float if spec.kind is float else int
             values[spec.name] = st.sidebar.slider(
                 spec.label,
                 cast(spec.low),
                 cast(spec.high),
-                cast(spec.default),
-                cast(spec.step),
+                step=cast(spec.step),
                 key=key,
                 help=spec.help,
             )
@@ -281,7 +325,7 @@ def main() -> None:
         "images, and let the model read them."
     )
     source = source_picker()
-    params = sidebar_controls()
+    params = sidebar_controls(source)
     model_path = model_picker()
     if source is None:
         st.info("Upload a photo or scan of handwritten digits, or pick a bundled sample.")

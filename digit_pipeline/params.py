@@ -67,6 +67,11 @@ class PipelineParams:
         Boxes smaller than this (working-copy pixels) are dropped as specks.
     remove_lines : bool
         Suppress long straight lines (ruled or squared paper) before finding edges.
+    join_fragments : bool
+        Join pieces of one digit (see :func:`~digit_pipeline.stages.join_fragments`).
+    split_touching : bool
+        Split boxes holding touching digits (see
+        :func:`~digit_pipeline.stages.split_wide_boxes`).
     roi_threshold : int or None
         Grey level separating ink from paper inside each box; ``None`` picks it per box
         with Otsu's method.
@@ -136,6 +141,16 @@ class PipelineParams:
     )
     remove_lines: bool = _spec(
         True, "Remove ruled lines", "Suppress long straight lines of ruled or squared paper."
+    )
+    join_fragments: bool = _spec(
+        True,
+        "Join broken strokes",
+        "Join small pieces (a floating bar, a pencil lift) to the digit beside them.",
+    )
+    split_touching: bool = _spec(
+        True,
+        "Split touching digits",
+        "Cut boxes much wider than a digit into one box per digit.",
     )
     roi_threshold: int | None = _spec(
         None,

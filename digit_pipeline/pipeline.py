@@ -20,11 +20,13 @@ from .stages import (
     extract_roi_black_white,
     find_contours_and_boxes,
     ink_box,
+    join_fragments,
     merge_overlapping,
     reading_order_indices,
     remove_lines,
     resize_rois,
     scale_boxes,
+    split_wide_boxes,
     to_gray,
     working_copy,
 )
@@ -162,14 +164,50 @@ def find_boxes(prepared: Prepared, params: PipelineParams | None = None) -> Segm
     blurred = blur_image(prepared.cleaned, params.blur_size)
     edges = edges_canny(blurred, params.canny_lower, params.canny_multiplier, params.canny_aperture)
     dilated = dilate_image(edges, params.dilate_size, params.dilate_iterations)
-    tight = (
-        ink_box(prepared.cleaned, box, margin=1)
-        for box in find_contours_and_boxes(dilated, params.min_box_area)
+    work_boxes = refine_boxes(
+        prepared.cleaned,
+        find_contours_and_boxes(dilated, params.min_box_area),
+        join=params.join_fragments,
+        split=params.split_touching,
     )
-    work_boxes = merge_overlapping([box for box in tight if box is not None])
     boxes = scale_boxes(work_boxes, prepared.scale, prepared.shape)
     order, lines = reading_order_indices(boxes)
     return Segmentation(blurred, edges, dilated, [boxes[i] for i in order], lines)
+
+
+def refine_boxes(
+    gray: GrayImage, boxes: list[Box], *, join: bool = True, split: bool = True
+) -> list[Box]:
+    """Fit raw contour boxes to the digits they hold.
+
+    Each box is shrunk to its ink plus one pixel (inkless boxes go), overlapping boxes
+    merge, pieces of one digit are joined (``join``) and boxes of touching digits are split
+    (``split``).
+
+    Parameters
+    ----------
+    gray : ndarray of shape (H, W), uint8
+        The image the boxes are in (the cleaned working copy).
+    boxes : list of (x, y, w, h)
+    join, split : bool
+        Run :func:`~digit_pipeline.stages.join_fragments` /
+        :func:`~digit_pipeline.stages.split_wide_boxes`.
+
+    Returns
+    -------
+    list of (x, y, w, h)
+    """
+    tight = (ink_box(gray, box, margin=1) for box in boxes)
+    refined = merge_overlapping([box for box in tight if box is not None])
+    if join:
+        refined = merge_overlapping(join_fragments(refined))
+    if split:
+        refined = [
+            box
+            for box in (ink_box(gray, b, margin=1) for b in split_wide_boxes(gray, refined))
+            if box is not None
+        ]
+    return refined
 
 
 def cut_digits(

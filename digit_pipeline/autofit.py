@@ -1,0 +1,225 @@
+"""Pick every stage parameter for the image at hand, from its ink.
+
+The fit measures the sheet on a small copy — how tall a typical digit is, how thick its
+strokes are, how strongly ink stands out from paper — and derives the knobs from those:
+the working size puts a typical digit at about :data:`TARGET_HEIGHT` pixels, the blur
+follows the stroke width, the Canny thresholds sit between the paper's noise and the
+strokes' edges, and the minimum box area drops specks far smaller than a digit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .aliases import GrayImage, Image
+from .params import PARAM_SPECS, PipelineParams
+from .pipeline import prepare
+from .stages import blur_image, to_gray
+
+TARGET_HEIGHT = 48
+"""Working-copy height, in pixels, that the fit gives a typical digit."""
+
+MIN_STROKE = 2.5
+"""Strokes are kept at least this many working-copy pixels thick."""
+
+MIN_DARKNESS = 16
+"""Ink must be at least this many grey levels darker than its paper."""
+
+MIN_HEIGHT = 8
+"""On the measuring copy, blobs lower than this are specks, not digits."""
+
+MEASURE_SIZE = 1200
+"""Longer side of the copy the sheet is measured on."""
+
+
+@dataclass(frozen=True)
+class SheetStats:
+    """What the fit measured, in original-image pixels.
+
+    Attributes
+    ----------
+    digit_height : float
+        Height of a typical digit.
+    stroke_width : float
+        Typical stroke thickness.
+    contrast : float
+        Median grey-level difference between ink and the paper around it.
+    blobs : int
+        Ink blobs big enough to be (part of) a digit.
+    """
+
+    digit_height: float
+    stroke_width: float
+    contrast: float
+    blobs: int
+
+
+@dataclass(frozen=True)
+class AutoFit:
+    """The fitted parameters and what they were fitted from (``stats`` None: no ink)."""
+
+    params: PipelineParams
+    stats: SheetStats | None
+
+
+def auto_fit(image: Image, base: PipelineParams | None = None) -> AutoFit:
+    """Fit every stage parameter to ``image``.
+
+    Parameters
+    ----------
+    image : ndarray of shape (H, W) or (H, W, 3|4), uint8
+    base : PipelineParams, optional
+        Parameters the fit does not set (ROI threshold, the switches) come from here;
+        defaults if omitted.
+
+    Returns
+    -------
+    AutoFit
+        On a page without ink the parameters are ``base`` and ``stats`` is None.
+
+    Examples
+    --------
+    >>> import numpy as np, cv2
+    >>> page = np.full((600, 800), 230, np.uint8)
+    >>> for k in range(4):
+    ...     _ = cv2.ellipse(page, (150 + 150 * k, 300), (40, 60), 0, 0, 360, 40, 12)
+    >>> fit = auto_fit(page)
+    >>> round(fit.stats.digit_height), round(fit.stats.stroke_width)
+    (135, 12)
+    """
+    base = base or PipelineParams()
+    gray = to_gray(image)
+    stats = measure_sheet(gray)
+    if stats is None:
+        return AutoFit(base, None)
+    longest = max(gray.shape)
+    scale = max(TARGET_HEIGHT / stats.digit_height, MIN_STROKE / stats.stroke_width)
+    work_size = _clamp_to_spec("work_size", min(longest, round(longest * scale)))
+    work_scale = min(1.0, work_size / longest)
+    height = stats.digit_height * work_scale
+    stroke = stats.stroke_width * work_scale
+    blur = 3 if stroke < 4 else 5 if stroke < 8 else 7
+    ready = prepare(gray, work_size, base.remove_lines)
+    lower, multiplier = _canny_thresholds(ready.cleaned, blur)
+    return AutoFit(
+        base.replace(
+            work_size=work_size,
+            blur_size=blur,
+            canny_lower=lower,
+            canny_multiplier=multiplier,
+            canny_aperture=3,
+            dilate_size=3,
+            dilate_iterations=1 if height < 64 else 2,
+            min_box_area=_clamp_to_spec("min_box_area", round((0.15 * height) ** 2)),
+        ),
+        stats,
+    )
+
+
+def auto_params(image: Image) -> PipelineParams:
+    """Return the parameters :func:`auto_fit` picks for ``image``."""
+    return auto_fit(image).params
+
+
+def measure_sheet(gray: GrayImage) -> SheetStats | None:
+    """Measure digit height, stroke width and contrast of a sheet, or None if it is blank.
+
+    Parameters
+    ----------
+    gray : ndarray of shape (H, W), uint8
+        Dark ink on light paper.
+
+    Returns
+    -------
+    SheetStats or None
+    """
+    ready = prepare(gray, MEASURE_SIZE, True)
+    small, scale = ready.cleaned, ready.scale
+    contrast, ink = _ink_mask(small)
+    if ink is None:
+        return None
+    # Join pencil grain and small breaks so a digit is one blob.
+    joined = cv2.dilate(ink, np.ones((3, 3), np.uint8))
+    _, _, boxes, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    areas, heights = boxes[1:, cv2.CC_STAT_AREA], boxes[1:, cv2.CC_STAT_HEIGHT]
+    widths = boxes[1:, cv2.CC_STAT_WIDTH]
+    big = (areas >= max(12, small.size * 2e-5)) & (heights >= MIN_HEIGHT)
+    # Lines and page borders that survived are much wider than tall: not digits.
+    big &= widths <= 3 * heights
+    if not big.any():
+        return None
+    height = _weighted_median(heights[big].astype(np.float64), areas[big].astype(np.float64))
+    contours, _ = cv2.findContours(ink, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    perimeter = sum(cv2.arcLength(c, True) for c in contours)
+    stroke = 2.0 * float(np.count_nonzero(ink)) / max(perimeter, 1.0)
+    return SheetStats(
+        digit_height=height / scale,
+        stroke_width=max(1.0, stroke / scale),
+        contrast=contrast,
+        blobs=int(big.sum()),
+    )
+
+
+def _ink_mask(gray: GrayImage) -> tuple[float, np.ndarray | None]:
+    """Return the ink/paper contrast and the ink mask (None if there is no ink).
+
+    The paper's own brightness, lighting and shadows included, is a grey closing with a
+    window far wider than any stroke or filled loop, taken on a quarter-size copy.
+    """
+    height, width = gray.shape
+    quarter = cv2.resize(
+        gray, (max(1, width // 4), max(1, height // 4)), interpolation=cv2.INTER_AREA
+    )
+    side = max(5, max(quarter.shape) // 20)
+    paper = cv2.morphologyEx(
+        quarter, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (side, side))
+    )
+    paper = cv2.max(cv2.resize(paper, (width, height), interpolation=cv2.INTER_LINEAR), gray)
+    darkness = cv2.subtract(paper, gray)
+    level, _ = cv2.threshold(darkness, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    ink = np.where(darkness > max(level, MIN_DARKNESS // 2), 255, 0).astype(np.uint8)
+    if not ink.any():
+        return 0.0, None
+    contrast = float(np.median(darkness[ink > 0]))
+    return (contrast, ink) if contrast >= MIN_DARKNESS else (contrast, None)
+
+
+def _canny_thresholds(work: GrayImage, blur: int) -> tuple[int, float]:
+    """Return Canny's lower threshold and multiplier for a working copy.
+
+    The upper threshold is 60 % of the typical gradient on stroke edges, the lower one
+    just above the paper's own gradients (its 99th percentile), so faint pencil still
+    links up while paper grain stays below.
+    """
+    blurred = blur_image(work, blur)
+    gx = cv2.Sobel(blurred, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(blurred, cv2.CV_32F, 0, 1, ksize=3)
+    gradient = np.abs(gx) + np.abs(gy)
+    _, ink = _ink_mask(blurred)
+    if ink is None:
+        spec = PipelineParams()
+        return spec.canny_lower, spec.canny_multiplier
+    kernel = np.ones((3, 3), np.uint8)
+    edge = cv2.dilate(ink, kernel) > cv2.erode(ink, kernel)
+    paper = cv2.dilate(ink, kernel, iterations=4) == 0
+    strength = float(np.median(gradient[edge])) if edge.any() else 120.0
+    noise = float(np.percentile(gradient[paper], 99)) if paper.any() else 0.0
+    upper = max(0.6 * strength, 2.0 * noise, 10.0)
+    lower = min(max(1.2 * noise, upper / 3.0, 5.0), upper / 1.5)
+    lower = _clamp_to_spec("canny_lower", round(lower))
+    multiplier = float(np.clip(round(upper / max(lower, 1) * 10) / 10, 1.5, 5.0))
+    return lower, multiplier
+
+
+def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    order = np.argsort(values)
+    cumulative = np.cumsum(weights[order])
+    return float(values[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+
+
+def _clamp_to_spec(name: str, value: int) -> int:
+    spec = next(s for s in PARAM_SPECS if s.name == name)
+    return int(np.clip(value, spec.low, spec.high))

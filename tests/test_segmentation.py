@@ -1,0 +1,188 @@
+"""Segmentation on real-paper troubles, on small synthetic pages with known answers:
+touching digits, broken strokes, specks, ruled and squared paper, a tilted sheet."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from conftest import FIXTURES
+
+from digit_pipeline import PipelineParams
+from digit_pipeline.autofit import auto_fit
+from digit_pipeline.evaluate import iou, score_sheet
+from digit_pipeline.pipeline import run_pipeline
+from digit_pipeline.stages import join_fragments, split_wide_boxes
+
+PAPER, INK = 228, 40
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    with np.load(FIXTURES / "mnist_small.npz") as data:
+        return data["x_test"], data["y_test"]
+
+
+def blank(width: int, height: int) -> np.ndarray:
+    return np.full((height, width), PAPER, np.uint8)
+
+
+def paste(page: np.ndarray, digit: np.ndarray, x: int, y: int, height: int) -> tuple:
+    """Write an MNIST digit's ink at (x, y), ``height`` tall; return its ink box."""
+    rows, cols = np.nonzero(digit.any(axis=1))[0], np.nonzero(digit.any(axis=0))[0]
+    ink = digit[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    width = max(1, round(ink.shape[1] * height / ink.shape[0]))
+    alpha = cv2.resize(ink, (width, height), interpolation=cv2.INTER_CUBIC) / 255.0
+    region = page[y : y + height, x : x + width].astype(np.float64)
+    page[y : y + height, x : x + width] = np.minimum(
+        region, PAPER * (1 - alpha) + INK * alpha
+    ).astype(np.uint8)
+    return (x, y, width, height)
+
+
+def line_of_digits(mnist, indices, gap: int, height: int = 80, margin: int = 40):
+    x_test, y_test = mnist
+    page = blank(margin * 2 + len(indices) * (height + gap), height + 2 * margin)
+    boxes, x = [], margin
+    for i in indices:
+        box = paste(page, x_test[i], x, margin, height)
+        boxes.append(box)
+        x = box[0] + box[2] + gap
+    return page, boxes, [int(y_test[i]) for i in indices]
+
+
+def found_all(result, truth_boxes) -> bool:
+    score = score_sheet(result.boxes, [0] * len(result.boxes), truth_boxes, [0] * len(truth_boxes))
+    return score.found == score.matched == score.truth
+
+
+@pytest.mark.parametrize("gap", [12, 0, -3], ids=["apart", "touching", "overlapping"])
+def test_touching_neighbours_get_one_box_each(mnist, gap):
+    # 0, 4 and 9 from the MNIST test set, written side by side with no gap at all.
+    indices = [3, 4, 7]
+    page, truth, _ = line_of_digits(mnist, indices, gap)
+    result = run_pipeline(page, auto_fit(page).params)
+    assert found_all(result, truth), (result.boxes, truth)
+
+
+def test_split_can_be_switched_off(mnist):
+    page, truth, _ = line_of_digits(mnist, [3, 4, 7], gap=-3)
+    params = auto_fit(page).params
+    assert len(run_pipeline(page, params.replace(split_touching=False)).boxes) < len(truth)
+
+
+def test_split_wide_boxes_cuts_at_the_contact():
+    page = blank(140, 60)
+    cv2.ellipse(page, (25, 30), (14, 20), 0, 0, 360, INK, 4)
+    cv2.ellipse(page, (54, 30), (14, 20), 0, 0, 360, INK, 4)
+    left, right = split_wide_boxes(page, [(9, 8, 62, 45)])
+    assert left[0] + left[2] in range(38, 43) and right[0] in range(38, 43)
+
+
+def test_a_five_with_a_floating_bar_is_one_box():
+    page = blank(200, 160)
+    cv2.ellipse(page, (100, 95), (28, 25), 0, -160, 160, INK, 6)  # the belly
+    cv2.line(page, (76, 40), (78, 80), INK, 6)  # the stem
+    cv2.line(page, (84, 28), (128, 28), INK, 6)  # the bar, drawn apart (gap ~8 px)
+    result = run_pipeline(page)
+    assert len(result.boxes) == 1
+    _, y, _, h = result.boxes[0]
+    assert y <= 26 and y + h >= 118
+
+
+def test_a_four_in_two_strokes_is_one_box():
+    page = blank(200, 160)
+    cv2.polylines(page, [np.array([[80, 30], [62, 95], [118, 95]])], False, INK, 6)
+    cv2.line(page, (104, 55), (106, 135), INK, 6)  # the second stroke, not touching
+    result = run_pipeline(page)
+    assert len(result.boxes) == 1
+
+
+def test_join_fragments_leaves_neighbours_alone():
+    digits = [(0, 0, 30, 50), (40, 0, 30, 50), (80, 10, 30, 40)]
+    assert join_fragments(digits) == digits
+
+
+def test_specks_and_pencil_dots_are_not_digits(mnist):
+    page, truth, _ = line_of_digits(mnist, [0, 1, 2], gap=40)
+    rng = np.random.default_rng(5)
+    for _ in range(40):  # dust and pencil dots, 1-3 px
+        x, y = rng.integers(0, page.shape[1]), rng.integers(0, page.shape[0])
+        cv2.circle(page, (int(x), int(y)), int(rng.integers(1, 3)), INK, -1)
+    result = run_pipeline(page, auto_fit(page).params)
+    assert found_all(result, truth)
+
+
+@pytest.mark.parametrize("paper", ["ruled", "squared"])
+def test_ruled_and_squared_paper(mnist, paper):
+    x_test, _ = mnist
+    page = blank(900, 420)
+    for y in range(30, 420, 60):  # rules every 60 px, 2 px thick, mid grey
+        page[y : y + 2, :] = 150
+    if paper == "squared":
+        for x in range(20, 900, 60):
+            page[:, x : x + 2] = 150
+    truth = []
+    for row, top in enumerate((105, 285)):  # each line's digits sit on a rule
+        for k in range(6):
+            truth.append(paste(page, x_test[10 + 6 * row + k], 60 + 130 * k, top - 66, 66))
+    result = run_pipeline(page)
+    assert found_all(result, truth), (len(result.boxes), len(truth))
+    assert result.lines == [0] * 6 + [1] * 6
+
+
+def test_lines_do_not_become_boxes():
+    page = blank(800, 400)
+    for y in range(40, 400, 50):
+        page[y : y + 2, 20:780] = 140
+    assert run_pipeline(page).boxes == []
+    assert auto_fit(page).stats is None or run_pipeline(page, auto_fit(page).params).boxes == []
+
+
+@pytest.mark.parametrize("angle", [-5.0, 5.0], ids=["minus5", "plus5"])
+def test_a_tilted_sheet_keeps_its_reading_order(mnist, angle):
+    x_test, y_test = mnist
+    page = blank(1100, 420)
+    labels = []
+    for row, top in enumerate((80, 250)):
+        for k in range(8):
+            i = 20 + 8 * row + k
+            paste(page, x_test[i], 60 + 125 * k, top, 80)
+            labels.append(int(y_test[i]))
+    matrix = cv2.getRotationMatrix2D((550, 210), angle, 1.0)
+    tilted = cv2.warpAffine(page, matrix, (1100, 420), borderValue=PAPER)
+    result = run_pipeline(tilted)
+    assert len(result.boxes) == 16
+    assert result.lines == [0] * 8 + [1] * 8
+    # Within a line, left to right.
+    for line in (0, 1):
+        xs = [b[0] for b, n in zip(result.boxes, result.lines, strict=True) if n == line]
+        assert xs == sorted(xs)
+
+
+def test_auto_fit_finds_small_digits_on_a_big_page(mnist):
+    x_test, _ = mnist
+    page = blank(3000, 2000)
+    truth = [paste(page, x_test[k], 400 + 120 * k, 900, 44) for k in range(10)]
+    fit = auto_fit(page)
+    assert 35 <= fit.stats.digit_height <= 55
+    assert found_all(run_pipeline(page, fit.params), truth)
+
+
+def test_auto_fit_on_a_blank_page_keeps_the_defaults():
+    fit = auto_fit(blank(640, 480))
+    assert fit.stats is None and fit.params == PipelineParams()
+
+
+def test_auto_fit_values_are_inside_their_ranges(mnist):
+    page, _, _ = line_of_digits(mnist, [5, 6, 7, 8], gap=30, height=300)
+    fit = auto_fit(page)
+    assert PipelineParams(**fit.params.to_dict()) == fit.params  # validated
+    assert fit.params.work_size < 1200  # big digits: a smaller working copy suffices
+    assert 200 <= fit.stats.digit_height <= 400
+
+
+def test_boxes_fit_the_ink_tightly(mnist):
+    page, truth, _ = line_of_digits(mnist, [0, 1, 2, 3], gap=40)
+    result = run_pipeline(page)
+    assert all(max(iou(b, t) for t in truth) >= 0.8 for b in result.boxes)
