@@ -16,18 +16,16 @@ import streamlit as st
 
 from digit_pipeline import PARAM_SPECS, PipelineParams, draw_boxes
 from digit_pipeline.autofit import auto_fit
-from digit_pipeline.imageio import UPLOAD_TYPES, ImageReadError, decode_image
+from digit_pipeline.imageio import UPLOAD_TYPES, ImageReadError, decode_image, page_count
 from digit_pipeline.model import MODELS_DIR, ModelLoadError, load_card, load_model
 from digit_pipeline.pipeline import Prepared, Segmentation, cut_digits, find_boxes, prepare
 from digit_pipeline.reading import SheetReading, classify, lines_text
 
 SAMPLES_DIR = Path(__file__).resolve().parent / "sample_images"
-PREVIEW_WIDTH = 1400
-"""Images are shown at most this wide; boxes are drawn on that preview."""
-PANEL_WIDTH = 480
-"""Stage panels are shown at most this wide."""
-ROI_ZOOM = 4
-"""28x28 digits are shown enlarged this many times."""
+# Streamlit's "magic" would print bare strings, so these constants have comments.
+PREVIEW_WIDTH = 1400  # images are shown at most this wide; boxes are drawn on that preview
+PANEL_WIDTH = 480  # stage panels are shown at most this wide
+ROI_ZOOM = 4  # 28x28 digits are shown enlarged this many times
 UPLOAD_CHOICE = "Upload your own…"
 
 
@@ -65,9 +63,11 @@ def decoded_preview(digest: str, _data: bytes, name: str) -> tuple[np.ndarray, f
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def prepared(digest: str, _data: bytes, name: str, work_size: int, lines: bool) -> Prepared:
+def prepared(
+    digest: str, _data: bytes, name: str, work_size: int, lines: bool, invert: bool
+) -> Prepared:
     """Grey, working copy and line removal, once per image and setting."""
-    return prepare(decode_image(_data, name), work_size, lines)
+    return prepare(decode_image(_data, name), work_size, lines, invert)
 
 
 def thumbnail(image: np.ndarray, width: int = PANEL_WIDTH) -> np.ndarray:
@@ -118,6 +118,9 @@ def source_picker() -> Source | None:
             st.caption(f"Still showing the previous image, {previous.name}.")
         return previous
     st.session_state["last_good_upload"] = source
+    pages = page_count(data)
+    if pages > 1:
+        st.sidebar.caption(f"{upload.name} has {pages} pages; reading the first.")
     return source
 
 
@@ -237,6 +240,11 @@ def show_boxes(image: np.ndarray, scale: float, found: Segmentation) -> None:
     """Show the picked image with its boxes drawn on."""
     boxes = [tuple(round(v * scale) for v in box) for box in found.boxes]
     st.image(draw_boxes(image, boxes), width="stretch", output_format="JPEG")
+    if found.dropped:
+        st.warning(
+            f"This image yields very many shapes; only the {len(found.boxes)} largest are "
+            "kept. Try Auto-fit boxes, a larger Gaussian mask or a higher Canny threshold."
+        )
     count = len(found.boxes)
     if count:
         st.caption(f"{count} box{'es' if count != 1 else ''} found.")
@@ -332,7 +340,14 @@ def main() -> None:
         st.stop()
 
     image, scale = decoded_preview(source.digest, source.data, source.name)
-    ready = prepared(source.digest, source.data, source.name, params.work_size, params.remove_lines)
+    ready = prepared(
+        source.digest,
+        source.data,
+        source.name,
+        params.work_size,
+        params.remove_lines,
+        params.invert,
+    )
     found = find_boxes(ready, params)
 
     signature = (source.digest, params, model_path)

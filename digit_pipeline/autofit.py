@@ -25,6 +25,9 @@ TARGET_HEIGHT = 48
 MIN_STROKE = 2.5
 """Strokes are kept at least this many working-copy pixels thick."""
 
+DARK_PAPER = 100
+"""A sheet whose median grey level is below this is dark paper with light ink."""
+
 MIN_DARKNESS = 16
 """Ink must be at least this many grey levels darker than its paper."""
 
@@ -92,9 +95,12 @@ def auto_fit(image: Image, base: PipelineParams | None = None) -> AutoFit:
     """
     base = base or PipelineParams()
     gray = to_gray(image)
+    invert = is_dark_paper(gray)
+    if invert:
+        gray = cv2.bitwise_not(gray)
     stats = measure_sheet(gray)
     if stats is None:
-        return AutoFit(base, None)
+        return AutoFit(base.replace(invert=invert), None)
     longest = max(gray.shape)
     scale = max(TARGET_HEIGHT / stats.digit_height, MIN_STROKE / stats.stroke_width)
     work_size = _clamp_to_spec("work_size", min(longest, round(longest * scale)))
@@ -102,10 +108,11 @@ def auto_fit(image: Image, base: PipelineParams | None = None) -> AutoFit:
     height = stats.digit_height * work_scale
     stroke = stats.stroke_width * work_scale
     blur = 3 if stroke < 4 else 5 if stroke < 8 else 7
-    ready = prepare(gray, work_size, base.remove_lines)
+    ready = prepare(gray, work_size, base.remove_lines)  # gray is already upright
     lower, multiplier = _canny_thresholds(ready.cleaned, blur)
     return AutoFit(
         base.replace(
+            invert=invert,
             work_size=work_size,
             blur_size=blur,
             canny_lower=lower,
@@ -117,6 +124,19 @@ def auto_fit(image: Image, base: PipelineParams | None = None) -> AutoFit:
         ),
         stats,
     )
+
+
+def is_dark_paper(gray: GrayImage) -> bool:
+    """Whether the sheet is light ink on dark paper: most of its pixels are dark.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> is_dark_paper(np.full((10, 10), 40, np.uint8))
+    True
+    """
+    small = gray[:: max(1, gray.shape[0] // 300), :: max(1, gray.shape[1] // 300)]
+    return bool(np.median(small) < DARK_PAPER)
 
 
 def auto_params(image: Image) -> PipelineParams:

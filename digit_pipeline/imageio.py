@@ -65,11 +65,26 @@ def decode_image(data: bytes, name: str = "image") -> ColorImage:
     except ImageReadError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise ImageReadError(f"{name} is too large to open safely: {error}") from error
+        raise ImageReadError(
+            f"{name} is too large: over the {MAX_PIXELS / 1e6:.0f} MP limit; it was not opened."
+        ) from error
     except UnidentifiedImageError as error:
         raise ImageReadError(f"{name} is not an image this app can read.") from error
     except (OSError, ValueError, SyntaxError, EOFError) as error:
         raise ImageReadError(f"{name} could not be decoded ({error}).") from error
+
+
+def page_count(data: bytes) -> int:
+    """Return how many pages (frames) an image file holds; 0 if it cannot be opened.
+
+    :func:`decode_image` reads the first page of a multi-page TIFF (or the first frame of
+    an animation); this tells the caller to say so.
+    """
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            return int(getattr(img, "n_frames", 1))
+    except Exception:  # any unreadable file: decode_image gives the message
+        return 0
 
 
 def read_image(path: str | os.PathLike[str]) -> ColorImage:
@@ -90,7 +105,7 @@ def read_image(path: str | os.PathLike[str]) -> ColorImage:
 
 def _too_big(name: str, width: int, height: int) -> str:
     return (
-        f"{name} is {width}x{height} ({width * height / 1e6:.0f} MP); "
+        f"{name} is too large: {width}x{height} ({width * height / 1e6:.0f} MP); "
         f"the limit is {MAX_PIXELS / 1e6:.0f} MP."
     )
 
@@ -98,9 +113,17 @@ def _too_big(name: str, width: int, height: int) -> str:
 def _to_rgb(img: Image.Image) -> ColorImage:
     if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         arr = np.asarray(img, dtype=np.float64)
-        low, high = float(arr.min()), float(arr.max())
-        scaled = (arr - low) * (255.0 / (high - low)) if high > low else np.zeros_like(arr)
-        gray = np.rint(scaled).astype(np.uint8)
+        high = float(arr.max()) if arr.size else 0.0
+        if img.mode == "F" and high <= 1.0:
+            scaled = arr * 255.0  # floating point in [0, 1]
+        elif high <= 255 and img.mode != "F" and not img.mode.startswith("I;16"):
+            scaled = arr  # 32-bit integers holding 8-bit values
+        elif high <= 65535:
+            scaled = arr / 257.0  # 16-bit: keep absolute levels (a blank page stays white)
+        else:
+            low = float(arr.min())
+            scaled = (arr - low) * (255.0 / (high - low)) if high > low else np.zeros_like(arr)
+        gray = np.rint(np.clip(scaled, 0, 255)).astype(np.uint8)
         return np.repeat(gray[..., None], 3, axis=2)
     if img.mode == "P":
         img = img.convert("RGBA")

@@ -65,6 +65,8 @@ class PipelineParams:
         Number of dilation passes.
     min_box_area : int
         Boxes smaller than this (working-copy pixels) are dropped as specks.
+    invert : bool
+        The sheet has light ink on dark paper: invert it before anything else.
     remove_lines : bool
         Suppress long straight lines (ruled or squared paper) before finding edges.
     join_fragments : bool
@@ -138,6 +140,11 @@ class PipelineParams:
         low=0,
         high=5000,
         step=10,
+    )
+    invert: bool = _spec(
+        False,
+        "Light ink on dark paper",
+        "Invert the image first (chalk on a blackboard, white on black). Auto-fit sets it.",
     )
     remove_lines: bool = _spec(
         True, "Remove ruled lines", "Suppress long straight lines of ruled or squared paper."

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from .aliases import Box, DigitBatch, GrayImage, Image
@@ -31,11 +32,17 @@ from .stages import (
     working_copy,
 )
 
+MAX_BOXES = 300
+"""At most this many boxes (the largest) are kept; a page of noise yields thousands."""
+
 ROI_SIDE = 112
 """ROIs are cut at most this many pixels on their longer side (4x MNIST's 28)."""
 
-LINE_FRACTION = 4
-"""On the working copy, lines at least 1/LINE_FRACTION of the page's side are removed."""
+LINE_FRACTION = 2
+"""On the working copy, lines at least 1/LINE_FRACTION of the page's side are removed.
+
+Rules of ruled and squared paper run across the page; a digit, even a "1" written large
+on a small image, is shorter than half of it."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,14 @@ class Prepared:
     def shape(self) -> tuple[int, int]:
         """``(H, W)`` of the original image."""
         return self.gray.shape[:2]
+
+    @property
+    def scales(self) -> tuple[float, float]:
+        """Horizontal and vertical working / original scales."""
+        return (
+            self.work.shape[1] / self.gray.shape[1],
+            self.work.shape[0] / self.gray.shape[0],
+        )
 
 
 @dataclass(frozen=True)
@@ -91,7 +106,9 @@ class PipelineResult:
         return self.prepared.gray
 
 
-def prepare(image: Image, work_size: int = 1200, lines: bool = True) -> Prepared:
+def prepare(
+    image: Image, work_size: int = 1200, lines: bool = True, invert: bool = False
+) -> Prepared:
     """Grey conversion, working copy and (optionally) line removal.
 
     Parameters
@@ -102,12 +119,17 @@ def prepare(image: Image, work_size: int = 1200, lines: bool = True) -> Prepared
         Longer side of the working copy.
     lines : bool
         Remove long thin lines (ruled or squared paper) from the working copy.
+    invert : bool
+        Light ink on dark paper: invert the grey image first, so that everything after
+        sees dark ink on light paper.
 
     Returns
     -------
     Prepared
     """
     gray = to_gray(image)
+    if invert:
+        gray = cv2.bitwise_not(gray)
     work, scale = working_copy(gray, work_size)
     if lines:
         height, width = work.shape
@@ -137,6 +159,8 @@ class Segmentation:
     dilated: GrayImage
     boxes: list[Box]
     lines: list[int]
+    dropped: int = 0
+    """Boxes left out because there were more than :data:`MAX_BOXES`."""
 
 
 def find_boxes(prepared: Prepared, params: PipelineParams | None = None) -> Segmentation:
@@ -164,15 +188,19 @@ def find_boxes(prepared: Prepared, params: PipelineParams | None = None) -> Segm
     blurred = blur_image(prepared.cleaned, params.blur_size)
     edges = edges_canny(blurred, params.canny_lower, params.canny_multiplier, params.canny_aperture)
     dilated = dilate_image(edges, params.dilate_size, params.dilate_iterations)
+    raw = find_contours_and_boxes(dilated, params.min_box_area)
+    dropped = max(0, len(raw) - MAX_BOXES)
+    if dropped:
+        raw = sorted(raw, key=lambda b: b[2] * b[3], reverse=True)[:MAX_BOXES]
     work_boxes = refine_boxes(
         prepared.cleaned,
-        find_contours_and_boxes(dilated, params.min_box_area),
+        raw,
         join=params.join_fragments,
         split=params.split_touching,
     )
-    boxes = scale_boxes(work_boxes, prepared.scale, prepared.shape)
+    boxes = scale_boxes(work_boxes, prepared.scales, prepared.shape)
     order, lines = reading_order_indices(boxes)
-    return Segmentation(blurred, edges, dilated, [boxes[i] for i in order], lines)
+    return Segmentation(blurred, edges, dilated, [boxes[i] for i in order], lines, dropped)
 
 
 def refine_boxes(
@@ -288,4 +316,4 @@ def run_pipeline(image: Image, params: PipelineParams | None = None) -> Pipeline
     (2, (2, 28, 28), [0, 0])
     """
     params = params or PipelineParams()
-    return segment(prepare(image, params.work_size, params.remove_lines), params)
+    return segment(prepare(image, params.work_size, params.remove_lines, params.invert), params)

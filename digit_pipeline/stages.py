@@ -24,6 +24,9 @@ MNIST_BOX = 20
 MNIST_CENTER = 14.0
 """Where MNIST puts a digit's centre of mass (row and column, pixel-index coordinates)."""
 
+MAX_CONTOURS = 3000
+""":func:`find_contours_and_boxes` keeps at most this many (the largest) boxes."""
+
 MIN_INK_CONTRAST = 24
 """Inside a box, ink and paper must differ by at least this many grey levels."""
 
@@ -140,9 +143,13 @@ def remove_lines(gray: GrayImage, min_length: int, max_thickness: int | None = N
 
 
 def _line_ink(inverted: GrayImage, length: int, thickness: int, *, horizontal: bool) -> GrayImage:
-    """Return the ink of lines at least ``length`` long and at most ``thickness`` thick."""
+    """Return the ink of lines at least ``length`` long and at most ``thickness`` thick.
+
+    Kernels are made odd (an even one shifts OpenCV's opening by a pixel).
+    """
+    length, span = length | 1, (thickness + 1) | 1
     along = (length, 1) if horizontal else (1, length)
-    across = (1, thickness + 1) if horizontal else (thickness + 1, 1)
+    across = (1, span) if horizontal else (span, 1)
     long_parts = cv2.morphologyEx(
         inverted, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, along)
     )
@@ -289,6 +296,8 @@ def find_contours_and_boxes(dilated: GrayImage, min_area: int = 0) -> list[Box]:
     contours, _ = cv2.findContours(dilated, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     boxes = [cv2.boundingRect(c) for c in contours]
     boxes = [tuple(int(v) for v in b) for b in boxes if b[2] * b[3] >= max(min_area, 1)]
+    if len(boxes) > MAX_CONTOURS:  # a page of noise: keep the largest, stay responsive
+        boxes = sorted(boxes, key=lambda b: b[2] * b[3], reverse=True)[:MAX_CONTOURS]
     boxes = drop_nested(boxes)
     ordered, _ = reading_order(boxes)
     return ordered
@@ -563,24 +572,41 @@ def split_wide_boxes(
     return out
 
 
-def scale_boxes(boxes: Sequence[Box], scale: float, shape: tuple[int, int]) -> list[Box]:
-    """Map boxes found on a working copy (``scale`` = working / original) to the original.
+def scale_boxes(
+    boxes: Sequence[Box], scale: float | tuple[float, float], shape: tuple[int, int]
+) -> list[Box]:
+    """Map boxes found on a working copy back to the original image.
 
     The mapped box covers every original pixel that the working box covers, clipped to
     ``shape`` (H, W) of the original.
+
+    Parameters
+    ----------
+    boxes : sequence of (x, y, w, h)
+        In working-copy pixels.
+    scale : float or (float, float)
+        Working / original size; a pair gives the horizontal and vertical scales apart
+        (they differ slightly because each side is rounded).
+    shape : (int, int)
+        ``(H, W)`` of the original.
+
+    Returns
+    -------
+    list of (x, y, w, h)
 
     Examples
     --------
     >>> scale_boxes([(10, 5, 4, 4)], 0.5, (100, 100))
     [(20, 10, 8, 8)]
     """
+    sx, sy = (scale, scale) if np.isscalar(scale) else scale
     height, width = shape
     out = []
     for x, y, w, h in boxes:
-        x0 = max(0, int(np.floor(x / scale)))
-        y0 = max(0, int(np.floor(y / scale)))
-        x1 = min(width, int(np.ceil((x + w) / scale)))
-        y1 = min(height, int(np.ceil((y + h) / scale)))
+        x0 = min(width - 1, max(0, int(np.floor(x / sx))))
+        y0 = min(height - 1, max(0, int(np.floor(y / sy))))
+        x1 = min(width, int(np.ceil((x + w) / sx)))
+        y1 = min(height, int(np.ceil((y + h) / sy)))
         out.append((x0, y0, max(1, x1 - x0), max(1, y1 - y0)))
     return out
 
@@ -664,10 +690,11 @@ def _crop(gray: GrayImage, box: Box, factor: float = 1.0) -> GrayImage:
 
 def _clean_crop(gray: GrayImage, box: Box, factor: float = 1.0) -> GrayImage:
     """Crop ``box`` after removing lines longer than the box, seen on strips past it."""
-    x, y, w, h = box
     height, width = gray.shape
-    x, y = max(0, x), max(0, y)
-    w, h = max(1, min(w, width - x)), max(1, min(h, height - y))
+    x, y = max(0, box[0]), max(0, box[1])
+    w, h = min(width, box[0] + box[2]) - x, min(height, box[1] + box[3]) - y
+    if w <= 0 or h <= 0:  # wholly outside the image: nothing to clean
+        return _crop(gray, box, factor)
     length = max(3, int(1.5 * max(w, h)))
     x0, x1 = max(0, x - length), min(width, x + w + length)
     y0, y1 = max(0, y - length), min(height, y + h + length)

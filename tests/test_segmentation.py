@@ -6,49 +6,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from conftest import FIXTURES
+from conftest import INK, PAPER, blank, line_of_digits, paste
 
 from digit_pipeline import PipelineParams
 from digit_pipeline.autofit import auto_fit
 from digit_pipeline.evaluate import iou, score_sheet
 from digit_pipeline.pipeline import run_pipeline
 from digit_pipeline.stages import join_fragments, split_wide_boxes
-
-PAPER, INK = 228, 40
-
-
-@pytest.fixture(scope="module")
-def mnist():
-    with np.load(FIXTURES / "mnist_small.npz") as data:
-        return data["x_test"], data["y_test"]
-
-
-def blank(width: int, height: int) -> np.ndarray:
-    return np.full((height, width), PAPER, np.uint8)
-
-
-def paste(page: np.ndarray, digit: np.ndarray, x: int, y: int, height: int) -> tuple:
-    """Write an MNIST digit's ink at (x, y), ``height`` tall; return its ink box."""
-    rows, cols = np.nonzero(digit.any(axis=1))[0], np.nonzero(digit.any(axis=0))[0]
-    ink = digit[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    width = max(1, round(ink.shape[1] * height / ink.shape[0]))
-    alpha = cv2.resize(ink, (width, height), interpolation=cv2.INTER_CUBIC) / 255.0
-    region = page[y : y + height, x : x + width].astype(np.float64)
-    page[y : y + height, x : x + width] = np.minimum(
-        region, PAPER * (1 - alpha) + INK * alpha
-    ).astype(np.uint8)
-    return (x, y, width, height)
-
-
-def line_of_digits(mnist, indices, gap: int, height: int = 80, margin: int = 40):
-    x_test, y_test = mnist
-    page = blank(margin * 2 + len(indices) * (height + gap), height + 2 * margin)
-    boxes, x = [], margin
-    for i in indices:
-        box = paste(page, x_test[i], x, margin, height)
-        boxes.append(box)
-        x = box[0] + box[2] + gap
-    return page, boxes, [int(y_test[i]) for i in indices]
 
 
 def found_all(result, truth_boxes) -> bool:
