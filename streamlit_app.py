@@ -6,6 +6,7 @@ Run with ``streamlit run streamlit_app.py``.
 from __future__ import annotations
 
 import hashlib
+import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,13 @@ from typing import Any
 import cv2
 import numpy as np
 import streamlit as st
+from digit_pipeline.dataset import Dataset, default_dir
+from digit_pipeline.exports import annotated_png, reading_csv, reading_json, rois_zip
+from PIL import Image
 
-from digit_pipeline import PARAM_SPECS, PipelineParams, draw_boxes
+from digit_pipeline import CANVAS_PARAMS, PARAM_SPECS, PipelineParams, draw_boxes
 from digit_pipeline.autofit import auto_fit
+from digit_pipeline.finetune import MIN_SAMPLES, fine_tune, user_models_dir
 from digit_pipeline.imageio import UPLOAD_TYPES, ImageReadError, decode_image, page_count
 from digit_pipeline.model import MODELS_DIR, ModelLoadError, load_card, load_model
 from digit_pipeline.pipeline import Prepared, Segmentation, cut_digits, find_boxes, prepare
@@ -27,6 +32,10 @@ PREVIEW_WIDTH = 1400  # images are shown at most this wide; boxes are drawn on t
 PANEL_WIDTH = 480  # stage panels are shown at most this wide
 ROI_ZOOM = 4  # 28x28 digits are shown enlarged this many times
 UPLOAD_CHOICE = "Upload your own…"
+CAMERA_CHOICE = "Take a photo…"
+CANVAS_CHOICE = "Draw digits…"
+CANVAS_SIZE = (720, 260)  # width, height of the drawing canvas
+CANVAS_STROKE = 16
 
 
 @dataclass(frozen=True)
@@ -85,20 +94,37 @@ def sample_names() -> list[str]:
     )
 
 
-def list_models() -> list[str]:
-    """List the ``.keras`` files shipped in models/, default first."""
-    names = sorted(p.name for p in MODELS_DIR.glob("*.keras"))
-    return sorted(names, key=lambda n: n != "mlp.keras")
+def list_models() -> dict[str, Path]:
+    """Map model names to files: the shipped ones (default first), then the user's own."""
+    shipped = sorted(MODELS_DIR.glob("*.keras"), key=lambda p: (p.name != "mlp.keras", p.name))
+    own = sorted(user_models_dir().glob("*.keras")) if user_models_dir().is_dir() else []
+    models = {p.name: p for p in shipped}
+    models.update({f"{p.name} (yours)": p for p in own})
+    return models
 
 
 # --- page parts ------------------------------------------------------------------------
 
 
+def on_source_change() -> None:
+    """Selectbox callback: drawn digits get the canvas defaults; leaving them, the usual."""
+    reset_params()
+    if st.session_state.get("source") == CANVAS_CHOICE:
+        for spec in PARAM_SPECS:
+            value = getattr(CANVAS_PARAMS, spec.name)
+            if not spec.optional:
+                st.session_state[f"param_{spec.name}"] = value
+
+
 def source_picker() -> Source | None:
-    """Sidebar: pick a bundled sample or upload a file. Returns the image to use."""
+    """Sidebar: a bundled sample, an upload, the camera or the canvas. Returns the image."""
     st.sidebar.header("Image")
-    choices = [*sample_names(), UPLOAD_CHOICE]
-    choice = st.sidebar.selectbox("Sheet", choices, key="source")
+    choices = [*sample_names(), UPLOAD_CHOICE, CAMERA_CHOICE, CANVAS_CHOICE]
+    choice = st.sidebar.selectbox("Sheet", choices, key="source", on_change=on_source_change)
+    if choice == CAMERA_CHOICE:
+        return camera_source()
+    if choice == CANVAS_CHOICE:
+        return canvas_source()
     if choice != UPLOAD_CHOICE:
         data = (SAMPLES_DIR / choice).read_bytes()
         return Source(choice, data, hashlib.sha256(data).hexdigest())
@@ -107,12 +133,16 @@ def source_picker() -> Source | None:
     )
     if upload is None:
         return st.session_state.get("last_good_upload")
-    data = upload.getvalue()
-    source = Source(upload.name, data, hashlib.sha256(data).hexdigest())
+    return checked_source(upload.name, upload.getvalue())
+
+
+def checked_source(name: str, data: bytes) -> Source | None:
+    """Decode user bytes once; on failure say why and fall back to the last good image."""
+    source = Source(name, data, hashlib.sha256(data).hexdigest())
     try:
         decoded_preview(source.digest, source.data, source.name)
     except ImageReadError as error:
-        st.error(f"Could not use **{upload.name}**: {error}")
+        st.error(f"Could not use **{name}**: {error}")
         previous = st.session_state.get("last_good_upload")
         if previous is not None:
             st.caption(f"Still showing the previous image, {previous.name}.")
@@ -120,8 +150,49 @@ def source_picker() -> Source | None:
     st.session_state["last_good_upload"] = source
     pages = page_count(data)
     if pages > 1:
-        st.sidebar.caption(f"{upload.name} has {pages} pages; reading the first.")
+        st.sidebar.caption(f"{name} has {pages} pages; reading the first.")
     return source
+
+
+def camera_source() -> Source | None:
+    """Take the image from the camera (main area)."""
+    shot = st.camera_input("Take a photo of a sheet of digits", key="camera")
+    if shot is None:
+        return None
+    return checked_source(shot.name or "camera photo", shot.getvalue())
+
+
+def canvas_source() -> Source | None:
+    """Take digits drawn with the mouse (main area), as black ink on a white sheet."""
+    from streamlit_drawable_canvas import st_canvas
+
+    version = st.session_state.setdefault("canvas_version", 0)
+    st.caption("Draw one or more digits, side by side or in lines, then press Predict.")
+    width, height = CANVAS_SIZE
+    drawn = st_canvas(
+        stroke_width=CANVAS_STROKE,
+        stroke_color="#000000",
+        background_color="#FFFFFF",
+        width=width,
+        height=height,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        key=f"canvas_{version}",
+    )
+    st.button("Clear canvas", key="clear_canvas", on_click=clear_canvas)
+    image = drawn.image_data if drawn is not None else None
+    if image is None or not (np.asarray(image)[..., :3] < 128).any():
+        return None
+    rgba = np.ascontiguousarray(np.asarray(image, dtype=np.uint8))
+    buffer = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(buffer, format="PNG")
+    data = buffer.getvalue()
+    return Source("canvas drawing", data, hashlib.sha256(data).hexdigest())
+
+
+def clear_canvas() -> None:
+    """Button callback: a fresh, empty canvas."""
+    st.session_state["canvas_version"] = st.session_state.get("canvas_version", 0) + 1
 
 
 def apply_auto_fit(source: Source | None, current: PipelineParams) -> None:
@@ -223,17 +294,17 @@ def sidebar_controls(source: Source | None) -> PipelineParams:
 def model_picker() -> str:
     """Sidebar: which model reads the digits."""
     st.sidebar.header("Model")
-    names = list_models()
-    if not names:
+    models = list_models()
+    if not models:
         return str(MODELS_DIR / "mlp.keras")
-    name = st.sidebar.selectbox("Model", names, key="model")
-    card = load_card(MODELS_DIR / name)
+    name = st.sidebar.selectbox("Model", list(models), key="model")
+    card = load_card(models[name])
     if card:
         st.sidebar.caption(
             f"{card.get('architecture', '')} · MNIST test accuracy "
             f"{card.get('mnist_test_accuracy', float('nan')):.2%}"
         )
-    return str(MODELS_DIR / name)
+    return str(models[name])
 
 
 def show_boxes(image: np.ndarray, scale: float, found: Segmentation) -> None:
@@ -270,8 +341,11 @@ def show_stages(ready: Prepared, found: Segmentation, image: np.ndarray, scale: 
                 column.image(panel, caption=title, width="stretch", output_format="JPEG")
 
 
-def show_rois(digits: np.ndarray, reading: SheetReading | None) -> None:
-    """Show the 28x28 digits, enlarged, in reading order, with any predictions."""
+def show_rois(digits: np.ndarray, reading: SheetReading | None, low: float = 0.0) -> None:
+    """Show the 28x28 digits, enlarged, in reading order, with any predictions.
+
+    Digits read with confidence below ``low`` are flagged for a second look.
+    """
     st.subheader("Digits (28×28, MNIST-style)")
     per_row = 10
     for start in range(0, len(digits), per_row):
@@ -286,39 +360,187 @@ def show_rois(digits: np.ndarray, reading: SheetReading | None) -> None:
             caption = f"#{i + 1}"
             if reading is not None:
                 d = reading.digits[i]
-                caption = f"#{i + 1}: **{d.label}** ({d.confidence:.0%})"
+                flag = " ⚠️" if d.confidence < low else ""
+                caption = f"#{i + 1}: **{d.label}** ({d.confidence:.0%}){flag}"
             column.image(big, width="stretch")
             column.markdown(caption)
 
 
-def show_reading(reading: SheetReading) -> None:
-    """Show the sheet as text and a table of every digit."""
+def show_reading(reading: SheetReading, low: float) -> list[int]:
+    """Show the sheet as text and a table in which every label can be corrected.
+
+    Returns
+    -------
+    list of int
+        The labels after the user's corrections (the model's where untouched).
+    """
     st.subheader("Reading")
-    labels = [d.label for d in reading.digits]
-    lines = [d.line for d in reading.digits]
-    st.success(f"Sheet reads: **{lines_text(labels, lines, ' / ')}**")
     rows = [
         {
             "#": i + 1,
-            "digit": d.label,
+            "read": d.label,
             "confidence": d.confidence,
+            "check": "⚠️ low" if d.confidence < low else "",
             "second choice": d.top2[1][0],
             "second confidence": d.top2[1][1],
             "line": d.line + 1,
-            "box (x, y, w, h)": str(d.box),
+            "correct label": d.label,
         }
         for i, d in enumerate(reading.digits)
     ]
-    st.dataframe(
+    st.caption("Correct a label in the last column; the reading and downloads follow it.")
+    edited = st.data_editor(
         rows,
         hide_index=True,
+        key=f"corrections_{st.session_state.get('reading_id', 0)}",
+        disabled=["#", "read", "confidence", "check", "second choice", "second confidence", "line"],
         column_config={
             "confidence": st.column_config.ProgressColumn(
                 format="percent", min_value=0, max_value=1
             ),
             "second confidence": st.column_config.NumberColumn(format="percent"),
+            "correct label": st.column_config.SelectboxColumn(options=list(range(10))),
         },
     )
+    labels = [int(row["correct label"]) for row in edited]
+    lines = [d.line for d in reading.digits]
+    changed = sum(a != d.label for a, d in zip(labels, reading.digits, strict=True))
+    note = f" ({changed} corrected)" if changed else ""
+    st.success(f"Sheet reads: **{lines_text(labels, lines, ' / ')}**{note}")
+    return labels
+
+
+def show_downloads(
+    source: Source,
+    image: np.ndarray,
+    reading: SheetReading,
+    digits: np.ndarray,
+    labels: list[int],
+) -> None:
+    """Download buttons: the reading as CSV and JSON, the ROIs as a ZIP, the boxed image."""
+    stem = Path(source.name).stem or "sheet"
+    corrected = labels if labels != [d.label for d in reading.digits] else None
+    columns = st.columns(4)
+    columns[0].download_button(
+        "Reading (CSV)",
+        reading_csv(reading, source.name, corrected),
+        file_name=f"{stem}-reading.csv",
+        mime="text/csv",
+        key="download_csv",
+    )
+    columns[1].download_button(
+        "Reading (JSON)",
+        reading_json(reading, source.name, corrected),
+        file_name=f"{stem}-reading.json",
+        mime="application/json",
+        key="download_json",
+    )
+    columns[2].download_button(
+        "ROIs (ZIP of PNGs)",
+        rois_zip(digits, labels),
+        file_name=f"{stem}-rois.zip",
+        mime="application/zip",
+        key="download_zip",
+    )
+    columns[3].download_button(
+        "Annotated image (PNG)",
+        annotated_png(image, [d.box for d in reading.digits], [str(n) for n in labels]),
+        file_name=f"{stem}-annotated.png",
+        mime="image/png",
+        key="download_png",
+    )
+
+
+def save_to_dataset(source: Source, digits: np.ndarray, labels: list[int]) -> None:
+    """Show the Save to my dataset button and save when it is pressed."""
+    if st.button("Save to my dataset", key="save", help=f"Adds the digits to {default_dir()}"):
+        try:
+            saved = Dataset(default_dir()).save(digits, labels, source=source.name)
+        except OSError as error:
+            st.error(f"Could not save to {default_dir()}: {error}")
+        else:
+            st.success(
+                f"Saved to {default_dir()}: {saved.added} new, {saved.updated} relabelled, "
+                f"{saved.unchanged} already there."
+            )
+
+
+def show_dataset(model_path: str) -> None:
+    """Show the user's dataset in an expander: counts, samples, delete, fine-tuning."""
+    with st.expander("My dataset", expanded=False):
+        dataset = Dataset(default_dir())
+        samples = dataset.samples()
+        st.caption(f"{len(samples)} digits saved in {default_dir()}.")
+        if not samples:
+            st.info("Predict a sheet, correct any label, then press Save to my dataset.")
+            return
+        counts = dataset.counts()
+        st.bar_chart({"digits": [counts[d] for d in range(10)]}, x_label="digit 0–9")
+        recent = samples[-40:][::-1]
+        columns = st.columns(10)
+        for k, sample in enumerate(recent):
+            big = cv2.resize(
+                dataset.image(sample.id), None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST
+            )
+            columns[k % 10].image(big, caption=f"{sample.label} · {sample.id[:6]}")
+        left, right = st.columns([3, 1])
+        victim = left.selectbox(
+            "Sample to delete",
+            [s.id for s in recent],
+            key="delete_id",
+            format_func=lambda i: f"{i[:6]} (labelled {dict((s.id, s.label) for s in recent)[i]})",
+        )
+        if right.button("Delete sample", key="delete"):
+            dataset.delete(victim)
+            st.rerun()
+        fine_tune_panel(dataset, model_path)
+
+
+def fine_tune_panel(dataset: Dataset, model_path: str) -> None:
+    """Fine-tune the selected model on MNIST plus the user's dataset."""
+    st.markdown(
+        "**Teach the model** — fine-tune the selected model on MNIST training data "
+        "plus your digits; the shipped model is never overwritten."
+    )
+    mnist = st.text_input(
+        "MNIST .npz (empty: download with keras.datasets.mnist)", key="mnist_path"
+    )
+    epochs = st.number_input("Epochs", 1, 20, 3, key="ft_epochs")
+    if st.button("Fine-tune", key="finetune"):
+        x, y = dataset.load()
+        if len(x) < MIN_SAMPLES:
+            st.warning(f"Save at least {MIN_SAMPLES} digits first (you have {len(x)}).")
+            return
+        bar = st.progress(0.0, text="Starting")
+        try:
+            result = fine_tune(
+                model_path,
+                x,
+                y,
+                mnist=mnist or None,
+                epochs=int(epochs),
+                progress=lambda fraction, text: bar.progress(min(1.0, fraction), text=text),
+            )
+        except (ValueError, OSError, ModelLoadError) as error:
+            st.error(f"Fine-tuning failed: {error}")
+            return
+        before, after = result.card["before"], result.card["after"]
+        st.success(
+            f"New model {result.path.name} saved in {result.path.parent}; pick it under Model."
+        )
+        st.table(
+            {
+                "": ["MNIST test", "your held-back digits"],
+                "before": [
+                    f"{before['mnist_test_accuracy']:.2%}",
+                    f"{before['user_holdout_accuracy']:.2%}",
+                ],
+                "after": [
+                    f"{after['mnist_test_accuracy']:.2%}",
+                    f"{after['user_holdout_accuracy']:.2%}",
+                ],
+            }
+        )
 
 
 # --- the page --------------------------------------------------------------------------
@@ -372,14 +594,22 @@ def main() -> None:
             st.error(str(error))
         else:
             st.session_state["reading"] = classify(model, digits, found.boxes, found.lines)
+            st.session_state["reading_id"] = st.session_state.get("reading_id", 0) + 1
 
     reading: SheetReading | None = st.session_state["reading"]
+    low = st.sidebar.slider(
+        "Flag digits read with confidence below", 0.0, 1.0, 0.8, 0.05, key="low_confidence"
+    )
     if digits is not None and len(digits):
-        show_rois(digits, reading)
+        show_rois(digits, reading, low)
     elif digits is not None:
         st.info("No digits to extract with these settings.")
-    if reading is not None:
-        show_reading(reading)
+    if reading is not None and digits is not None and len(digits):
+        labels = show_reading(reading, low)
+        save_to_dataset(source, digits, labels)
+        full = decode_image(source.data, source.name)
+        show_downloads(source, full, reading, digits, labels)
+    show_dataset(model_path)
 
 
 main()

@@ -5,7 +5,7 @@ runs them all and returns every intermediate; :mod:`digit_pipeline.model` holds 
 model contract; :mod:`digit_pipeline.reading` turns an image into text.
 """
 
-from .params import PARAM_SPECS, ParamSpec, PipelineParams
+from .params import CANVAS_PARAMS, PARAM_SPECS, ParamSpec, PipelineParams
 from .stages import (
     blur_image,
     dilate_image,
@@ -21,6 +21,7 @@ from .stages import (
 )
 
 __all__ = [
+    "CANVAS_PARAMS",
     "PARAM_SPECS",
     "ParamSpec",
     "PipelineParams",

@@ -236,3 +236,9 @@ PARAM_SPECS: tuple[ParamSpec, ...] = tuple(
     for f in dataclasses.fields(PipelineParams)
 )
 """One :class:`ParamSpec` per field, in declaration order."""
+
+
+CANVAS_PARAMS = PipelineParams(remove_lines=False)
+"""Stage defaults for digits drawn on the app's canvas: clean black strokes on white, no
+ruled lines to remove (and a large "1" may span half the canvas, which line removal would
+take for a rule)."""

@@ -97,6 +97,12 @@ class SheetStyle:
     stroke_px : int
         Stroke thickness change in pixels of the upscaled digit: positive thickens
         (dilation), negative thins (erosion), 0 keeps the MNIST stroke.
+    stroke_frac : float or None
+        None keeps the MNIST stroke (changed by `stroke_px`). A number redraws the
+        digit with a round pen of constant width, that fraction of the digit's ink
+        height, along the centre line of the MNIST strokes: ~0.02-0.04 is a thin
+        ballpoint (far thinner than erosion can make a stroke without breaking it),
+        ~0.12-0.2 a felt marker. `stroke_px` must then be 0.
     blur_sigma : float
         Gaussian blur sigma in pixels (lens / focus), 0 = none.
     noise_sigma : float
@@ -134,6 +140,7 @@ class SheetStyle:
     ink_rgb: tuple[int, int, int] | None = None
     ink_opacity: float = 1.0
     stroke_px: int = 0
+    stroke_frac: float | None = None
     blur_sigma: float = 0.8
     noise_sigma: float = 2.5
     jpeg_quality: int | None = 85
@@ -157,6 +164,10 @@ class SheetStyle:
             raise ValueError(f"ink must be 'pencil' or 'pen', got {self.ink!r}")
         if not 0.0 < self.ink_opacity <= 1.0:
             raise ValueError(f"ink_opacity must be in (0, 1], got {self.ink_opacity}")
+        if self.stroke_frac is not None:
+            _check_range("stroke_frac", self.stroke_frac, 0.005, 0.4)
+            if self.stroke_px:
+                raise ValueError("stroke_frac and stroke_px cannot both be set")
         _check_range("blur_sigma", self.blur_sigma, 0.0, 20.0)
         _check_range("noise_sigma", self.noise_sigma, 0.0, 50.0)
         if self.jpeg_quality is not None and not 1 <= self.jpeg_quality <= 95:
@@ -273,13 +284,22 @@ def _ink_bbox(mask: npt.NDArray[np.bool_]) -> Box | None:
     return int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1)
 
 
-def digit_alpha(digit: npt.NDArray[np.uint8], height: int, stroke_px: int = 0) -> FloatImage:
+def digit_alpha(
+    digit: npt.NDArray[np.uint8],
+    height: int,
+    stroke_px: int = 0,
+    *,
+    pen_px: float | None = None,
+) -> FloatImage:
     """Turn one MNIST digit into a smooth ink alpha mask of a given ink height.
 
     The digit is cropped to its ink, upscaled (cubic) or downscaled (area) so that its
     ink is `height` pixels tall (very wide digits are capped at 1.3 x `height` wide),
     its edges are sharpened to a ~2 px ramp like a real pen line, and the stroke is
-    thickened (dilation) or thinned (erosion) by `stroke_px` pixels.
+    thickened (dilation) or thinned (erosion) by `stroke_px` pixels. With `pen_px`,
+    the strokes are instead thinned to their centre line and redrawn with a round pen
+    `pen_px` wide (anti-aliased); the ink then ends about half the MNIST stroke width
+    short of `height` at the tips, plus half the pen width.
 
     Parameters
     ----------
@@ -289,6 +309,8 @@ def digit_alpha(digit: npt.NDArray[np.uint8], height: int, stroke_px: int = 0) -
         Target ink height in pixels (>= 4).
     stroke_px : int, optional
         Stroke width change in pixels: > 0 thickens, < 0 thins.
+    pen_px : float or None, optional
+        Redraw the digit with a pen this many pixels wide (>= 1); `stroke_px` must be 0.
 
     Returns
     -------
@@ -298,7 +320,8 @@ def digit_alpha(digit: npt.NDArray[np.uint8], height: int, stroke_px: int = 0) -
     Raises
     ------
     ValueError
-        If `digit` is not a 2-D uint8 image with some ink, or `height` < 4.
+        If `digit` is not a 2-D uint8 image with some ink, `height` < 4, `pen_px` < 1
+        or both `pen_px` and `stroke_px` are given.
 
     Examples
     --------
@@ -311,11 +334,16 @@ def digit_alpha(digit: npt.NDArray[np.uint8], height: int, stroke_px: int = 0) -
     >>> rows = np.flatnonzero((alpha > TRUTH_ALPHA).any(axis=1))
     >>> abs(int(rows[-1] - rows[0] + 1) - 100) <= 2
     True
+    >>> pen = digit_alpha(digit, 100, pen_px=3)
+    >>> 2 <= int((pen[50] > 0.5).sum()) <= 4
+    True
     """
     if digit.ndim != 2 or digit.dtype != np.uint8:
         raise ValueError(f"digit must be a 2-D uint8 image, got {digit.dtype} {digit.shape}")
     if height < 4:
         raise ValueError(f"height must be >= 4, got {height}")
+    if pen_px is not None and (pen_px < 1 or stroke_px):
+        raise ValueError(f"pen_px must be >= 1 and stroke_px 0, got {pen_px} and {stroke_px}")
     box = _ink_bbox(digit > 25)
     if box is None:
         raise ValueError("digit has no ink (no pixel > 25)")
@@ -331,6 +359,8 @@ def digit_alpha(digit: npt.NDArray[np.uint8], height: int, stroke_px: int = 0) -
     width = 1.0 / max(1.0, scale / 2.0)
     low = 0.45 * (1.0 - width)
     alpha = np.clip((alpha - low) / width, 0.0, 1.0)
+    if pen_px is not None:
+        return _redraw_with_pen(alpha, float(pen_px))
     pad = abs(stroke_px) + 2
     alpha = np.pad(alpha, pad)
     if stroke_px:
@@ -338,6 +368,66 @@ def digit_alpha(digit: npt.NDArray[np.uint8], height: int, stroke_px: int = 0) -
         op = cv2.dilate if stroke_px > 0 else cv2.erode
         alpha = op(alpha, kernel)
     return alpha.astype(np.float32, copy=False)
+
+
+_SKELETON_HEIGHT = 96
+"""Digits are thinned to their centre line at most this many pixels tall."""
+
+
+def _thin(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """Zhang-Suen thinning of a binary mask to one-pixel-wide centre lines."""
+    img = np.pad(mask, 1).astype(np.uint8)
+    while True:
+        changed = False
+        for step in (0, 1):
+            c = img[1:-1, 1:-1]
+            # Neighbours P2..P9, clockwise from north.
+            nb = [
+                img[:-2, 1:-1],
+                img[:-2, 2:],
+                img[1:-1, 2:],
+                img[2:, 2:],
+                img[2:, 1:-1],
+                img[2:, :-2],
+                img[1:-1, :-2],
+                img[:-2, :-2],
+            ]
+            count = sum(n.astype(np.int32) for n in nb)
+            turns = sum((nb[i] == 0) & (nb[(i + 1) % 8] == 1) for i in range(8))
+            p2, p4, p6, p8 = nb[0], nb[2], nb[4], nb[6]
+            if step == 0:
+                side = ((p2 & p4 & p6) == 0) & ((p4 & p6 & p8) == 0)
+            else:
+                side = ((p2 & p4 & p8) == 0) & ((p2 & p6 & p8) == 0)
+            remove = (c == 1) & (count >= 2) & (count <= 6) & (turns == 1) & side
+            if remove.any():
+                c[remove] = 0
+                changed = True
+        if not changed:
+            return img[1:-1, 1:-1].astype(bool)
+
+
+def _redraw_with_pen(alpha: FloatImage, pen_px: float) -> FloatImage:
+    """Redraw a digit's alpha along its strokes' centre line with a round pen.
+
+    The centre line is found on a copy at most :data:`_SKELETON_HEIGHT` pixels tall
+    (thinning is iterative); its distance field is scaled back up, so the pen's edge
+    stays smooth at any size.
+    """
+    alpha = np.pad(alpha, math.ceil(pen_px / 2) + 2)
+    h, w = alpha.shape
+    scale = min(1.0, _SKELETON_HEIGHT / h)
+    small = alpha
+    if scale < 1:
+        small_size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        small = cv2.resize(alpha, small_size, interpolation=cv2.INTER_AREA)
+    skeleton = _thin(small > 0.5)
+    if not skeleton.any():  # nothing survived the threshold: keep the strongest pixel
+        skeleton = small >= small.max()
+    dist = cv2.distanceTransform((~skeleton).astype(np.uint8), cv2.DIST_L2, 5)
+    if scale < 1:  # distances are smooth: scale the field, not the thin line
+        dist = cv2.resize(dist * np.float32(w / small.shape[1]), (w, h), cv2.INTER_LINEAR)
+    return np.clip(pen_px / 2 + 0.5 - dist, 0.0, 1.0).astype(np.float32)
 
 
 def _pencil_grain(alpha: FloatImage, rng: np.random.Generator) -> FloatImage:
@@ -359,7 +449,10 @@ def _make_glyph(
     rng: np.random.Generator,
 ) -> tuple[FloatImage, Box]:
     """Return one digit's final alpha patch (grain, opacity) and its ink box in it."""
-    alpha = digit_alpha(digit, height, style.stroke_px)
+    if style.stroke_frac is None:
+        alpha = digit_alpha(digit, height, style.stroke_px)
+    else:
+        alpha = digit_alpha(digit, height, pen_px=max(1.0, style.stroke_frac * height))
     if style.ink == "pencil":
         alpha = _pencil_grain(alpha, rng)
     opacity = style.ink_opacity * rng.uniform(0.93, 1.0)

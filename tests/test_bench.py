@@ -1,0 +1,160 @@
+"""Tests for digit_pipeline.bench: the plan, and a small real run end to end (no mocks)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from digit_pipeline import bench
+from digit_pipeline.synth import SheetStyle
+
+FIXTURE = Path(__file__).parent / "fixtures" / "mnist_small.npz"
+N_FIXTURE_TEST = 200  # x_test in the fixture
+
+RATES = ("precision", "recall", "f1", "accuracy", "exact_share")
+
+
+def _args(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    bench.add_arguments(parser)
+    return parser.parse_args(list(argv))
+
+
+def test_plan_is_deterministic_and_covers_every_condition():
+    plan = bench.make_plan(20, seed=3, n_digits_available=N_FIXTURE_TEST)
+    assert plan == bench.make_plan(20, seed=3, n_digits_available=N_FIXTURE_TEST)
+    assert plan != bench.make_plan(20, seed=4, n_digits_available=N_FIXTURE_TEST)
+    assert bench.make_plan(7, seed=3, n_digits_available=N_FIXTURE_TEST) == plan[:7]
+    for n in (10, 13):
+        conditions = {c.condition for c in bench.make_plan(n, 3, n_digits_available=200)}
+        assert conditions == set(bench.CONDITIONS)
+    assert len({c.case_id for c in plan}) == len(plan)
+
+
+def test_plan_stays_in_the_issues_ranges():
+    plan = bench.make_plan(60, seed=0)
+    for case in plan:
+        assert 1 <= len(case.lines) <= 6
+        assert all(2 <= n <= 12 for n in case.lines)
+        assert len(case.indices) == sum(case.lines)
+        assert isinstance(case.style, SheetStyle)
+        assert 0.4 <= case.megapixels <= 12.5
+        assert SheetStyle.from_dict(case.to_dict()["style"]) == case.style
+    by = {c: [k for k in plan if k.condition == c] for c in bench.CONDITIONS}
+    assert all(len(cases) == 6 for cases in by.values())
+    assert sum(c.megapixels >= 11.9 for c in plan) >= 3
+    assert min(c.megapixels for c in plan) < 1.0
+    assert all(c.style.digit_height[0] <= 60 for c in by["small_digits"])
+    assert all(c.style.digit_height[1] >= 300 for c in by["large_digits"])
+    assert all(c.style.gap_frac <= 0.2 for c in by["tight_spacing"])
+    assert {c.style.ruling for c in by["ruled_squared"]} == {"ruled", "squared"}
+    assert all(2 <= abs(c.style.rotation_deg) <= 5 for c in by["rotated"])
+    assert all(c.style.jpeg_quality <= 60 for c in by["blur_jpeg"])
+    assert all(c.style.stroke_frac < 0.05 for c in by["thin_strokes"])
+    assert all(c.style.ink == "pencil" for c in by["pencil_lighting"])
+
+
+def test_plan_only_draws_available_digits():
+    plan = bench.make_plan(30, seed=1, n_digits_available=N_FIXTURE_TEST)
+    assert max(i for c in plan for i in c.indices) < N_FIXTURE_TEST
+    filtered = bench.make_plan(4, seed=1, conditions=["rotated", "blur_jpeg"])
+    assert [c.condition for c in filtered] == ["rotated", "blur_jpeg"] * 2
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n_sheets": 0}, "sheet"),
+        ({"n_sheets": 2, "conditions": ["fog"]}, "unknown"),
+        ({"n_sheets": 2, "max_mp": 0.0}, "max_mp"),
+    ],
+)
+def test_plan_rejects_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        bench.make_plan(**kwargs)
+
+
+def test_small_run_end_to_end(tmp_path, capsys):
+    out = tmp_path / "bench"
+    args = _args(
+        "--sheets", "6", "--seed", "5", "--data", str(FIXTURE), "--out", str(out),
+        "--max-mp", "0.6", "--save-failures",
+    )  # fmt: skip
+    assert bench.run(args) == 0
+    printed = capsys.readouterr()
+    assert "### mlp / default" in printed.out and "### mlp / auto" in printed.out
+    assert printed.out.count("| **overall** |") == 2
+    assert "[6/6]" in printed.err
+
+    results = json.loads((out / "results.json").read_text())
+    report = (out / "report.md").read_text()
+    assert "| condition | sheets |" in report and "mlp / auto: F1" in report
+    sheets = results["sheets"]
+    assert len(sheets) == 6 * 2
+    assert {(r["model"], r["mode"]) for r in sheets} == {("mlp", "default"), ("mlp", "auto")}
+    for r in sheets:
+        assert 0 <= r["correct"] <= r["matched"] <= min(r["found"], r["truth"])
+        assert r["exact"] == (r["correct"] == r["truth"] == r["found"])
+        assert r["truth"] == len(r["truth_text"].replace("\n", ""))
+        assert r["seconds"] > 0 and r["megapixels"] <= 0.7
+        failure = out / "failures" / f"mlp-{r['mode']}" / f"{r['case_id']}.jpg"
+        assert failure.is_file() == (not r["exact"])
+    assert len(results["plan"]) == 6
+    assert [p["case_id"] for p in results["plan"]] == [r["case_id"] for r in sheets[::2]]
+
+    for mode in ("default", "auto"):
+        table = results["summary"]["mlp"][mode]
+        assert set(table) == set(bench.CONDITIONS[:6]) | {"overall"}
+        overall = table["overall"]
+        mine = [r for r in sheets if r["mode"] == mode]
+        assert overall["sheets"] == 6 == sum(table[c]["sheets"] for c in bench.CONDITIONS[:6])
+        for key in ("digits", "found", "matched", "correct", "exact"):
+            column = "truth" if key == "digits" else key
+            assert overall[key] == sum(int(r[column]) for r in mine)
+            assert overall[key] == sum(table[c][key] for c in bench.CONDITIONS[:6])
+        for row in table.values():
+            assert all(0.0 <= row[k] <= 1.0 for k in RATES)
+            assert 0 < row["median_s"] <= row["p95_s"] + 1e-9
+        # The sheets are small and clean enough that most digits are read.
+        assert overall["recall"] >= 0.7
+
+
+def test_run_rejects_bad_options(capsys):
+    assert bench.run(_args("--data", str(FIXTURE), "--modes", "fast")) == 1
+    assert bench.run(_args("--data", str(FIXTURE), "--conditions", "fog")) == 1
+    assert "unknown" in capsys.readouterr().err
+
+
+def test_summarise_pools_digits_not_sheets():
+    records = [
+        {"truth": 10, "found": 10, "matched": 10, "correct": 10, "exact": True,
+         "seconds": 1.0, "seconds_per_mp": 0.5},
+        {"truth": 2, "found": 4, "matched": 1, "correct": 0, "exact": False,
+         "seconds": 3.0, "seconds_per_mp": 1.5},
+    ]  # fmt: skip
+    m = bench.summarise(records)
+    assert (m.digits, m.found, m.matched, m.correct, m.exact) == (12, 14, 11, 10, 1)
+    assert m.precision == pytest.approx(11 / 14) and m.recall == pytest.approx(11 / 12)
+    assert m.f1 == pytest.approx(2 * (11 / 14) * (11 / 12) / (11 / 14 + 11 / 12))
+    assert m.accuracy == pytest.approx(10 / 12) and m.exact_share == 0.5
+    assert m.median_s == 2.0 and m.median_s_per_mp == 1.0
+    assert m.p95_s == pytest.approx(2.9)
+
+
+def test_rendered_sheet_matches_its_case():
+    with np.load(FIXTURE) as data:
+        x, y = data["x_test"], data["y_test"]
+    plan = bench.make_plan(10, seed=2, n_digits_available=len(x), max_mp=0.5)
+    for case in (plan[2], plan[9]):  # thin pen (PNG or JPEG), blurred low-quality JPEG
+        data_bytes, truth = bench.render_case(case, x, y)
+        again, _ = bench.render_case(case, x, y)
+        assert data_bytes == again
+        magic = b"\xff\xd8" if case.style.jpeg_quality else b"\x89PNG"
+        assert data_bytes.startswith(magic)
+        assert [d["source_index"] for d in truth["digits"]] == list(case.indices)
+        assert [len(t) for t in truth["text"].split("\n")] == list(case.lines)
+        assert truth["width"] >= case.size[0] and truth["height"] >= case.size[1]
