@@ -14,12 +14,12 @@ from typing import Any
 import cv2
 import numpy as np
 import streamlit as st
-from digit_pipeline.dataset import Dataset, default_dir
-from digit_pipeline.exports import annotated_png, reading_csv, reading_json, rois_zip
 from PIL import Image
 
 from digit_pipeline import CANVAS_PARAMS, PARAM_SPECS, PipelineParams, draw_boxes
 from digit_pipeline.autofit import auto_fit
+from digit_pipeline.dataset import Dataset, default_dir
+from digit_pipeline.exports import annotated_png, reading_csv, reading_json, rois_zip
 from digit_pipeline.finetune import MIN_SAMPLES, fine_tune, user_models_dir
 from digit_pipeline.imageio import UPLOAD_TYPES, ImageReadError, decode_image, page_count
 from digit_pipeline.model import MODELS_DIR, ModelLoadError, load_card, load_model

@@ -1,4 +1,4 @@
-"""Command line: ``python -m digit_pipeline {read,train} ...``.
+"""Command line: ``python -m digit_pipeline {read,train,finetune,bench} ...``.
 
 Pipeline options are generated from :data:`digit_pipeline.params.PARAM_SPECS`, so the CLI,
 the app and the defaults never disagree.
@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .imageio import ImageReadError, read_image
+from . import bench
+from .imageio import ImageReadError, page_count, read_image
 from .model import DEFAULT_MODEL, ModelLoadError
 from .params import PARAM_SPECS, PipelineParams
 
@@ -78,26 +79,95 @@ def build_parser() -> argparse.ArgumentParser:
     """Build the ``python -m digit_pipeline`` argument parser."""
     parser = argparse.ArgumentParser(
         prog="python -m digit_pipeline",
-        description="Read sheets of handwritten digits, or train the model.",
+        description="Read sheets of handwritten digits, train or fine-tune the model, "
+        "or run the reading benchmark.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
     read = sub.add_parser("read", help="read the digits of one or more images")
     read.add_argument("images", nargs="+", metavar="IMAGE")
     read.add_argument("--json", action="store_true", help="one JSON object per image per line")
+    read.add_argument(
+        "--auto",
+        action="store_true",
+        help="fit the stage parameters to each image (the app's Auto-fit boxes); "
+        "explicit options then only set what the fit leaves alone",
+    )
     read.add_argument("--model", default=str(DEFAULT_MODEL), help="a .keras model [%(default)s]")
     add_param_options(read)
 
-    train = sub.add_parser("train", help="train the Flatten-Dense model on MNIST")
+    train = sub.add_parser(
+        "train", help="train a model on MNIST (Flatten-Dense by default, or the small CNN)"
+    )
     train.add_argument(
         "--data",
         default=None,
         help="MNIST .npz in keras.datasets layout [download with keras.datasets.mnist]",
     )
+    train.add_argument(
+        "--arch",
+        choices=("mlp", "cnn"),
+        default="mlp",
+        help="mlp = Flatten-Dense, cnn = small CNN [%(default)s]",
+    )
+    train.add_argument(
+        "--augment",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="augment the training batches: shifts, rotations, zoom, stroke width, "
+        "elastic distortion [%(default)s]",
+    )
     train.add_argument("--epochs", type=int, default=30, help="most epochs [%(default)s]")
     train.add_argument("--seed", type=int, default=0, help="random seed [%(default)s]")
-    train.add_argument("--hidden", type=int, default=512, help="hidden units [%(default)s]")
+    train.add_argument(
+        "--hidden", type=int, default=None, help="dense hidden units [mlp 1024, cnn 128]"
+    )
+    train.add_argument(
+        "--filters", type=int, default=32, help="CNN filters of the first block [%(default)s]"
+    )
+    train.add_argument(
+        "--patience",
+        type=int,
+        default=8,
+        help="epochs without validation gain before stopping [%(default)s]",
+    )
     train.add_argument("--out", default=str(DEFAULT_MODEL), help="model path [%(default)s]")
+
+    finetune = sub.add_parser(
+        "finetune",
+        help="fine-tune a model on MNIST training data plus your saved digits "
+        "(writes a new model; never overwrites one)",
+    )
+    finetune.add_argument(
+        "--dataset",
+        default=None,
+        help="your dataset folder (the app's Save to my dataset) "
+        "[$DIGIT_WORKBENCH_DATA or ~/.digit_workbench/dataset]",
+    )
+    finetune.add_argument(
+        "--model", default=str(DEFAULT_MODEL), help="the model to start from [%(default)s]"
+    )
+    finetune.add_argument(
+        "--data",
+        default=None,
+        help="MNIST .npz in keras.datasets layout [download with keras.datasets.mnist]",
+    )
+    finetune.add_argument("--epochs", type=int, default=3, help="epochs [%(default)s]")
+    finetune.add_argument("--seed", type=int, default=0, help="random seed [%(default)s]")
+    finetune.add_argument(
+        "--out",
+        default=None,
+        help="new model path, must not exist "
+        "[$DIGIT_WORKBENCH_MODELS or ~/.digit_workbench/models, <model>-ft-<time>.keras]",
+    )
+
+    bench.add_arguments(
+        sub.add_parser(
+            "bench",
+            help="reading benchmark: synthetic sheets of MNIST test digits, "
+            "read with default and fitted parameters",
+        )
+    )
     return parser
 
 
@@ -107,6 +177,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "train":
         return _train(args)
+    if args.command == "finetune":
+        return _finetune(args)
+    if args.command == "bench":
+        return bench.run(args)
     try:
         params = params_from_args(args)
     except ValueError as error:
@@ -119,7 +193,15 @@ def _train(args: argparse.Namespace) -> int:
 
     try:
         result = train(
-            args.out, data=args.data, epochs=args.epochs, seed=args.seed, hidden=args.hidden
+            args.out,
+            data=args.data,
+            arch=args.arch,
+            augment=args.augment,
+            epochs=args.epochs,
+            seed=args.seed,
+            hidden=args.hidden,
+            filters=args.filters,
+            patience=args.patience,
         )
     except (OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -132,7 +214,47 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _finetune(args: argparse.Namespace) -> int:
+    from .dataset import Dataset, default_dir
+    from .finetune import fine_tune
+
+    folder = Path(args.dataset) if args.dataset else default_dir()
+    if args.epochs < 1:
+        print(f"error: --epochs must be at least 1, got {args.epochs}", file=sys.stderr)
+        return 1
+    try:
+        x, y = Dataset(folder).load()
+        result = fine_tune(
+            args.model,
+            x,
+            y,
+            mnist=args.data,
+            out=args.out,
+            epochs=args.epochs,
+            seed=args.seed,
+            progress=lambda fraction, message: print(
+                f"[{fraction:4.0%}] {message}", file=sys.stderr, flush=True
+            ),
+        )
+    except ModelLoadError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    card = result.card
+    for when in ("before", "after"):
+        scores = card[when]
+        print(
+            f"{when:6}: MNIST test {scores['mnist_test_accuracy']:.4f}, "
+            f"your held-back digits {scores['user_holdout_accuracy']:.4f}"
+        )
+    print(f"wrote {result.path} and {result.path.with_suffix('.json')}")
+    return 0
+
+
 def _read(args: argparse.Namespace, params: PipelineParams) -> int:
+    from .autofit import auto_fit
     from .model import load_model
     from .reading import read_sheet
 
@@ -153,9 +275,16 @@ def _read(args: argparse.Namespace, params: PipelineParams) -> int:
                 print(json.dumps({"image": name, "error": str(error)}), flush=True)
             continue
         load_ms = (time.perf_counter() - start) * 1000
-        reading, _ = read_sheet(model, image, params)
+        pages = page_count(Path(name).read_bytes())
+        if pages > 1:
+            print(f"note: {name} has {pages} pages; reading the first.", file=sys.stderr)
+        start = time.perf_counter()
+        used = auto_fit(image, base=params).params if args.auto else params
+        fit_ms = (time.perf_counter() - start) * 1000
+        reading, _ = read_sheet(model, image, used)
+        reading.timings_ms["segment"] += fit_ms
         if args.json:
-            print(json.dumps(_record(name, image.shape, params, reading, load_ms)), flush=True)
+            print(json.dumps(_record(name, image.shape, used, reading, load_ms)), flush=True)
         else:
             if len(args.images) > 1:
                 print(("\n" if i else "") + f"==> {name} <==")

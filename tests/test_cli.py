@@ -66,3 +66,82 @@ def test_missing_model_is_one_clear_line(tmp_path):
     assert done.returncode == 2
     assert "none.keras is missing" in done.stderr and "train" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+FIXTURE = ROOT / "tests" / "fixtures" / "mnist_small.npz"
+
+
+def test_bench_command_prints_the_tables(tmp_path):
+    out = tmp_path / "bench"
+    done = run_cli(
+        "bench", "--sheets", "2", "--data", str(FIXTURE), "--max-mp", "0.6",
+        "--modes", "auto", "--out", str(out),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "### mlp / auto" in done.stdout and "| **overall** |" in done.stdout
+    assert "[2/2]" in done.stderr
+    results = json.loads((out / "results.json").read_text())
+    assert [r["mode"] for r in results["sheets"]] == ["auto", "auto"]
+
+
+def test_bench_command_refuses_a_bad_mode():
+    done = run_cli("bench", "--sheets", "1", "--data", str(FIXTURE), "--modes", "best")
+    assert done.returncode == 1
+    assert "unknown modes" in done.stderr and "Traceback" not in done.stderr
+
+
+def _saved_dataset(folder, n=20):
+    import numpy as np
+
+    from digit_pipeline.dataset import Dataset
+
+    data = np.load(FIXTURE)
+    Dataset(folder).save(data["x_train"][:n], [int(v) for v in data["y_train"][:n]], "test")
+
+
+def test_finetune_command_writes_a_new_model_and_reports(tmp_path):
+    from digit_pipeline.model import load_card
+
+    _saved_dataset(tmp_path / "dataset")
+    out = tmp_path / "models" / "mine.keras"
+    done = run_cli(
+        "finetune", "--dataset", str(tmp_path / "dataset"), "--data", str(FIXTURE),
+        "--epochs", "1", "--out", str(out),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert out.is_file() and out.with_suffix(".json").is_file()
+    card = load_card(out)
+    assert card["base_model"] == "mlp.keras" and card["epochs_run"] == 1
+    assert card["data"]["user_samples_trained"] + card["data"]["user_samples_held_back"] == 20
+    for when in ("before", "after"):
+        assert f"{when:6}: MNIST test {card[when]['mnist_test_accuracy']:.4f}" in done.stdout
+    assert "[100%] Saved" in done.stderr
+
+    # It never overwrites: the same --out again is refused with a sentence.
+    again = run_cli(
+        "finetune", "--dataset", str(tmp_path / "dataset"), "--data", str(FIXTURE),
+        "--epochs", "1", "--out", str(out),
+    )  # fmt: skip
+    assert again.returncode == 1
+    assert "never overwrites" in again.stderr and "Traceback" not in again.stderr
+
+
+def test_finetune_command_refuses_too_small_a_dataset(tmp_path):
+    _saved_dataset(tmp_path / "dataset", n=3)
+    done = run_cli(
+        "finetune", "--dataset", str(tmp_path / "dataset"), "--data", str(FIXTURE),
+        "--out", str(tmp_path / "x.keras"),
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "at least" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "x.keras").exists()
+
+
+def test_finetune_command_names_a_missing_model(tmp_path):
+    _saved_dataset(tmp_path / "dataset")
+    done = run_cli(
+        "finetune", "--dataset", str(tmp_path / "dataset"), "--data", str(FIXTURE),
+        "--model", str(tmp_path / "nope.keras"), "--out", str(tmp_path / "x.keras"),
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "nope.keras" in done.stderr and "Traceback" not in done.stderr
