@@ -240,6 +240,23 @@ def current_params() -> PipelineParams:
 def sidebar_controls(source: Source | None) -> PipelineParams:
     """Sidebar: one control per pipeline parameter, built from PARAM_SPECS."""
     st.sidebar.header("Stages")
+    st.session_state.setdefault("autofit_new", True)
+    if (
+        source is not None
+        and st.session_state["autofit_new"]
+        and st.session_state.get("source") != CANVAS_CHOICE
+        and st.session_state.get("fitted_digest") != source.digest
+    ):
+        # Before the sliders exist in this run, so the fit can move them.
+        st.session_state["fitted_digest"] = source.digest
+        apply_auto_fit(source, current_params())
+    st.sidebar.toggle(
+        "Auto-fit each new image",
+        key="autofit_new",
+        help="Fit the stages to every new sample, upload or photo as it arrives "
+        "(drawings on the canvas keep their own defaults). Off: new images keep the "
+        "sliders as they are.",
+    )
     left, right = st.sidebar.columns(2)
     left.button(
         "Auto-fit boxes",

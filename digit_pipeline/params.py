@@ -128,13 +128,13 @@ class PipelineParams:
     )
     canny_aperture: int = _spec(3, "Canny aperture", "Sobel aperture size.", choices=(3, 5, 7))
     dilate_size: int = _spec(
-        5, "Dilation kernel size", "Side of the square dilation kernel.", low=1, high=25, step=1
+        3, "Dilation kernel size", "Side of the square dilation kernel.", low=1, high=25, step=1
     )
     dilate_iterations: int = _spec(
-        2, "Dilation iterations", "How many times to dilate.", low=0, high=10, step=1
+        1, "Dilation iterations", "How many times to dilate.", low=0, high=10, step=1
     )
     min_box_area: int = _spec(
-        150,
+        100,
         "Minimum box area",
         "Smaller boxes (working-copy pixels) are dropped as specks.",
         low=0,

@@ -10,7 +10,9 @@ from conftest import ROOT, load_truth, sample_sheets
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from digit_pipeline import PARAM_SPECS
+from digit_pipeline import PARAM_SPECS, PipelineParams
+from digit_pipeline.autofit import auto_fit
+from digit_pipeline.imageio import decode_image
 
 APP = str(ROOT / "streamlit_app.py")
 
@@ -97,6 +99,35 @@ def test_other_controls():
     at.button(key="reset").click().run()
     assert at.toggle(key="param_remove_lines").value is True
     assert at.checkbox(key="param_roi_threshold_auto").value is True
+
+
+FITTED = ("work_size", "blur_size", "canny_lower", "dilate_size", "dilate_iterations")
+
+
+def slider_values(at: AppTest) -> dict[str, float]:
+    return {name: at.slider(key=f"param_{name}").value for name in FITTED}
+
+
+def test_new_images_are_fitted_until_switched_off():
+    at = start()
+    first, second = sample_sheets()[:2]
+    fitted = auto_fit(decode_image(first.read_bytes())).params
+    assert slider_values(at) == {name: getattr(fitted, name) for name in FITTED}
+    assert f"Auto-fit for {first.name}" in captions(at)
+    assert fitted.work_size != PipelineParams().work_size  # the fit really moved something
+
+    # The same image is not fitted again: a slider the user moves stays where it is.
+    at.slider(key="param_canny_lower").set_value(77).run()
+    at.run()
+    assert at.slider(key="param_canny_lower").value == 77
+
+    # Switched off, a new image keeps the usual defaults.
+    at.toggle(key="autofit_new").set_value(False).run()
+    at.selectbox(key="source").set_value(second.name).run()
+    assert not at.exception
+    defaults = PipelineParams()
+    assert slider_values(at) == {name: getattr(defaults, name) for name in FITTED}
+    assert box_count(at) == len(load_truth(second)["digits"])
 
 
 def test_every_sample_can_be_picked():
