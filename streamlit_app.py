@@ -24,7 +24,7 @@ from digit_pipeline.finetune import MIN_SAMPLES, fine_tune, user_models_dir
 from digit_pipeline.imageio import UPLOAD_TYPES, ImageReadError, decode_image, page_count
 from digit_pipeline.model import MODELS_DIR, ModelLoadError, load_card, load_model
 from digit_pipeline.pipeline import Prepared, Segmentation, cut_digits, find_boxes, prepare
-from digit_pipeline.reading import SheetReading, classify, lines_text
+from digit_pipeline.reading import LOW_CONFIDENCE, SheetReading, classify, lines_text
 
 SAMPLES_DIR = Path(__file__).resolve().parent / "sample_images"
 # Streamlit's "magic" would print bare strings, so these constants have comments.
@@ -615,7 +615,12 @@ def main() -> None:
 
     reading: SheetReading | None = st.session_state["reading"]
     low = st.sidebar.slider(
-        "Flag digits read with confidence below", 0.0, 1.0, 0.8, 0.05, key="low_confidence"
+        "Flag digits read with confidence below",
+        0.0,
+        1.0,
+        LOW_CONFIDENCE,
+        0.05,
+        key="low_confidence",
     )
     if digits is not None and len(digits):
         show_rois(digits, reading, low)

@@ -11,6 +11,8 @@ Prints a Markdown table (paste it into BENCHMARKS.md). Figures per sheet:
 - ``move``: one slider move, i.e. blur -> Canny -> dilate -> boxes on the working copy and
   boxes mapped back (median of ``--repeat`` moves over different Canny thresholds);
 - ``full-res chain``: the same three stages run at full resolution, as the original app did;
+- ``auto-fit``: :func:`digit_pipeline.autofit.auto_fit` on the decoded image (the
+  *Auto-fit boxes* button, and every new image while *Auto-fit each new image* is on);
 - ``extract``: ROIs and 28x28 digits for every box (on Extract / Predict);
 - ``call`` / ``predict()``: the model on the batch of digits, called directly vs Keras'
   ``predict`` (median of ``--repeat``);
@@ -35,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from digit_pipeline import PipelineParams, blur_image, dilate_image, edges_canny  # noqa: E402
+from digit_pipeline.autofit import auto_fit  # noqa: E402
 from digit_pipeline.evaluate import score_sheet  # noqa: E402
 from digit_pipeline.imageio import decode_image  # noqa: E402
 from digit_pipeline.model import load_mnist, load_model, predict_proba  # noqa: E402
@@ -111,10 +114,13 @@ def main() -> None:
         found = find_boxes(ready, params)
         gray = to_gray(image)
 
-        def full_res_chain(g=gray):
-            return dilate_image(edges_canny(blur_image(g, 5), 30, 3.0), 5, 2)
+        def full_res_chain(g=gray, p=params):
+            blurred = blur_image(g, p.blur_size)
+            edges = edges_canny(blurred, p.canny_lower, p.canny_multiplier, p.canny_aperture)
+            return dilate_image(edges, p.dilate_size, p.dilate_iterations)
 
         _, full_ms = timed(full_res_chain, 5)
+        _, fit_ms = timed(lambda i=image: auto_fit(i), 3)
         (_, digits), extract_ms = timed(lambda f=found, r=ready: cut_digits(r, f.boxes, params), 3)
         predict_proba(model, digits)  # warm up
         _, call_ms = timed(lambda d=digits: predict_proba(model, d), args.repeat)
@@ -137,6 +143,7 @@ def main() -> None:
                 f"{prepare_ms:.0f}",
                 f"{statistics.median(move_times):.1f}",
                 f"{full_ms:.1f}",
+                f"{fit_ms:.0f}",
                 f"{extract_ms:.1f}",
                 f"{call_ms:.1f}",
                 f"{predict_ms:.1f}",
@@ -152,6 +159,7 @@ def main() -> None:
         "prepare ms",
         "move ms",
         "full-res chain ms",
+        "auto-fit ms",
         "extract ms",
         "call ms",
         "predict() ms",

@@ -17,6 +17,9 @@ from .pipeline import PipelineResult, run_pipeline
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
+LOW_CONFIDENCE = 0.8
+"""Digits read with a lower confidence are flagged for the user to check (the app's default)."""
+
 
 @dataclass(frozen=True)
 class DigitReading:
