@@ -23,6 +23,7 @@ from .stages import (
     ink_box,
     join_fragments,
     merge_overlapping,
+    open_enclosures,
     reading_order_indices,
     remove_lines,
     resize_rois,
@@ -208,9 +209,10 @@ def refine_boxes(
 ) -> list[Box]:
     """Fit raw contour boxes to the digits they hold.
 
-    Each box is shrunk to its ink plus one pixel (inkless boxes go), overlapping boxes
-    merge, pieces of one digit are joined (``join``) and boxes of touching digits are split
-    (``split``).
+    Each box is shrunk to its ink plus one pixel (inkless boxes go), a shape drawn around
+    digits gives way to the digits inside it
+    (:func:`~digit_pipeline.stages.open_enclosures`), overlapping boxes merge, pieces of
+    one digit are joined (``join``) and boxes of touching digits are split (``split``).
 
     Parameters
     ----------
@@ -225,8 +227,8 @@ def refine_boxes(
     -------
     list of (x, y, w, h)
     """
-    tight = (ink_box(gray, box, margin=1) for box in boxes)
-    refined = merge_overlapping([box for box in tight if box is not None])
+    tight = [box for box in (ink_box(gray, box, margin=1) for box in boxes) if box is not None]
+    refined = merge_overlapping(open_enclosures(gray, tight))
     if join:
         refined = merge_overlapping(join_fragments(refined))
     if split:

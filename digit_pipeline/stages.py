@@ -750,6 +750,84 @@ def ink_box(gray: GrayImage, box: Box, margin: int = 0) -> Box | None:
     return (left, top, right - left, bottom - top)
 
 
+def open_enclosures(gray: GrayImage, boxes: Sequence[Box], min_height: float = 0.3) -> list[Box]:
+    """Replace a box that is a shape drawn around digits by the digits inside it.
+
+    People circle or frame a digit. The dilated edges then give one box, the shape's, and
+    the digit inside would be read together with its frame. In each box the ink's
+    connected components are checked: when the largest one spans the whole box, is thin
+    (its ink covers at most a quarter of its box) and encloses other ink at least
+    ``min_height`` of its height tall, the box gives way to the boxes of the ink it
+    encloses. A digit's own loops (0, 6, 8, 9) hold no ink inside, so they stay.
+
+    Parameters
+    ----------
+    gray : ndarray of shape (H, W), uint8
+        Dark ink on light paper.
+    boxes : sequence of (x, y, w, h)
+    min_height : float
+        Least height of enclosed ink, as a share of the shape's height, for the shape to
+        count as drawn around a digit.
+
+    Returns
+    -------
+    list of (x, y, w, h)
+        Boxes in order; an enclosure's box is replaced by the boxes of the ink inside it.
+
+    Examples
+    --------
+    >>> import numpy as np, cv2
+    >>> page = np.full((120, 120), 230, np.uint8)
+    >>> _ = cv2.circle(page, (60, 60), 50, 30, 2)           # a circle drawn around...
+    >>> _ = cv2.line(page, (60, 35), (60, 85), 30, 4)       # ...a "1"
+    >>> open_enclosures(page, [(8, 8, 105, 105)])
+    [(58, 33, 5, 55)]
+    >>> open_enclosures(page, [(50, 30, 20, 60)])           # the "1" alone stays
+    [(50, 30, 20, 60)]
+    """
+    check_image(gray, "gray", allow_color=False)
+    out: list[Box] = []
+    for box in boxes:
+        inner = _enclosed_ink(gray, box, min_height)
+        out.extend(inner if inner else [tuple(int(v) for v in box)])
+    return out
+
+
+def _enclosed_ink(gray: GrayImage, box: Box, min_height: float) -> list[Box]:
+    """Boxes of the ink a thin shape spanning ``box`` encloses (empty if it is no such shape)."""
+    crop = _crop(gray, box)
+    height, width = crop.shape[:2]
+    if height < 12 or width < 12:
+        return []
+    ink = _binarize(crop, None)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    if count < 3:
+        return []
+    spans = stats[1:, cv2.CC_STAT_WIDTH] * stats[1:, cv2.CC_STAT_HEIGHT]
+    frame = 1 + int(np.argmax(spans))
+    fw, fh = stats[frame, cv2.CC_STAT_WIDTH], stats[frame, cv2.CC_STAT_HEIGHT]
+    if fw < 0.9 * width or fh < 0.9 * height or stats[frame, cv2.CC_STAT_AREA] > 0.25 * fw * fh:
+        return []
+    # What the shape encloses: paper not reachable from the crop's border around it.
+    outside = np.pad((labels != frame).astype(np.uint8), 1, constant_values=1)
+    cv2.floodFill(outside, None, (0, 0), 2)
+    enclosed = outside[1:-1, 1:-1] == 1
+    x0, y0 = max(0, box[0]), max(0, box[1])
+    inner, tall = [], False
+    for label in range(1, count):
+        if label == frame:
+            continue
+        part = labels == label
+        if np.count_nonzero(enclosed & part) < 0.9 * np.count_nonzero(part):
+            continue
+        left, top, w, h = (int(v) for v in stats[label, :4])
+        if max(w, h) < 0.1 * fh:  # a speck inside the shape
+            continue
+        tall |= h >= min_height * fh
+        inner.append((x0 + left, y0 + top, w, h))
+    return inner if tall else []
+
+
 def merge_overlapping(boxes: Sequence[Box], min_overlap: float = 0.3) -> list[Box]:
     """Merge boxes whose intersection covers at least ``min_overlap`` of the smaller one.
 

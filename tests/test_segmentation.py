@@ -1,5 +1,6 @@
 """Segmentation on real-paper troubles, on small synthetic pages with known answers:
-touching digits, broken strokes, specks, ruled and squared paper, a tilted sheet."""
+touching digits, broken strokes, specks, ruled and squared paper, a tilted sheet, shapes
+drawn around digits."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from digit_pipeline import PipelineParams
 from digit_pipeline.autofit import auto_fit
 from digit_pipeline.evaluate import iou, score_sheet
 from digit_pipeline.pipeline import run_pipeline
-from digit_pipeline.stages import join_fragments, split_wide_boxes
+from digit_pipeline.stages import join_fragments, open_enclosures, split_wide_boxes
 
 
 def found_all(result, truth_boxes) -> bool:
@@ -150,3 +151,49 @@ def test_boxes_fit_the_ink_tightly(mnist):
     page, truth, _ = line_of_digits(mnist, [0, 1, 2, 3], gap=40)
     result = run_pipeline(page)
     assert all(max(iou(b, t) for t in truth) >= 0.8 for b in result.boxes)
+
+
+def _wobbly_loop(center, axes, rng, points=60, wobble=0.06):
+    """A hand-drawn loop: an ellipse with a wavy radius and ends that overlap a little."""
+    angles = np.linspace(0, 2 * np.pi * 1.05, points)
+    radius = 1 + wobble * np.sin(3 * angles + rng.uniform(0, 6)) + rng.normal(0, 0.01, points)
+    xs = center[0] + axes[0] * radius * np.cos(angles)
+    ys = center[1] + axes[1] * radius * np.sin(angles)
+    return np.stack([xs, ys], axis=1).round().astype(np.int32)
+
+
+@pytest.mark.parametrize("mode", ["default", "auto"])
+def test_shapes_drawn_around_digits_give_the_digits_boxes(mnist, model, mode):
+    # 7 2 1 0 4 9: the 2 framed, the 0 circled, "49" circled together.
+    page, truth, labels = line_of_digits(mnist, [0, 1, 2, 3, 4, 7], gap=70, margin=70)
+    rng = np.random.default_rng(3)
+    x, y, w, h = truth[1]
+    cv2.rectangle(page, (x - 18, y - 16), (x + w + 18, y + h + 16), INK, 3)
+    for first, last in ((3, 3), (4, 5)):
+        left, top = truth[first][0], truth[first][1]
+        right = truth[last][0] + truth[last][2]
+        center = ((left + right) // 2, top + truth[first][3] // 2)
+        axes = ((right - left) // 2 + 32, truth[first][3] // 2 + 28)
+        cv2.polylines(page, [_wobbly_loop(center, axes, rng)], False, INK, 3)
+    params = auto_fit(page).params if mode == "auto" else PipelineParams()
+    result = run_pipeline(page, params)
+    assert found_all(result, truth), (result.boxes, truth)
+    from digit_pipeline.model import predict_proba
+
+    assert list(predict_proba(model, result.digits).argmax(1)) == labels
+
+
+def test_a_digits_own_loops_are_not_enclosures():
+    page = blank(300, 140)
+    cv2.circle(page, (70, 70), 40, INK, 7)  # a thick "0"
+    cv2.circle(page, (200, 45), 22, INK, 4)  # an "8": two loops, nothing inside either
+    cv2.circle(page, (200, 95), 26, INK, 4)
+    boxes = [(25, 25, 91, 91), (170, 20, 60, 105)]
+    assert open_enclosures(page, boxes) == boxes
+
+
+def test_a_speck_inside_a_zero_does_not_open_it():
+    page = blank(160, 160)
+    cv2.circle(page, (80, 80), 50, INK, 4)
+    cv2.circle(page, (80, 80), 2, INK, -1)  # a pencil dot inside the "0"
+    assert open_enclosures(page, [(27, 27, 107, 107)]) == [(27, 27, 107, 107)]
