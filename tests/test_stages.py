@@ -15,6 +15,7 @@ from hypothesis.extra import numpy as hnp
 from digit_pipeline.params import PARAM_SPECS, PipelineParams
 from digit_pipeline.pipeline import run_pipeline
 from digit_pipeline.stages import (
+    THIN_STROKE,
     blur_image,
     dilate_image,
     draw_boxes,
@@ -27,6 +28,7 @@ from digit_pipeline.stages import (
     remove_lines,
     resize_rois,
     scale_boxes,
+    stroke_width,
     to_gray,
     working_copy,
 )
@@ -944,3 +946,25 @@ def test_run_pipeline_on_any_image_and_params(image, params):
     assert len(result.lines) == len(result.boxes)
     assert len(result.rois) == len(result.boxes)
     assert result.params == params
+
+
+def test_resize_rois_thickens_a_ballpoint_stroke_to_mnist_width():
+    # A "7" drawn 1 px wide in a 110 px tall ROI: a hairline (0.2 px) once in 20x20.
+    roi = np.zeros((110, 80), np.uint8)
+    cv2.polylines(roi, [np.array([[5, 5], [75, 5], [30, 105]], np.int32)], False, 255, 1)
+    digit = resize_rois([roi])[0]
+    assert stroke_width(digit) >= THIN_STROKE
+    assert digit.max() == 255  # solid ink, not a faint grey trace
+
+
+def test_resize_rois_leaves_mnist_strokes_mostly_alone(mnist):
+    from digit_pipeline.stages import _thicken_thin_strokes
+
+    x_test, _ = mnist
+    touched = 0
+    for digit in x_test:
+        rows, cols = np.nonzero(digit.any(1))[0], np.nonzero(digit.any(0))[0]
+        crop = digit[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+        roi = cv2.resize(crop, None, fx=4, fy=4, interpolation=cv2.INTER_LINEAR)
+        touched += _thicken_thin_strokes(roi) is not roi
+    assert touched <= 0.05 * len(x_test), touched  # 2 of these 200
