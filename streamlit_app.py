@@ -267,7 +267,9 @@ def sidebar_controls(source: Source | None) -> PipelineParams:
         help="Measure the digits and strokes of this image and set every stage from them.",
         disabled=source is None,
     )
-    right.button("Reset to defaults", key="reset", on_click=reset_params)
+    right.button(
+        "Reset", key="reset", on_click=reset_params, help="Put every stage back to its default."
+    )
     if st.session_state.get("fit_note"):
         st.sidebar.caption(st.session_state["fit_note"])
     values: dict[str, Any] = {}

@@ -109,7 +109,7 @@ def auto_fit(image: Image, base: PipelineParams | None = None) -> AutoFit:
     stroke = stats.stroke_width * work_scale
     blur = 3 if stroke < 4 else 5 if stroke < 8 else 7
     ready = prepare(gray, work_size, base.remove_lines)  # gray is already upright
-    lower, multiplier = _canny_thresholds(ready.cleaned, blur)
+    lower, multiplier = _canny_thresholds(ready.cleaned, blur, ready.surround)
     return AutoFit(
         base.replace(
             invert=invert,
@@ -161,6 +161,9 @@ def measure_sheet(gray: GrayImage) -> SheetStats | None:
     contrast, ink = _ink_mask(small)
     if ink is None:
         return None
+    ink[ready.surround > 0] = 0  # the desk around the sheet is not ink
+    if not ink.any():
+        return None
     # Join pencil grain and small breaks so a digit is one blob.
     joined = cv2.dilate(ink, np.ones((3, 3), np.uint8))
     _, _, boxes, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
@@ -207,7 +210,7 @@ def _ink_mask(gray: GrayImage) -> tuple[float, np.ndarray | None]:
     return (contrast, ink) if contrast >= MIN_DARKNESS else (contrast, None)
 
 
-def _canny_thresholds(work: GrayImage, blur: int) -> tuple[int, float]:
+def _canny_thresholds(work: GrayImage, blur: int, surround: GrayImage) -> tuple[int, float]:
     """Return Canny's lower threshold and multiplier for a working copy.
 
     The upper threshold is 60 % of the typical gradient on stroke edges, the lower one
@@ -223,8 +226,8 @@ def _canny_thresholds(work: GrayImage, blur: int) -> tuple[int, float]:
         spec = PipelineParams()
         return spec.canny_lower, spec.canny_multiplier
     kernel = np.ones((3, 3), np.uint8)
-    edge = cv2.dilate(ink, kernel) > cv2.erode(ink, kernel)
-    paper = cv2.dilate(ink, kernel, iterations=4) == 0
+    edge = (cv2.dilate(ink, kernel) > cv2.erode(ink, kernel)) & (surround == 0)
+    paper = (cv2.dilate(ink, kernel, iterations=4) == 0) & (surround == 0)
     strength = float(np.median(gradient[edge])) if edge.any() else 120.0
     noise = float(np.percentile(gradient[paper], 99)) if paper.any() else 0.0
     upper = max(0.6 * strength, 2.0 * noise, 10.0)

@@ -24,6 +24,7 @@ from .stages import (
     join_fragments,
     merge_overlapping,
     open_enclosures,
+    page_surround,
     reading_order_indices,
     remove_lines,
     resize_rois,
@@ -48,12 +49,17 @@ on a small image, is shorter than half of it."""
 
 @dataclass(frozen=True)
 class Prepared:
-    """The slider-independent part: grey original, working copy, its line-free version."""
+    """The slider-independent part: grey original, working copy, its line-free version.
+
+    ``surround`` marks, on the working copy, the desk around the sheet in a photo
+    (:func:`~digit_pipeline.stages.page_surround`); edges there are not digits.
+    """
 
     gray: GrayImage
     work: GrayImage
     scale: float
     cleaned: GrayImage
+    surround: GrayImage
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -110,7 +116,7 @@ class PipelineResult:
 def prepare(
     image: Image, work_size: int = 1200, lines: bool = True, invert: bool = False
 ) -> Prepared:
-    """Grey conversion, working copy and (optionally) line removal.
+    """Grey conversion, working copy, the desk around the sheet, (optionally) line removal.
 
     Parameters
     ----------
@@ -137,7 +143,7 @@ def prepare(
         cleaned = _remove_page_lines(work, width // LINE_FRACTION, height // LINE_FRACTION)
     else:
         cleaned = work
-    return Prepared(gray=gray, work=work, scale=scale, cleaned=cleaned)
+    return Prepared(gray, work, scale, cleaned, page_surround(work))
 
 
 def _remove_page_lines(work: GrayImage, h_length: int, v_length: int) -> GrayImage:
@@ -188,6 +194,7 @@ def find_boxes(prepared: Prepared, params: PipelineParams | None = None) -> Segm
     params = params or PipelineParams()
     blurred = blur_image(prepared.cleaned, params.blur_size)
     edges = edges_canny(blurred, params.canny_lower, params.canny_multiplier, params.canny_aperture)
+    edges[prepared.surround > 0] = 0  # the desk around the sheet and the page's edge
     dilated = dilate_image(edges, params.dilate_size, params.dilate_iterations)
     raw = find_contours_and_boxes(dilated, params.min_box_area)
     dropped = max(0, len(raw) - MAX_BOXES)

@@ -30,6 +30,16 @@ MNIST_STROKE = 2.4
 THIN_STROKE = 1.2
 """Strokes thinner than this once fitted into MNIST's box are thickened (0.3 % of MNIST's are)."""
 
+STEP_SIZE = 320
+"""Longer side of the copy :func:`page_surround` looks for the desk around a sheet on."""
+
+SURROUND_DARKER = 50
+"""The desk around a sheet is at least this many grey levels darker than the paper."""
+
+SHARP_STEP = 30
+"""Along the page's edge the background jumps at least this much within 3 px (of the
+:data:`STEP_SIZE` copy); a shadow's soft edge does not."""
+
 MAX_CONTOURS = 3000
 """:func:`find_contours_and_boxes` keeps at most this many (the largest) boxes."""
 
@@ -101,6 +111,85 @@ def working_copy(gray: GrayImage, work_size: int) -> tuple[GrayImage, float]:
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     small = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
     return small, size[0] / w
+
+
+def page_surround(gray: GrayImage) -> GrayImage:
+    """Mark what lies around the sheet in a photo: a darker desk or table at the borders.
+
+    A phone photo of a sheet often shows the desk around it. Canny finds the page's edge,
+    whose closed outline would hold every digit inside one box, and the desk's grain gives
+    boxes of its own. On a copy about :data:`STEP_SIZE` px long whose strokes are filled
+    in (a grey closing 1/16 of its side wide), the surround is every dark region that
+    touches the image border, is at least :data:`SURROUND_DARKER` grey levels darker than
+    the paper and covers at least 2 % of the image, while the paper left inside covers at
+    least a quarter. Gentle lighting and soft shadows on the paper stay unmarked.
+
+    Parameters
+    ----------
+    gray : ndarray of shape (H, W), uint8
+        Dark ink on light paper.
+
+    Returns
+    -------
+    ndarray of shape (H, W), uint8
+        255 on the surround and a margin past the page's edge, 0 on the paper.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> photo = np.full((300, 400), 80, np.uint8)           # a dark desk...
+    >>> photo[50:250, 60:340] = 230                          # ...with a sheet on it
+    >>> photo[120:180, 150:156] = 30                         # a "1" on the sheet
+    >>> mask = page_surround(photo)
+    >>> bool(mask[10, 10]), bool(mask[50, 200]), bool(mask[150, 152]), bool(mask[150, 250])
+    (True, True, False, False)
+    >>> bool(page_surround(photo[50:250, 60:340]).any())    # the sheet alone: nothing
+    False
+    """
+    check_image(gray, "gray", allow_color=False)
+    height, width = gray.shape
+    empty = np.zeros((height, width), np.uint8)
+    factor = min(1.0, STEP_SIZE / max(height, width))
+    small = cv2.resize(
+        gray,
+        (max(1, round(width * factor)), max(1, round(height * factor))),
+        interpolation=cv2.INTER_AREA,
+    )
+    if min(small.shape) < 16:
+        return empty
+    window = max(3, max(small.shape) // 16)
+    background = cv2.morphologyEx(
+        small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (window, window))
+    )
+    paper = float(np.percentile(background, 90))
+    dark = (background < paper - max(SURROUND_DARKER, 0.3 * paper)).astype(np.uint8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    jump = cv2.morphologyEx(background, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
+    keep = [
+        label
+        for label in border
+        if label
+        and stats[label, cv2.CC_STAT_AREA] >= 0.02 * small.size
+        and _sharp_edge(labels == label, jump)
+    ]
+    if not keep:
+        return empty
+    surround = np.isin(labels, keep)
+    if np.count_nonzero(~surround) < 0.25 * small.size:
+        return empty
+    margin = max(3, window // 2) | 1
+    surround = cv2.dilate(surround.astype(np.uint8) * 255, np.ones((margin, margin), np.uint8))
+    return cv2.resize(surround, (width, height), interpolation=cv2.INTER_NEAREST)
+
+
+def _sharp_edge(region: np.ndarray, jump: np.ndarray) -> bool:
+    """Whether a region's edge is a sharp step (a desk), not a soft ramp (a shadow)."""
+    ring = cv2.dilate(region.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    ring &= ~region
+    if not ring.any():
+        return False
+    return float(np.median(jump[ring])) >= SHARP_STEP
 
 
 def remove_lines(gray: GrayImage, min_length: int, max_thickness: int | None = None) -> GrayImage:
