@@ -17,7 +17,7 @@ import numpy as np
 from .aliases import GrayImage, Image
 from .params import PARAM_SPECS, PipelineParams
 from .pipeline import prepare
-from .stages import blur_image, to_gray
+from .stages import blur_image, page_surround, to_gray
 
 TARGET_HEIGHT = 48
 """Working-copy height, in pixels, that the fit gives a typical digit."""
@@ -129,14 +129,22 @@ def auto_fit(image: Image, base: PipelineParams | None = None) -> AutoFit:
 def is_dark_paper(gray: GrayImage) -> bool:
     """Whether the sheet is light ink on dark paper: most of its pixels are dark.
 
+    A sheet photographed on a dark desk is judged by the paper alone
+    (:func:`~digit_pipeline.stages.page_surround`), however much desk the photo shows.
+
     Examples
     --------
     >>> import numpy as np
     >>> is_dark_paper(np.full((10, 10), 40, np.uint8))
     True
+    >>> desk = np.full((300, 300), 70, np.uint8); desk[60:240, 60:240] = 230
+    >>> is_dark_paper(desk)                          # mostly desk, but the sheet is light
+    False
     """
     small = gray[:: max(1, gray.shape[0] // 300), :: max(1, gray.shape[1] // 300)]
-    return bool(np.median(small) < DARK_PAPER)
+    surround = page_surround(small)
+    paper = small[surround == 0] if surround.any() else small
+    return bool(np.median(paper) < DARK_PAPER)
 
 
 def auto_params(image: Image) -> PipelineParams:

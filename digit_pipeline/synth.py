@@ -48,6 +48,7 @@ __all__ = [
     "encode_jpeg",
     "jpeg_roundtrip",
     "make_sheet",
+    "place_on_desk",
 ]
 
 FloatImage = npt.NDArray[np.float32]
@@ -736,6 +737,61 @@ def _camera(sheet: ColorImage, style: SheetStyle, rng: np.random.Generator) -> C
     if style.noise_sigma > 0:
         image = _sensor_noise(image, style.noise_sigma, rng)
     return image
+
+
+def place_on_desk(
+    image: ColorImage,
+    truth: dict[str, Any],
+    rng: np.random.Generator | int = 0,
+    margin: float = 0.12,
+) -> tuple[ColorImage, dict[str, Any]]:
+    """Photograph a sheet lying on a desk: a darker, grainy border around the page.
+
+    Parameters
+    ----------
+    image : ndarray of shape (H, W, 3), uint8
+        The sheet, e.g. from :func:`make_sheet`.
+    truth : dict
+        Its truth (``width``, ``height``, ``digits`` with ``box``).
+    rng : numpy Generator or int
+        Seeds the desk's colour and grain.
+    margin : float
+        Desk visible on each side, as a share of the sheet's width / height.
+
+    Returns
+    -------
+    photo : ndarray of shape (H + 2 my, W + 2 mx, 3), uint8
+    truth : dict
+        A copy with the boxes moved and the new ``width`` and ``height``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sheet = np.full((100, 200, 3), 240, np.uint8)
+    >>> truth = {"width": 200, "height": 100, "digits": [{"box": [10, 20, 30, 40]}]}
+    >>> photo, moved = place_on_desk(sheet, truth, margin=0.1)
+    >>> photo.shape, moved["digits"][0]["box"], (moved["width"], moved["height"])
+    ((120, 240, 3), [30, 30, 30, 40], (240, 120))
+    """
+    rng = _as_rng(rng)
+    _check_range("margin", margin, 0.0, 1.0)
+    height, width = image.shape[:2]
+    mx, my = round(width * margin), round(height * margin)
+    shape = (height + 2 * my, width + 2 * mx)
+    base = np.array([95, 70, 50]) + rng.integers(-20, 21, 3)  # wood, darker than paper
+    grain = cv2.GaussianBlur(rng.normal(0, 18, shape).astype(np.float32), (0, 0), 3)
+    photo = np.clip(base[None, None, :] + grain[..., None], 0, 255).astype(np.uint8)
+    photo[my : my + height, mx : mx + width] = image
+    moved = {
+        **truth,
+        "width": shape[1],
+        "height": shape[0],
+        "digits": [
+            {**d, "box": [d["box"][0] + mx, d["box"][1] + my, *d["box"][2:]]}
+            for d in truth["digits"]
+        ],
+    }
+    return photo, moved
 
 
 def encode_jpeg(image: ColorImage, quality: int) -> bytes:

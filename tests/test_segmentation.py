@@ -197,3 +197,30 @@ def test_a_speck_inside_a_zero_does_not_open_it():
     cv2.circle(page, (80, 80), 50, INK, 4)
     cv2.circle(page, (80, 80), 2, INK, -1)  # a pencil dot inside the "0"
     assert open_enclosures(page, [(27, 27, 107, 107)]) == [(27, 27, 107, 107)]
+
+
+@pytest.mark.parametrize("mode", ["default", "auto"])
+def test_a_sheet_photographed_on_a_desk(mnist, mode):
+    # The page's edge against the desk must not become one box around every digit.
+    from digit_pipeline.synth import place_on_desk
+
+    page, truth, _ = line_of_digits(mnist, [0, 1, 2, 3, 4], gap=50, margin=120)
+    sheet = cv2.cvtColor(page, cv2.COLOR_GRAY2RGB)
+    photo, moved = place_on_desk(
+        sheet, {"width": page.shape[1], "height": page.shape[0],
+                "digits": [{"box": list(b)} for b in truth]}, rng=1, margin=0.15,
+    )  # fmt: skip
+    params = auto_fit(photo).params if mode == "auto" else PipelineParams()
+    assert not params.invert  # mostly desk, but the paper is light
+    result = run_pipeline(photo, params)
+    assert found_all(result, [tuple(d["box"]) for d in moved["digits"]]), result.boxes
+
+
+def test_a_soft_shadow_is_not_a_desk(mnist):
+    from digit_pipeline.stages import page_surround
+
+    page, truth, _ = line_of_digits(mnist, [5, 6, 7], gap=40, margin=80)
+    ramp = np.clip(np.linspace(-0.6, 1.0, page.shape[1]), 0, 1)  # dark at the left edge
+    shaded = (page * (0.45 + 0.55 * ramp)[None, :]).astype(np.uint8)
+    assert not page_surround(shaded).any()
+    assert found_all(run_pipeline(shaded, auto_fit(shaded).params), truth)
