@@ -119,10 +119,13 @@ def page_surround(gray: GrayImage) -> GrayImage:
     A phone photo of a sheet often shows the desk around it. Canny finds the page's edge,
     whose closed outline would hold every digit inside one box, and the desk's grain gives
     boxes of its own. On a copy about :data:`STEP_SIZE` px long whose strokes are filled
-    in (a grey closing 1/16 of its side wide), the surround is every dark region that
-    touches the image border, is at least :data:`SURROUND_DARKER` grey levels darker than
-    the paper and covers at least 2 % of the image, while the paper left inside covers at
-    least a quarter. Gentle lighting and soft shadows on the paper stay unmarked.
+    in (a grey closing 1/16 of its side wide), the page's edge is where that background
+    jumps by :data:`SHARP_STEP` or more; the surround is every region at least
+    :data:`SURROUND_DARKER` grey levels darker than the paper, cut apart along that edge,
+    that touches the image border, covers at least 2 % of the image and is bounded mostly
+    by the edge, while the paper left inside covers at least a quarter. Gentle lighting and
+    soft shadows on the paper stay unmarked (a shadow as dark as the desk that meets the
+    page's edge where the edge shows no step is taken for desk).
 
     Parameters
     ----------
