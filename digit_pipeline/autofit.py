@@ -17,7 +17,7 @@ import numpy as np
 from .aliases import GrayImage, Image
 from .params import PARAM_SPECS, PipelineParams
 from .pipeline import prepare
-from .stages import blur_image, page_surround, to_gray
+from .stages import blur_image, page_surround, stroke_width, to_gray
 
 TARGET_HEIGHT = 48
 """Working-copy height, in pixels, that the fit gives a typical digit."""
@@ -183,9 +183,7 @@ def measure_sheet(gray: GrayImage) -> SheetStats | None:
     if not big.any():
         return None
     height = _weighted_median(heights[big].astype(np.float64), areas[big].astype(np.float64))
-    contours, _ = cv2.findContours(ink, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
-    perimeter = sum(cv2.arcLength(c, True) for c in contours)
-    stroke = 2.0 * float(np.count_nonzero(ink)) / max(perimeter, 1.0)
+    stroke = stroke_width(ink)
     return SheetStats(
         digit_height=height / scale,
         stroke_width=max(1.0, stroke / scale),

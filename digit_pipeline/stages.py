@@ -152,12 +152,7 @@ def page_surround(gray: GrayImage) -> GrayImage:
     check_image(gray, "gray", allow_color=False)
     height, width = gray.shape
     empty = np.zeros((height, width), np.uint8)
-    factor = min(1.0, STEP_SIZE / max(height, width))
-    small = cv2.resize(
-        gray,
-        (max(1, round(width * factor)), max(1, round(height * factor))),
-        interpolation=cv2.INTER_AREA,
-    )
+    small, _ = working_copy(gray, STEP_SIZE)
     if min(small.shape) < 16:
         return empty
     window = max(3, max(small.shape) // 16)
