@@ -4,9 +4,10 @@ Each training batch gets, per image, independently:
 
 - stroke thickening or thinning: grey dilation or erosion (a ``k x k`` max filter, or its
   dual) on a random share of the images;
-- one geometric warp: a small rotation, a zoom and a shift about the image centre, plus a
-  slight elastic distortion (a smooth random displacement field: a coarse grid of random
-  offsets upsampled bicubically). All of it is composed into *one* sampling grid and
+- one geometric warp: a small rotation, a slant (horizontal shear, as in italic
+  handwriting), a zoom and a shift about the image centre, plus a slight elastic
+  distortion (a smooth random displacement field: a coarse grid of random offsets
+  upsampled bicubically). All of it is composed into *one* sampling grid and
   resampled once, bilinearly, with :func:`keras.ops.image.map_coordinates`, so the digit
   is blurred once rather than once per transform.
 
@@ -45,6 +46,10 @@ class AugmentConfig:
         Largest shift along each axis, pixels (uniform in ``[-shift, shift]``).
     rotation : float
         Largest rotation, degrees (uniform in ``[-rotation, rotation]``).
+    shear : float
+        Largest slant, as the horizontal shift per row (uniform in ``[-shear, shear]``;
+        0.3 leans a digit about 17 degrees). MNIST's writers slant little; many people
+        write in italics.
     zoom : float
         Largest relative change of size (scale uniform in ``[1 - zoom, 1 + zoom]``).
     elastic_sigma : float
@@ -60,6 +65,7 @@ class AugmentConfig:
 
     shift: float = 2.5
     rotation: float = 12.0
+    shear: float = 0.3
     zoom: float = 0.12
     elastic_sigma: float = 1.0
     elastic_grid: int = 4
@@ -133,12 +139,17 @@ def random_stroke_width(
 
 
 def affine_source(
-    angle: tf.Tensor, scale: tf.Tensor, shift: tf.Tensor, size: int = SIZE
+    angle: tf.Tensor,
+    scale: tf.Tensor,
+    shift: tf.Tensor,
+    size: int = SIZE,
+    shear: tf.Tensor | None = None,
 ) -> tf.Tensor:
-    """Source coordinates of every output pixel for rotation, zoom and shift about the centre.
+    """Source coordinates of every output pixel for rotation, zoom, slant and shift.
 
-    The output pixel ``p`` shows the input at ``c + R(-angle) (p - c - shift) / scale``,
-    ``c`` the image centre: the digit turns by ``angle``, grows by ``scale`` and moves by
+    The output pixel ``p`` shows the input at ``c + R(-angle) S(-shear) (p - c - shift) /
+    scale``, ``c`` the image centre: the digit leans by ``shear`` (columns shifted by
+    ``shear`` per row above the centre), turns by ``angle``, grows by ``scale`` and moves by
     ``shift``.
 
     Parameters
@@ -151,6 +162,8 @@ def affine_source(
         ``(N, 2)`` pixels, ``(rows, cols)``: positive moves the digit down and right.
     size : int
         Image side.
+    shear : tf.Tensor, optional
+        ``(N,)``; positive leans the digit to the right (italics). ``None`` = upright.
 
     Returns
     -------
@@ -162,6 +175,8 @@ def affine_source(
     rows, cols = tf.meshgrid(axis, axis, indexing="ij")
     rows = rows[None] - shift[:, 0, None, None]
     cols = cols[None] - shift[:, 1, None, None]
+    if shear is not None:  # undo the lean: a row above the centre (rows < 0) moved right
+        cols = cols + shear[:, None, None] * rows
     cos = (tf.cos(angle) / scale)[:, None, None]
     sin = (tf.sin(angle) / scale)[:, None, None]
     src_rows = cos * rows - sin * cols + centre
@@ -221,7 +236,7 @@ def warp(images: tf.Tensor, source: tf.Tensor) -> tf.Tensor:
 def augment_batch(
     images: tf.Tensor, seed: tf.Tensor, config: AugmentConfig | None = None
 ) -> tf.Tensor:
-    """Augment a batch of digits: stroke width, then one warp (rotate, zoom, shift, elastic).
+    """Augment a batch of digits: stroke width, then one warp (rotate, slant, zoom, shift, elastic).
 
     Parameters
     ----------
@@ -239,7 +254,7 @@ def augment_batch(
     """
     config = config or AugmentConfig()
     images = tf.convert_to_tensor(images, tf.float32)
-    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), num=5)
+    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), num=6)
     n = tf.shape(images)[0]
     if config.stroke_prob > 0:
         images = random_stroke_width(images, seeds[0], config.stroke_prob, config.stroke_kernel)
@@ -247,7 +262,10 @@ def augment_batch(
     angle = tf.random.stateless_uniform([n], seeds[1], -max_angle, max_angle)
     scale = tf.random.stateless_uniform([n], seeds[2], 1 - config.zoom, 1 + config.zoom)
     shift = tf.random.stateless_uniform([n, 2], seeds[3], -config.shift, config.shift)
-    source = affine_source(angle, scale, shift)
+    shear = None
+    if config.shear > 0:
+        shear = tf.random.stateless_uniform([n], seeds[5], -config.shear, config.shear)
+    source = affine_source(angle, scale, shift, shear=shear)
     if config.elastic_sigma > 0:
         source += elastic_field(n, seeds[4], config.elastic_sigma, config.elastic_grid)
     return tf.clip_by_value(warp(images, source), 0.0, 1.0)

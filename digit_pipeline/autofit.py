@@ -34,6 +34,20 @@ MIN_DARKNESS = 16
 MIN_HEIGHT = 8
 """On the measuring copy, blobs lower than this are specks, not digits."""
 
+FITTED_PARAMS = (
+    "invert",
+    "work_size",
+    "blur_size",
+    "canny_lower",
+    "canny_multiplier",
+    "canny_aperture",
+    "dilate_size",
+    "dilate_iterations",
+    "min_box_area",
+)
+"""The :class:`~digit_pipeline.params.PipelineParams` fields :func:`auto_fit` sets; the
+others (ROI threshold, line removal, joining, splitting) come from its ``base``."""
+
 MEASURE_SIZE = 1200
 """Longer side of the copy the sheet is measured on."""
 

@@ -19,6 +19,11 @@ through :func:`add_arguments` and :func:`run`):
    IoU >= 0.5, and :func:`summarise` pools the sheets per condition and overall.
 
 Every model given with ``--model`` (repeatable) reads the same sheets, in every mode.
+
+``--digits fonts`` draws the same kinds of sheets from digits that MNIST's writers did not
+write: the glyphs of handwriting fonts installed on the machine (:func:`font_digits`,
+:data:`HANDWRITING_FONTS`). Their shapes — flagged 1s, crossed 7s, open 4s, slanted
+script — are a check that the reading generalises beyond MNIST's own strokes.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 from .aliases import ColorImage
 from .synth import SheetStyle, encode_jpeg, make_sheet
@@ -54,6 +59,8 @@ __all__ = [
     "Metrics",
     "SheetCase",
     "add_arguments",
+    "font_digits",
+    "installed_fonts",
     "make_plan",
     "read_case",
     "render_case",
@@ -99,6 +106,26 @@ _PAPERS = (  # white, cream, grey recycled, bluish white, yellow note pad
     (234, 238, 244),
     (246, 238, 188),
 )
+HANDWRITING_FONTS = (
+    "/usr/share/fonts/opentype/bwht/*.otf",  # fonts-bwht: six people's handwriting
+    "/usr/share/fonts/opentype/comic-neue/ComicNeue-Regular.otf",  # fonts-comic-neue
+    "/usr/share/fonts/opentype/comic-neue/ComicNeue-Italic.otf",
+    "/usr/share/fonts/opentype/dancingscript/DancingScript-Regular.otf",  # fonts-dancingscript
+    "/usr/share/fonts/opentype/kaushanscript/*.otf",  # fonts-kaushanscript
+    "/usr/share/fonts/truetype/breip/Breip.ttf",  # fonts-breip
+    "/usr/share/fonts/truetype/fifthhorseman/*.ttf",  # fonts-dkg-handwriting
+    "/usr/share/fonts/truetype/humor-sans/*.ttf",  # fonts-humor-sans
+    "/usr/share/fonts/truetype/klee/KleeOne-Regular.ttf",  # fonts-klee
+    "/usr/share/fonts/truetype/kristi/*.ttf",  # fonts-kristi
+    "/usr/share/fonts/truetype/rufscript/*.ttf",  # fonts-rufscript
+    "/usr/share/fonts/truetype/sjfonts/*.ttf",  # fonts-sjfonts
+    "/usr/share/fonts/truetype/yusei-magic/*.ttf",  # fonts-yusei-magic
+)
+"""Where Debian's handwriting-font packages put the fonts ``--digits fonts`` draws from."""
+
+GLYPH_SIDE = 112
+"""Side of the square white-on-black image each font digit is rendered into."""
+
 _PENS = (None, (18, 18, 22), (28, 40, 120))  # default dark blue-black, black, blue
 _EST_WIDTH = 1.0
 """Conservative ink width of a digit, as a fraction of the tallest digit, for the plan."""
@@ -374,6 +401,63 @@ def make_plan(
 
 
 # ----------------------------------------------------------------------------- drawing
+
+
+def installed_fonts(patterns: Sequence[str] = HANDWRITING_FONTS) -> list[str]:
+    """Return the font files matching ``patterns`` (globs), sorted, each once."""
+    from glob import glob
+
+    return sorted({path for pattern in patterns for path in glob(pattern)})
+
+
+def font_digits(patterns: Sequence[str] = HANDWRITING_FONTS) -> tuple[np.ndarray, np.ndarray]:
+    """Render the digits 0-9 of every font matching ``patterns``, MNIST-style.
+
+    Each glyph is drawn white on black and scaled, keeping its aspect ratio, so that its
+    ink fills about 80 % of a :data:`GLYPH_SIDE` square, centred.
+
+    Parameters
+    ----------
+    patterns : sequence of str
+        Font files or glob patterns (``*.ttf``, ``*.otf``).
+
+    Returns
+    -------
+    x : ndarray of shape (10 * fonts, GLYPH_SIDE, GLYPH_SIDE), uint8
+    y : ndarray of shape (10 * fonts,), uint8
+        The digit of each glyph.
+
+    Raises
+    ------
+    ValueError
+        If no font matches.
+    """
+    paths = installed_fonts(patterns)
+    if not paths:
+        raise ValueError(
+            "no font matches " + ", ".join(patterns) + " (Debian: apt-get install "
+            "fonts-bwht fonts-comic-neue fonts-dancingscript fonts-kaushanscript fonts-breip "
+            "fonts-dkg-handwriting fonts-humor-sans fonts-klee fonts-kristi fonts-rufscript "
+            "fonts-sjfonts fonts-yusei-magic)"
+        )
+    images, labels = [], []
+    for path in paths:
+        font = ImageFont.truetype(path, 2 * GLYPH_SIDE)
+        for digit in range(10):
+            canvas = Image.new("L", (6 * GLYPH_SIDE, 6 * GLYPH_SIDE), 0)
+            ImageDraw.Draw(canvas).text((GLYPH_SIDE, GLYPH_SIDE), str(digit), 255, font=font)
+            ink = np.asarray(canvas)
+            rows, cols = np.flatnonzero(ink.max(1) > 64), np.flatnonzero(ink.max(0) > 64)
+            crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+            scale = 0.8 * GLYPH_SIDE / max(crop.shape)
+            size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
+            small = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
+            glyph = np.zeros((GLYPH_SIDE, GLYPH_SIDE), np.uint8)
+            top, left = (GLYPH_SIDE - size[1]) // 2, (GLYPH_SIDE - size[0]) // 2
+            glyph[top : top + size[1], left : left + size[0]] = small
+            images.append(glyph)
+            labels.append(digit)
+    return np.stack(images), np.asarray(labels, np.uint8)
 
 
 def png_bytes(image: ColorImage) -> bytes:
@@ -747,8 +831,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     Parameters
     ----------
     parser : argparse.ArgumentParser
-        Gets ``--sheets --seed --out --data --model --modes --conditions --max-mp
-        --save-failures``.
+        Gets ``--sheets --seed --out --data --digits --fonts --model --modes --conditions
+        --max-mp --save-failures``.
     """
     from .model import DEFAULT_MODEL
 
@@ -761,6 +845,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--data",
         default=None,
         help="MNIST .npz in keras.datasets layout [download with keras.datasets.mnist]",
+    )
+    parser.add_argument(
+        "--digits",
+        choices=("mnist", "fonts"),
+        default="mnist",
+        help="draw the sheets from MNIST test digits, or from handwriting fonts [%(default)s]",
+    )
+    parser.add_argument(
+        "--fonts",
+        action="append",
+        default=None,
+        metavar="GLOB",
+        help="with --digits fonts: font files or glob patterns, repeatable "
+        "[Debian's handwriting-font packages]",
     )
     parser.add_argument(
         "--model",
@@ -832,7 +930,10 @@ def run(args: argparse.Namespace) -> int:
         _log(f"error: unknown modes {bad}; choose from {', '.join(MODES)}")
         return 1
     try:
-        (_, _), (x_test, y_test) = load_mnist(args.data)
+        if args.digits == "fonts":
+            x_test, y_test = font_digits(args.fonts or HANDWRITING_FONTS)
+        else:
+            (_, _), (x_test, y_test) = load_mnist(args.data)
         plan = make_plan(
             args.sheets,
             args.seed,
@@ -886,6 +987,7 @@ def run(args: argparse.Namespace) -> int:
             "sheets": args.sheets,
             "seed": args.seed,
             "data": args.data,
+            "digits": args.digits,
             "models": dict(zip(names, paths, strict=True)),
             "modes": modes,
             "conditions": conditions,

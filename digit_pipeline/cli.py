@@ -30,8 +30,32 @@ def _threshold(text: str) -> int | None:
     return int(text)
 
 
+def _remember(namespace: argparse.Namespace, dest: str) -> None:
+    namespace.given_params = {*getattr(namespace, "given_params", ()), dest}
+
+
+class _Given(argparse.Action):
+    """Store the value and remember that the option was given on the command line."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+        _remember(namespace, self.dest)
+
+
+class _GivenSwitch(argparse.BooleanOptionalAction):
+    """``--x / --no-x``, remembering that it was given."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        super().__call__(parser, namespace, values, option_string)
+        _remember(namespace, self.dest)
+
+
 def add_param_options(parser: argparse.ArgumentParser) -> None:
-    """Add one ``--<param>`` option per pipeline parameter (default: the dataclass's)."""
+    """Add one ``--<param>`` option per pipeline parameter (default: the dataclass's).
+
+    The names of the options given on the command line are collected in the parsed
+    namespace's ``given_params`` (absent when none was given).
+    """
     group = parser.add_argument_group("pipeline parameters (defaults in brackets)")
     for spec in PARAM_SPECS:
         bounds = (
@@ -46,7 +70,7 @@ def add_param_options(parser: argparse.ArgumentParser) -> None:
             group.add_argument(
                 _option(spec.name),
                 dest=spec.name,
-                action=argparse.BooleanOptionalAction,
+                action=_GivenSwitch,
                 default=spec.default,
                 help=help_text,
             )
@@ -55,6 +79,7 @@ def add_param_options(parser: argparse.ArgumentParser) -> None:
                 _option(spec.name),
                 dest=spec.name,
                 type=_threshold,
+                action=_Given,
                 default=spec.default,
                 metavar="N|otsu",
                 help=help_text.replace("[None]", "[otsu]"),
@@ -64,6 +89,7 @@ def add_param_options(parser: argparse.ArgumentParser) -> None:
                 _option(spec.name),
                 dest=spec.name,
                 type=spec.kind,
+                action=_Given,
                 default=spec.default,
                 metavar="N",
                 help=help_text,
@@ -89,9 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
     read.add_argument("--json", action="store_true", help="one JSON object per image per line")
     read.add_argument(
         "--auto",
-        action="store_true",
-        help="fit the stage parameters to each image (the app's Auto-fit boxes); "
-        "explicit options then only set what the fit leaves alone",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="fit the stage parameters to each image (the app's Auto-fit boxes), or use "
+        "the defaults and the options given as they are (--no-auto). Without either, "
+        "each image is fitted unless an option the fit sets is given (the app likewise "
+        "fits each new image); with --auto, options only set what the fit leaves alone",
     )
     read.add_argument("--model", default=str(DEFAULT_MODEL), help="a .keras model [%(default)s]")
     add_param_options(read)
@@ -279,7 +308,7 @@ def _read(args: argparse.Namespace, params: PipelineParams) -> int:
         if pages > 1:
             print(f"note: {name} has {pages} pages; reading the first.", file=sys.stderr)
         start = time.perf_counter()
-        used = auto_fit(image, base=params).params if args.auto else params
+        used = auto_fit(image, base=params).params if _fits(args) else params
         fit_ms = (time.perf_counter() - start) * 1000
         reading, _ = read_sheet(model, image, used)
         reading.timings_ms["segment"] += fit_ms
@@ -290,6 +319,15 @@ def _read(args: argparse.Namespace, params: PipelineParams) -> int:
                 print(("\n" if i else "") + f"==> {name} <==")
             print(reading.text if reading.digits else "(no digits found)", flush=True)
     return 1 if failed else 0
+
+
+def _fits(args: argparse.Namespace) -> bool:
+    """Whether ``read`` fits the parameters to each image (see ``--auto``)."""
+    from .autofit import FITTED_PARAMS
+
+    if args.auto is not None:
+        return args.auto
+    return not set(getattr(args, "given_params", ())) & set(FITTED_PARAMS)
 
 
 def _record(

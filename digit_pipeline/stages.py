@@ -40,6 +40,13 @@ SHARP_STEP = 30
 """Along the page's edge the background jumps at least this much within 3 px (of the
 :data:`STEP_SIZE` copy); a shadow's soft edge does not."""
 
+LIGHTING_WINDOW = 10
+""":func:`flatten_lighting` fills in ink with a closing 1/this of the image's side wide."""
+
+SURROUND_INK = 20
+"""A dark region holding strokes this many grey levels (and a quarter) darker than their
+surroundings is paper in a shadow, not a desk (:func:`page_surround`)."""
+
 MAX_CONTOURS = 3000
 """:func:`find_contours_and_boxes` keeps at most this many (the largest) boxes."""
 
@@ -123,9 +130,11 @@ def page_surround(gray: GrayImage) -> GrayImage:
     jumps by :data:`SHARP_STEP` or more; the surround is every region at least
     :data:`SURROUND_DARKER` grey levels darker than the paper, cut apart along that edge,
     that touches the image border, covers at least 2 % of the image and is bounded mostly
-    by the edge, while the paper left inside covers at least a quarter. Gentle lighting and
-    soft shadows on the paper stay unmarked (a shadow as dark as the desk that meets the
-    page's edge where the edge shows no step is taken for desk).
+    by the edge, and holds no handwriting, while the paper left inside covers at least a
+    quarter. Gentle lighting and soft shadows on the paper stay unmarked, and so does a
+    hard, deep shadow (a hand's or a phone's) over digits: a desk holds no strokes of
+    digit size much darker than itself (:data:`SURROUND_INK`). A shadow over no digit
+    may be taken for desk, which loses nothing.
 
     Parameters
     ----------
@@ -167,12 +176,14 @@ def page_surround(gray: GrayImage) -> GrayImage:
     dark = (background < paper - max(SURROUND_DARKER, 0.3 * paper)) & ~edge
     _, labels, stats, _ = cv2.connectedComponentsWithStats(dark.astype(np.uint8), connectivity=8)
     border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    ink = _ink_blobs(small, background)
     keep = [
         label
         for label in border
         if label
         and stats[label, cv2.CC_STAT_AREA] >= 0.02 * small.size
         and _bounded_by(labels == label, edge)
+        and not _holds_ink(labels == label, ink)
     ]
     if not keep:
         return empty
@@ -182,6 +193,80 @@ def page_surround(gray: GrayImage) -> GrayImage:
     margin = 9  # past the page edge: 4 px of the small copy
     surround = cv2.dilate(surround.astype(np.uint8) * 255, np.ones((margin, margin), np.uint8))
     return cv2.resize(surround, (width, height), interpolation=cv2.INTER_NEAREST)
+
+
+def flatten_lighting(gray: GrayImage) -> GrayImage:
+    """Even out the lighting: paper everywhere as bright as where the light is good.
+
+    A phone photo is lit unevenly: one corner darker, a soft or hard shadow across the
+    page. Ink in the dark part then differs from its paper by fewer grey levels, and one
+    Canny threshold or one Otsu level cannot serve the whole sheet. The paper's brightness
+    is estimated on a copy about :data:`STEP_SIZE` px long by a grey closing
+    1/:data:`LIGHTING_WINDOW` of its side wide (wider than any stroke, so the ink is
+    filled in) and scaled back up; each pixel is divided by it and multiplied by the
+    brightness of the well-lit paper (the estimate's 90th percentile). Ink keeps its
+    darkness *relative to the paper around it*, wherever the light falls; an evenly lit
+    sheet is left as it was.
+
+    Parameters
+    ----------
+    gray : ndarray of shape (H, W), uint8
+        Dark ink on light paper.
+
+    Returns
+    -------
+    ndarray of shape (H, W), uint8
+        A new image.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> page = np.tile(np.linspace(120, 240, 400), (300, 1)).astype(np.uint8)  # dim left
+    >>> page[100:200, 40:46] = page[100:200, 40:46] // 2        # a "1" in the dim part
+    >>> page[100:200, 340:346] = page[100:200, 340:346] // 2    # one in the bright part
+    >>> flat = flatten_lighting(page)
+    >>> int(flat[20, 20]), int(flat[20, 380]), int(flat[150, 42]), int(flat[150, 342])
+    (227, 227, 114, 114)
+    """
+    check_image(gray, "gray", allow_color=False)
+    height, width = gray.shape
+    small, _ = working_copy(gray, STEP_SIZE)
+    window = max(3, max(small.shape) // LIGHTING_WINDOW)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (window, window))
+    # Past the image's border the light goes on as it is at the border; without that, a
+    # shadow's slanted edge that meets the border would bend there.
+    padded = cv2.copyMakeBorder(small, *(window,) * 4, cv2.BORDER_REPLICATE)
+    level = cv2.morphologyEx(padded, cv2.MORPH_CLOSE, kernel)[window:-window, window:-window]
+    paper = max(1.0, float(np.percentile(level, 90)))
+    # Scaled up, a sharp shadow edge would blur into the shade and leave a dark seam
+    # there; eroding the estimate first moves that blur onto the lit side, where paper
+    # brighter than its estimate simply reads as well-lit paper.
+    level = cv2.erode(level, np.ones((5, 5), np.uint8))
+    level = cv2.resize(level, (width, height), interpolation=cv2.INTER_LINEAR)
+    return cv2.divide(gray, level, scale=paper)
+
+
+def _ink_blobs(small: GrayImage, background: GrayImage) -> np.ndarray:
+    """Labels of digit-sized strokes much darker than the background around them."""
+    darkness = cv2.subtract(background, small).astype(np.float32)
+    ink = (darkness >= np.maximum(SURROUND_INK, 0.25 * background.astype(np.float32))).astype(
+        np.uint8
+    )
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    longest = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    digit_sized = (longest >= 4) & (longest <= max(small.shape) / 6)
+    digit_sized[0] = False
+    return digit_sized[labels]
+
+
+def _holds_ink(region: np.ndarray, ink: np.ndarray) -> bool:
+    """Whether a dark region holds handwriting: paper in a shadow, not a desk.
+
+    Ink within two pixels of the region's rim (the sheet's own edge, its shadow on the
+    desk) does not count.
+    """
+    inner = cv2.erode(region.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    return bool((ink & inner).any())
 
 
 def _bounded_by(region: np.ndarray, edge: np.ndarray) -> bool:

@@ -304,8 +304,8 @@ def digit_alpha(
 
     Parameters
     ----------
-    digit : ndarray of shape (28, 28), uint8
-        MNIST image, white digit on black.
+    digit : ndarray of shape (S, S), uint8
+        MNIST image (or a larger glyph), white digit on black.
     height : int
         Target ink height in pixels (>= 4).
     stroke_px : int, optional
@@ -864,9 +864,15 @@ def _validate_inputs(
     lines: Sequence[int],
     source_indices: Sequence[int] | None,
 ) -> None:
-    if digits.ndim != 3 or digits.shape[1:] != (28, 28) or digits.dtype != np.uint8:
+    if (
+        digits.ndim != 3
+        or digits.shape[1] != digits.shape[2]
+        or digits.shape[1] < 28
+        or digits.dtype != np.uint8
+    ):
         raise ValueError(
-            f"digits must be an (N, 28, 28) uint8 array, got {digits.dtype} {digits.shape}"
+            f"digits must be an (N, S, S) uint8 array with S >= 28, got {digits.dtype} "
+            f"{digits.shape}"
         )
     if len(lines) == 0 or any(int(n) < 1 for n in lines):
         raise ValueError(f"lines must be a non-empty list of positive counts, got {list(lines)}")
@@ -896,8 +902,9 @@ def make_sheet(
 
     Parameters
     ----------
-    digits : ndarray of shape (N, 28, 28), uint8
-        MNIST images (white on black), in reading order. Not modified.
+    digits : ndarray of shape (N, S, S), uint8
+        MNIST images (white on black, S = 28), or any square digit images as large or
+        larger (e.g. glyphs of handwriting fonts), in reading order. Not modified.
     labels : sequence of int, length N
         The digit each image shows.
     lines : sequence of int

@@ -158,3 +158,32 @@ def test_rendered_sheet_matches_its_case():
         assert [d["source_index"] for d in truth["digits"]] == list(case.indices)
         assert [len(t) for t in truth["text"].split("\n")] == list(case.lines)
         assert truth["width"] >= case.size[0] and truth["height"] >= case.size[1]
+
+
+def test_font_digits_without_fonts_say_what_to_install(tmp_path):
+    with pytest.raises(ValueError, match="apt-get install fonts-"):
+        bench.font_digits([str(tmp_path / "*.ttf")])
+
+
+@pytest.mark.skipif(
+    not bench.installed_fonts(), reason="no handwriting font installed (see font_digits)"
+)
+def test_font_digits_are_centred_glyphs_with_labels():
+    x, y = bench.font_digits()
+    assert x.shape[1:] == (bench.GLYPH_SIDE, bench.GLYPH_SIDE) and x.dtype == np.uint8
+    assert len(x) == 10 * len(bench.installed_fonts())
+    np.testing.assert_array_equal(y[:10], np.arange(10))
+    rows = np.flatnonzero(x[0].max(axis=1) > 64)
+    assert abs((rows[0] + rows[-1]) / 2 - bench.GLYPH_SIDE / 2) <= 2  # centred
+    assert 0.7 * bench.GLYPH_SIDE <= rows[-1] - rows[0] + 1 <= 0.85 * bench.GLYPH_SIDE
+
+
+def test_sheets_can_be_drawn_from_larger_glyphs():
+    from digit_pipeline.synth import make_sheet
+
+    glyphs = np.zeros((3, 112, 112), np.uint8)
+    glyphs[:, 16:96, 50:62] = 255  # three "1"s
+    image, truth = make_sheet(glyphs, [1, 1, 1], [3], style=SheetStyle(jpeg_quality=None))
+    assert truth["text"] == "111" and image.ndim == 3
+    with pytest.raises(ValueError, match="S >= 28"):
+        make_sheet(glyphs[:, :20, :20], [1, 1, 1], [3])

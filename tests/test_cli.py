@@ -145,3 +145,31 @@ def test_finetune_command_names_a_missing_model(tmp_path):
     )  # fmt: skip
     assert done.returncode == 2
     assert "nope.keras" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_read_fits_each_image_unless_told_otherwise():
+    # No fiddling: plain `read` fits each image, as the app does; --no-auto, or an option
+    # the fit would set, keeps the defaults and the options as given.
+    from digit_pipeline.autofit import auto_params
+    from digit_pipeline.imageio import read_image
+    from digit_pipeline.params import PipelineParams
+
+    sheet = sample_sheets()[0]
+    fitted = auto_params(read_image(sheet)).to_dict()
+    assert fitted != PipelineParams().to_dict()
+    runs = {
+        "plain": run_cli("read", str(sheet), "--json"),
+        "no-auto": run_cli("read", str(sheet), "--json", "--no-auto"),
+        "option": run_cli("read", str(sheet), "--json", "--canny-lower", "41"),
+        "auto+option": run_cli("read", str(sheet), "--json", "--auto", "--canny-lower", "41"),
+        "unfitted option": run_cli("read", str(sheet), "--json", "--roi-threshold", "120"),
+    }
+    params = {}
+    for name, done in runs.items():
+        assert done.returncode == 0, (name, done.stderr)
+        params[name] = json.loads(done.stdout)["params"]
+    assert params["plain"] == fitted
+    assert params["no-auto"] == PipelineParams().to_dict()
+    assert params["option"] == PipelineParams(canny_lower=41).to_dict()
+    assert params["auto+option"] == fitted  # the fit sets canny_lower itself
+    assert params["unfitted option"] == {**fitted, "roi_threshold": 120}

@@ -260,9 +260,33 @@ def test_a_shift_moves_the_centre_of_mass_by_the_shift(digits):
     np.testing.assert_allclose(centre_of_mass(moved) - centre_of_mass(images), shift, atol=0.25)
 
 
+def test_a_shear_slants_a_digit_like_italics():
+    bar = np.zeros((1, 28, 28), np.float32)
+    bar[0, 4:24, 13:15] = 1.0  # an upright "1", its centre at row 13.5
+    source = affine_source(tf.zeros(1), tf.ones(1), tf.zeros((1, 2)), shear=tf.constant([0.3]))
+    leaned = warp(bar, source).numpy()[0]
+    cols = np.arange(28)
+
+    def column(rows):
+        return float((rows.sum(axis=0) * cols).sum() / rows.sum())
+
+    # 16 rows apart, 0.3 px per row: the top leans ~4.8 px right of the bottom.
+    assert 4.0 <= column(leaned[4:8]) - column(leaned[20:24]) <= 5.6
+    assert abs(centre_of_mass(leaned[None])[0, 1] - centre_of_mass(bar)[0, 1]) < 0.3
+
+
+def test_random_slants_stay_within_the_limit(digits):
+    images, _ = digits
+    config = AugmentConfig(shift=0, rotation=0, zoom=0, elastic_sigma=0, stroke_prob=0, shear=0.3)
+    out = augment_batch(images, seed=[3, 9], config=config).numpy()
+    assert not np.allclose(out, images)
+    # A slant moves no ink up or down: every row keeps its ink (up to resampling).
+    np.testing.assert_allclose(out.sum(axis=2), images.sum(axis=2), atol=0.35)
+
+
 def test_random_shifts_stay_within_the_limit(digits):
     images, _ = digits
-    config = AugmentConfig(rotation=0, zoom=0, elastic_sigma=0, stroke_prob=0, shift=2.0)
+    config = AugmentConfig(rotation=0, shear=0, zoom=0, elastic_sigma=0, stroke_prob=0, shift=2.0)
     moved = augment_batch(images, seed=[1, 2], config=config)
     delta = np.abs(centre_of_mass(moved) - centre_of_mass(images))
     assert delta.max() <= 2.0 + 0.25 and delta.max() > 0.5
@@ -272,7 +296,7 @@ def test_batches_keep_each_image_with_its_label(digits):
     images, labels = digits
     x = np.round(images * 255).astype(np.uint8)
     index = np.arange(len(x))  # "labels" that name the source image
-    still = AugmentConfig(shift=0, rotation=0, zoom=0, elastic_sigma=0, stroke_prob=0)
+    still = AugmentConfig(shift=0, rotation=0, shear=0, zoom=0, elastic_sigma=0, stroke_prob=0)
     batches = augmented_batches(x, index, batch_size=16, seed=5, config=still)
     got, names = next(iter(batches))
     np.testing.assert_array_equal(np.round(got.numpy() * 255), x[names.numpy()])

@@ -214,3 +214,18 @@ def test_spec_is_complete_and_default_inside_range(spec):
 def test_labels_are_unique():
     labels = [spec.label for spec in PARAM_SPECS]
     assert len(set(labels)) == len(labels)
+
+
+def test_fitted_params_name_what_auto_fit_sets(mnist):
+    from conftest import line_of_digits
+
+    from digit_pipeline.autofit import FITTED_PARAMS, auto_fit
+
+    page, _, _ = line_of_digits(mnist, [3, 4, 7], gap=20, height=150)
+    base = PipelineParams(
+        invert=True, work_size=4000, blur_size=31, canny_lower=0, canny_multiplier=5.0,
+        canny_aperture=7, dilate_size=25, dilate_iterations=10, min_box_area=5000,
+    )  # fmt: skip
+    fitted = auto_fit(page, base=base).params
+    changed = {k for k, v in fitted.to_dict().items() if v != base.to_dict()[k]}
+    assert changed == set(FITTED_PARAMS)

@@ -224,3 +224,40 @@ def test_a_soft_shadow_is_not_a_desk(mnist):
     shaded = (page * (0.45 + 0.55 * ramp)[None, :]).astype(np.uint8)
     assert not page_surround(shaded).any()
     assert found_all(run_pipeline(shaded, auto_fit(shaded).params), truth)
+
+
+def _hard_shadow(page: np.ndarray, depth: float) -> np.ndarray:
+    """Darken the page right of a slanted edge that runs through the digits (a hand's shadow)."""
+    height, width = page.shape
+    cols = np.arange(width)[None, :] - 0.3 * np.arange(height)[:, None]
+    shade = np.where(cols > 0.45 * width, depth, 1.0).astype(np.float32)
+    shade = cv2.GaussianBlur(shade, (0, 0), 1.5)  # a sharp shadow still has a penumbra
+    return (page * shade).astype(np.uint8)
+
+
+@pytest.mark.parametrize("mode", ["default", "auto"])
+def test_a_hard_shadow_across_the_digits(mnist, model, mode):
+    # A shadow's sharp edge cuts through the middle digits: the ink in the shade is as
+    # dark, relative to its paper, as in the light, and the shade is no ink.
+    from digit_pipeline.reading import read_sheet
+
+    indices = [3, 4, 7, 0, 1, 2]
+    page, truth, labels = line_of_digits(mnist, indices, gap=20, height=70)
+    shaded = _hard_shadow(page, 0.4)
+    params = auto_fit(shaded).params if mode == "auto" else PipelineParams()
+    reading, result = read_sheet(model, shaded, params)
+    assert found_all(result, truth), (result.boxes, truth)
+    assert [d.label for d in reading.digits] == labels
+
+
+def test_flatten_lighting_makes_the_paper_even():
+    from digit_pipeline.stages import flatten_lighting
+
+    page = _hard_shadow(blank(400, 200), 0.4)
+    cv2.line(page, (60, 50), (60, 150), INK, 5)  # in the light
+    cv2.line(page, (340, 50), (340, 150), int(INK * 0.4), 5)  # in the shade
+    flat = flatten_lighting(page)
+    paper = flat[page > 60]
+    assert abs(float(np.median(paper)) - PAPER) <= 2  # as bright as the lit paper
+    assert np.percentile(paper, 0.5) >= PAPER - 30  # the shadow's edge: no dark seam
+    assert abs(int(flat[100, 60]) - INK) <= 3 and abs(int(flat[100, 340]) - INK) <= 3

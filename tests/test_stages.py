@@ -23,6 +23,7 @@ from digit_pipeline.stages import (
     edges_canny,
     extract_roi_black_white,
     find_contours_and_boxes,
+    flatten_lighting,
     reading_order,
     reading_order_indices,
     remove_lines,
@@ -130,6 +131,7 @@ PURE_CASES = [
     (lambda a: draw_boxes(a, [(2, 2, 30, 30)]), lambda: _page(7)),
     (lambda a: draw_boxes(a, [(2, 2, 30, 30)], ["7"], thickness=2), _rgb),
     (lambda a: draw_boxes(a, [(2, 2, 30, 30)]), _rgba),
+    (flatten_lighting, lambda: _page(7)),
 ]
 PURE_IDS = [
     "to_gray-gray",
@@ -156,6 +158,7 @@ PURE_IDS = [
     "draw_boxes-gray",
     "draw_boxes-rgb-labels",
     "draw_boxes-rgba",
+    "flatten_lighting",
 ]
 
 
