@@ -180,11 +180,8 @@ def measure_sheet(gray: GrayImage) -> SheetStats | None:
     """
     ready = prepare(gray, MEASURE_SIZE, True)
     small, scale = ready.cleaned, ready.scale
-    contrast, ink = _ink_mask(small)
+    contrast, ink = _ink_mask(small, ready.surround)  # the desk around the sheet is not ink
     if ink is None:
-        return None
-    ink[ready.surround > 0] = 0  # the desk around the sheet is not ink
-    if not ink.any():
         return None
     # Join pencil grain and small breaks so a digit is one blob.
     joined = cv2.dilate(ink, np.ones((3, 3), np.uint8))
@@ -206,11 +203,13 @@ def measure_sheet(gray: GrayImage) -> SheetStats | None:
     )
 
 
-def _ink_mask(gray: GrayImage) -> tuple[float, np.ndarray | None]:
+def _ink_mask(gray: GrayImage, desk: GrayImage) -> tuple[float, np.ndarray | None]:
     """Return the ink/paper contrast and the ink mask (None if there is no ink).
 
     The paper's own brightness, lighting and shadows included, is a grey closing with a
-    window far wider than any stroke or filled loop, taken on a quarter-size copy.
+    window far wider than any stroke or filled loop, taken on a quarter-size copy. The
+    ``desk`` (non-zero: the surround of the sheet in a photo) is neither ink nor paper:
+    its grain must not set the ink's threshold.
     """
     height, width = gray.shape
     quarter = cv2.resize(
@@ -222,8 +221,13 @@ def _ink_mask(gray: GrayImage) -> tuple[float, np.ndarray | None]:
     )
     paper = cv2.max(cv2.resize(paper, (width, height), interpolation=cv2.INTER_LINEAR), gray)
     darkness = cv2.subtract(paper, gray)
-    level, _ = cv2.threshold(darkness, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    ink = np.where(darkness > max(level, MIN_DARKNESS // 2), 255, 0).astype(np.uint8)
+    sheet = darkness[desk == 0]
+    if sheet.size == 0:
+        return 0.0, None
+    level, _ = cv2.threshold(sheet[None, :], 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    ink = np.where((darkness > max(level, MIN_DARKNESS // 2)) & (desk == 0), 255, 0).astype(
+        np.uint8
+    )
     if not ink.any():
         return 0.0, None
     contrast = float(np.median(darkness[ink > 0]))
@@ -241,7 +245,7 @@ def _canny_thresholds(work: GrayImage, blur: int, surround: GrayImage) -> tuple[
     gx = cv2.Sobel(blurred, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(blurred, cv2.CV_32F, 0, 1, ksize=3)
     gradient = np.abs(gx) + np.abs(gy)
-    _, ink = _ink_mask(blurred)
+    _, ink = _ink_mask(blurred, surround)
     if ink is None:
         spec = PipelineParams()
         return spec.canny_lower, spec.canny_multiplier

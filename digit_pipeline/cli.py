@@ -160,6 +160,18 @@ def build_parser() -> argparse.ArgumentParser:
         default=8,
         help="epochs without validation gain before stopping [%(default)s]",
     )
+    train.add_argument(
+        "--teacher",
+        default=None,
+        metavar="MODEL",
+        help="a trained .keras model to learn from as well (distillation), e.g. models/cnn.keras",
+    )
+    train.add_argument(
+        "--teacher-weight",
+        type=float,
+        default=0.5,
+        help="share of the teacher's output in the training targets [%(default)s]",
+    )
     train.add_argument("--out", default=str(DEFAULT_MODEL), help="model path [%(default)s]")
 
     finetune = sub.add_parser(
@@ -231,8 +243,10 @@ def _train(args: argparse.Namespace) -> int:
             hidden=args.hidden,
             filters=args.filters,
             patience=args.patience,
+            teacher=args.teacher,
+            teacher_weight=args.teacher_weight,
         )
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, ModelLoadError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     card = result.card

@@ -225,6 +225,8 @@ def train(
     learning_rate: float = 1e-3,
     validation_size: int = 6000,
     patience: int = 8,
+    teacher: str | os.PathLike[str] | None = None,
+    teacher_weight: float = 0.5,
     verbose: int = 2,
 ) -> TrainResult:
     """Train a model on MNIST's training images and save it with its card.
@@ -264,6 +266,13 @@ def train(
         Training images held out for early stopping (at most a fifth of them).
     patience : int
         Epochs without validation improvement before stopping.
+    teacher : path-like, optional
+        A trained ``.keras`` model to learn from as well (knowledge distillation): each
+        augmented training batch's target is ``teacher_weight`` x the teacher's
+        probabilities for it plus the rest x the true label. A small CNN teaches the
+        Flatten-Dense model which shapes are alike, which hard labels alone do not.
+    teacher_weight : float
+        Share of the teacher in the targets, 0-1.
     verbose : int
         Keras verbosity.
 
@@ -298,15 +307,24 @@ def train(
         x_train[fit_idx], y_train[fit_idx], batch_size=batch_size, seed=seed, config=config
     )
     steps = len(fit_idx) // batch_size
+    if teacher is not None:
+        if not 0.0 <= teacher_weight <= 1.0:
+            raise ValueError(f"teacher_weight must be in [0, 1], got {teacher_weight}")
+        batches = _distilled(batches, load_model(teacher), teacher_weight)
+        y_val = keras.utils.to_categorical(y_val, NUM_CLASSES)
 
     model = build_mlp(hidden, dropout) if arch == "mlp" else build_cnn(filters, hidden, dropout)
     schedule = keras.optimizers.schedules.CosineDecay(
         learning_rate, decay_steps=epochs * steps, alpha=0.01
     )
+    # With a teacher the targets are distributions; the metric keeps the name "accuracy"
+    # for the early-stopping monitor and the card either way.
     model.compile(
         optimizer=keras.optimizers.Adam(schedule),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
+        loss="sparse_categorical_crossentropy" if teacher is None else "categorical_crossentropy",
+        metrics=[
+            "accuracy" if teacher is None else keras.metrics.CategoricalAccuracy(name="accuracy")
+        ],
     )
     stop = keras.callbacks.EarlyStopping(
         monitor="val_accuracy", patience=patience, restore_best_weights=True
@@ -330,6 +348,7 @@ def train(
         f"--{'' if augment else 'no-'}augment --hidden {hidden} "
         + (f"--filters {filters} " if arch == "cnn" else "")
         + f"--epochs {epochs} --patience {patience} --seed {seed} --out {out}"
+        + (f" --teacher {teacher} --teacher-weight {teacher_weight:g}" if teacher else "")
         + (f" --data {data}" if data is not None else "")
     )
     card = {
@@ -344,10 +363,18 @@ def train(
             "validation_images": len(val_idx),
             "test_images": len(x_test),
             "augmentation": config.to_dict() if config else None,
+            "teacher": (
+                {"model": str(teacher), "weight": teacher_weight} if teacher is not None else None
+            ),
         },
         "optimizer": (
             f"Adam, cosine decay {learning_rate:g} -> {learning_rate / 100:g} over "
-            f"{epochs} epochs; sparse categorical cross-entropy"
+            f"{epochs} epochs; "
+            + (
+                "sparse categorical cross-entropy"
+                if teacher is None
+                else "categorical cross-entropy on the label mixed with the teacher's output"
+            )
         ),
         "batch_size": batch_size,
         "epochs_run": len(history.history["loss"]),
@@ -366,6 +393,20 @@ def train(
     _save_inference_copy(model, out)
     out.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
     return TrainResult(out, card)
+
+
+def _distilled(batches: Any, teacher: keras.Model, weight: float) -> Any:
+    """Replace each batch's labels by ``weight`` x the teacher's output + the rest x one-hot."""
+    import tensorflow as tf
+
+    channel = teacher.input_shape[1:] == (*INPUT_SHAPE, 1)
+
+    def targets(images: Any, labels: Any) -> tuple[Any, Any]:
+        seen = teacher(images[..., None] if channel else images, training=False)
+        hard = tf.one_hot(tf.cast(labels, tf.int32), NUM_CLASSES)
+        return images, weight * tf.cast(seen, tf.float32) + (1.0 - weight) * hard
+
+    return batches.map(targets)
 
 
 def _save_inference_copy(model: keras.Model, out: Path) -> None:

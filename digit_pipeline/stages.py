@@ -130,11 +130,11 @@ def page_surround(gray: GrayImage) -> GrayImage:
     jumps by :data:`SHARP_STEP` or more; the surround is every region at least
     :data:`SURROUND_DARKER` grey levels darker than the paper, cut apart along that edge,
     that touches the image border, covers at least 2 % of the image and is bounded mostly
-    by the edge, and holds no handwriting, while the paper left inside covers at least a
-    quarter. Gentle lighting and soft shadows on the paper stay unmarked, and so does a
-    hard, deep shadow (a hand's or a phone's) over digits: a desk holds no strokes of
-    digit size much darker than itself (:data:`SURROUND_INK`). A shadow over no digit
-    may be taken for desk, which loses nothing.
+    by the edge, while the paper left inside covers at least a quarter. Gentle lighting
+    and soft shadows on the paper stay unmarked. A hard, deep shadow (a hand's or a
+    phone's) that meets the border can look like desk, but a desk holds no handwriting:
+    strokes of digit size much darker than what is around them (:data:`SURROUND_INK`)
+    and the paper around them (1/16 of the copy's side) are left unmarked.
 
     Parameters
     ----------
@@ -176,22 +176,28 @@ def page_surround(gray: GrayImage) -> GrayImage:
     dark = (background < paper - max(SURROUND_DARKER, 0.3 * paper)) & ~edge
     _, labels, stats, _ = cv2.connectedComponentsWithStats(dark.astype(np.uint8), connectivity=8)
     border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    ink = _ink_blobs(small, background)
     keep = [
         label
         for label in border
         if label
         and stats[label, cv2.CC_STAT_AREA] >= 0.02 * small.size
         and _bounded_by(labels == label, edge)
-        and not _holds_ink(labels == label, ink)
     ]
     if not keep:
         return empty
-    surround = np.isin(labels, keep)
-    if np.count_nonzero(~surround) < 0.25 * small.size:
+    region = np.isin(labels, keep).astype(np.uint8)
+    if np.count_nonzero(region == 0) < 0.25 * small.size:
         return empty
     margin = 9  # past the page edge: 4 px of the small copy
-    surround = cv2.dilate(surround.astype(np.uint8) * 255, np.ones((margin, margin), np.uint8))
+    surround = cv2.dilate(region * 255, np.ones((margin, margin), np.uint8))
+    # Handwriting in the region is paper in a shadow, not desk: it and the paper around
+    # it stay (ink within two pixels of the region's rim, the sheet's own edge, does not
+    # count).
+    inner = cv2.erode(region, np.ones((5, 5), np.uint8)) > 0
+    writing = (_ink_blobs(small, background) & inner).astype(np.uint8)
+    if writing.any():
+        side = max(3, max(small.shape) // 16)
+        surround[cv2.dilate(writing, np.ones((side, side), np.uint8)) > 0] = 0
     return cv2.resize(surround, (width, height), interpolation=cv2.INTER_NEAREST)
 
 
@@ -240,10 +246,11 @@ def flatten_lighting(gray: GrayImage) -> GrayImage:
     paper = max(1.0, float(np.percentile(level, 90)))
     # Scaled up, a sharp shadow edge would blur into the shade and leave a dark seam
     # there; eroding the estimate first moves that blur onto the lit side, where paper
-    # brighter than its estimate simply reads as well-lit paper.
+    # brighter than its estimate reads as well-lit paper (so the sheet's edge against a
+    # desk leaves no bright rim).
     level = cv2.erode(level, np.ones((5, 5), np.uint8))
     level = cv2.resize(level, (width, height), interpolation=cv2.INTER_LINEAR)
-    return cv2.divide(gray, level, scale=paper)
+    return cv2.divide(gray, cv2.max(level, gray), scale=paper)
 
 
 def _ink_blobs(small: GrayImage, background: GrayImage) -> np.ndarray:
@@ -254,19 +261,9 @@ def _ink_blobs(small: GrayImage, background: GrayImage) -> np.ndarray:
     )
     _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     longest = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
-    digit_sized = (longest >= 4) & (longest <= max(small.shape) / 6)
+    digit_sized = (longest >= 4) & (longest <= max(small.shape) / 4)
     digit_sized[0] = False
     return digit_sized[labels]
-
-
-def _holds_ink(region: np.ndarray, ink: np.ndarray) -> bool:
-    """Whether a dark region holds handwriting: paper in a shadow, not a desk.
-
-    Ink within two pixels of the region's rim (the sheet's own edge, its shadow on the
-    desk) does not count.
-    """
-    inner = cv2.erode(region.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
-    return bool((ink & inner).any())
 
 
 def _bounded_by(region: np.ndarray, edge: np.ndarray) -> bool:
