@@ -347,7 +347,7 @@ def show_stages(ready: Prepared, found: Segmentation, image: np.ndarray, scale: 
     with st.expander("Stages", expanded=False):
         boxes = [tuple(round(v * scale) for v in box) for box in found.boxes]
         panels = [
-            ("Grey (working copy)", ready.work),
+            ("Grey, lighting evened (working copy)", ready.work),
             ("Lines removed", ready.cleaned),
             ("Blurred", found.blurred),
             ("Edges", found.edges),

@@ -44,8 +44,9 @@ LIGHTING_WINDOW = 10
 """:func:`flatten_lighting` fills in ink with a closing 1/this of the image's side wide."""
 
 SURROUND_INK = 20
-"""A dark region holding strokes this many grey levels (and a quarter) darker than their
-surroundings is paper in a shadow, not a desk (:func:`page_surround`)."""
+"""Strokes this many grey levels (and a quarter) darker than what is around them are
+handwriting: in a dark region at the border they and the paper around them are paper in a
+shadow, not desk (:func:`page_surround`)."""
 
 MAX_CONTOURS = 3000
 """:func:`find_contours_and_boxes` keeps at most this many (the largest) boxes."""
@@ -254,7 +255,7 @@ def flatten_lighting(gray: GrayImage) -> GrayImage:
 
 
 def _ink_blobs(small: GrayImage, background: GrayImage) -> np.ndarray:
-    """Labels of digit-sized strokes much darker than the background around them."""
+    """Mask of the digit-sized strokes much darker than the background around them."""
     darkness = cv2.subtract(background, small).astype(np.float32)
     ink = (darkness >= np.maximum(SURROUND_INK, 0.25 * background.astype(np.float32))).astype(
         np.uint8
