@@ -16,7 +16,7 @@ import numpy as np
 
 from .aliases import GrayImage, Image
 from .params import PARAM_SPECS, PipelineParams
-from .pipeline import prepare
+from .pipeline import Prepared, prepare
 from .stages import blur_image, page_surround, stroke_width, to_gray
 
 TARGET_HEIGHT = 48
@@ -76,10 +76,17 @@ class SheetStats:
 
 @dataclass(frozen=True)
 class AutoFit:
-    """The fitted parameters and what they were fitted from (``stats`` None: no ink)."""
+    """The fitted parameters and what they were fitted from (``stats`` None: no ink).
+
+    ``prepared`` is the image prepared with the fitted working size, line removal and
+    inversion (the fit needs it itself), ready for
+    :func:`~digit_pipeline.pipeline.segment`, so a reader need not prepare it again;
+    None on a page without ink.
+    """
 
     params: PipelineParams
     stats: SheetStats | None
+    prepared: Prepared | None = None
 
 
 def auto_fit(image: Image, base: PipelineParams | None = None) -> AutoFit:
@@ -137,6 +144,7 @@ def auto_fit(image: Image, base: PipelineParams | None = None) -> AutoFit:
             min_box_area=_clamp_to_spec("min_box_area", round((0.15 * height) ** 2)),
         ),
         stats,
+        ready,
     )
 
 

@@ -13,7 +13,7 @@ through :func:`add_arguments` and :func:`run`):
 3. :func:`read_case` reads the bytes exactly like ``python -m digit_pipeline read``:
    :func:`~digit_pipeline.imageio.decode_image`, then
    :func:`~digit_pipeline.reading.read_sheet` with default parameters (mode ``default``)
-   or with :func:`~digit_pipeline.autofit.auto_params` (mode ``auto``; the fit is timed
+   or with :func:`~digit_pipeline.autofit.auto_fit` (mode ``auto``; the fit is timed
    as part of the read);
 4. :func:`~digit_pipeline.evaluate.score_sheet` matches found boxes to the truth at
    IoU >= 0.5, and :func:`summarise` pools the sheets per condition and overall.
@@ -536,7 +536,7 @@ def read_case(
     data : bytes
         The image file.
     mode : {"default", "auto"}
-        Default parameters, or :func:`~digit_pipeline.autofit.auto_params` of the image.
+        Default parameters, or the :func:`~digit_pipeline.autofit.auto_fit` of the image.
 
     Returns
     -------
@@ -549,7 +549,7 @@ def read_case(
     seconds : float
         Wall time of decode, fit (``auto``) and reading.
     """
-    from .autofit import auto_params
+    from .autofit import auto_fit
     from .imageio import decode_image
     from .params import PipelineParams
     from .reading import read_sheet
@@ -558,8 +558,9 @@ def read_case(
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     start = time.perf_counter()
     image = decode_image(data)
-    params = auto_params(image) if mode == "auto" else PipelineParams()
-    reading, _ = read_sheet(model, image, params)
+    fit = auto_fit(image) if mode == "auto" else None
+    params = PipelineParams() if fit is None else fit.params
+    reading, _ = read_sheet(model, image, params, None if fit is None else fit.prepared)
     return reading, params, image, time.perf_counter() - start
 
 

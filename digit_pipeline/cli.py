@@ -322,9 +322,10 @@ def _read(args: argparse.Namespace, params: PipelineParams) -> int:
         if pages > 1:
             print(f"note: {name} has {pages} pages; reading the first.", file=sys.stderr)
         start = time.perf_counter()
-        used = auto_fit(image, base=params).params if _fits(args) else params
+        fit = auto_fit(image, base=params) if _fits(args) else None
+        used = params if fit is None else fit.params
         fit_ms = (time.perf_counter() - start) * 1000
-        reading, _ = read_sheet(model, image, used)
+        reading, _ = read_sheet(model, image, used, None if fit is None else fit.prepared)
         reading.timings_ms["segment"] += fit_ms
         if args.json:
             print(json.dumps(_record(name, image.shape, used, reading, load_ms)), flush=True)

@@ -12,7 +12,7 @@ import numpy as np
 from .aliases import Box, DigitBatch, Image
 from .model import predict_proba
 from .params import PipelineParams
-from .pipeline import PipelineResult, run_pipeline
+from .pipeline import PipelineResult, Prepared, run_pipeline, segment
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -128,9 +128,24 @@ def classify(
 
 
 def read_sheet(
-    model: keras.Model, image: Image, params: PipelineParams | None = None
+    model: keras.Model,
+    image: Image,
+    params: PipelineParams | None = None,
+    prepared: Prepared | None = None,
 ) -> tuple[SheetReading, PipelineResult]:
     """Segment ``image`` and read its digits.
+
+    Parameters
+    ----------
+    model : keras.Model
+    image : ndarray
+        RGB(A) or grey.
+    params : PipelineParams, optional
+        Defaults if omitted.
+    prepared : Prepared, optional
+        ``image`` already prepared with ``params``' working size, line removal and
+        inversion (e.g. :attr:`~digit_pipeline.autofit.AutoFit.prepared`); skips that
+        step, the slowest on a large working copy.
 
     Returns
     -------
@@ -140,7 +155,7 @@ def read_sheet(
         Every intermediate of the pipeline.
     """
     start = time.perf_counter()
-    result = run_pipeline(image, params)
+    result = run_pipeline(image, params) if prepared is None else segment(prepared, params)
     segment_ms = (time.perf_counter() - start) * 1000
     reading = classify(model, result.digits, result.boxes, result.lines, {"segment": segment_ms})
     return reading, result

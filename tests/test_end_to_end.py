@@ -60,3 +60,20 @@ def test_auto_fit_reads_every_sample_exactly(model, sheet):
     )
     assert score.found == score.truth == score.matched == score.correct, reading.text
     assert reading.text == truth["text"]
+
+
+@pytest.mark.parametrize("invert", [False, True], ids=["light-paper", "dark-paper"])
+def test_reading_with_the_fits_prepared_image_is_the_same(model, invert):
+    # `read` and the benchmark hand the fit's prepared image to the reader instead of
+    # preparing it again; the reading must not change (dark paper: the fit inverts).
+    from digit_pipeline.autofit import auto_fit
+
+    image = read_image(SHEETS[0])
+    if invert:
+        image = 255 - image
+    fit = auto_fit(image)
+    assert fit.params.invert == invert
+    again, again_result = read_sheet(model, image, fit.params)
+    reused, reused_result = read_sheet(model, image, fit.params, fit.prepared)
+    assert reused.text == again.text and reused_result.boxes == again_result.boxes
+    assert [d.confidence for d in reused.digits] == [d.confidence for d in again.digits]
