@@ -399,10 +399,8 @@ def _distilled(batches: Any, teacher: keras.Model, weight: float) -> Any:
     """Replace each batch's labels by ``weight`` x the teacher's output + the rest x one-hot."""
     import tensorflow as tf
 
-    channel = teacher.input_shape[1:] == (*INPUT_SHAPE, 1)
-
     def targets(images: Any, labels: Any) -> tuple[Any, Any]:
-        seen = teacher(images[..., None] if channel else images, training=False)
+        seen = teacher(_with_channel(teacher, images), training=False)
         hard = tf.one_hot(tf.cast(labels, tf.int32), NUM_CLASSES)
         return images, weight * tf.cast(seen, tf.float32) + (1.0 - weight) * hard
 
@@ -470,6 +468,11 @@ def load_card(path: str | os.PathLike[str]) -> dict[str, Any]:
         return {}
 
 
+def _with_channel(model: keras.Model, x: Any) -> Any:
+    """Add the trailing channel axis to ``(N, 28, 28)`` input if ``model`` expects one."""
+    return x[..., None] if model.input_shape[1:] == (*INPUT_SHAPE, 1) else x
+
+
 def predict_proba(model: keras.Model, digits: DigitBatch, batch_size: int = 1024) -> np.ndarray:
     """Class probabilities ``(N, 10)`` for uint8 digits ``(N, 28, 28)``.
 
@@ -479,8 +482,7 @@ def predict_proba(model: keras.Model, digits: DigitBatch, batch_size: int = 1024
     x = to_model_input(digits)
     if len(x) == 0:
         return np.zeros((0, NUM_CLASSES), np.float32)
-    if model.input_shape[1:] == (*INPUT_SHAPE, 1):
-        x = x[..., None]
+    x = _with_channel(model, x)
     parts = [
         np.asarray(model(x[i : i + batch_size], training=False))
         for i in range(0, len(x), batch_size)
