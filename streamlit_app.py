@@ -18,7 +18,7 @@ from PIL import Image
 
 from digit_pipeline import CANVAS_PARAMS, PARAM_SPECS, PipelineParams, draw_boxes
 from digit_pipeline.autofit import auto_fit
-from digit_pipeline.dataset import Dataset, default_dir
+from digit_pipeline.dataset import Dataset, DatasetError, default_dir
 from digit_pipeline.exports import annotated_png, reading_csv, reading_json, rois_zip
 from digit_pipeline.finetune import MIN_SAMPLES, fine_tune, user_models_dir
 from digit_pipeline.imageio import UPLOAD_TYPES, ImageReadError, decode_image, page_count
@@ -475,6 +475,8 @@ def save_to_dataset(source: Source, digits: np.ndarray, labels: list[int]) -> No
     if st.button("Save to my dataset", key="save", help=f"Adds the digits to {default_dir()}"):
         try:
             saved = Dataset(default_dir()).save(digits, labels, source=source.name)
+        except DatasetError as error:
+            st.error(f"Not saved, and nothing in your dataset was changed. {error}")
         except OSError as error:
             st.error(f"Could not save to {default_dir()}: {error}")
         else:
@@ -488,7 +490,11 @@ def show_dataset(model_path: str) -> None:
     """Show the user's dataset in an expander: counts, samples, delete, fine-tuning."""
     with st.expander("My dataset", expanded=False):
         dataset = Dataset(default_dir())
-        samples = dataset.samples()
+        try:
+            samples = dataset.samples()
+        except DatasetError as error:
+            st.error(f"Your dataset cannot be shown until this is mended. {error}")
+            return
         st.caption(f"{len(samples)} digits saved in {default_dir()}.")
         if not samples:
             st.info("Predict a sheet, correct any label, then press Save to my dataset.")

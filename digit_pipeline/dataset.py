@@ -17,10 +17,19 @@ saving it with another label updates the label. ``label`` is 0..9, ``source`` fr
 A sample exists when it has a row in ``labels.csv`` and its PNG is present. Every write
 goes to a temporary file in the same folder and is moved into place with ``os.replace``
 (images first, then ``labels.csv`` rewritten whole), so a crash at any point leaves the
-previous ``labels.csv`` intact; PNGs without a row are ignored when reading and removed by
-the next save. Writers take an exclusive lock on ``.lock``, readers a shared one, so two
-tabs or two processes saving at once never lose each other's samples. A missing folder
-reads as an empty dataset.
+previous ``labels.csv`` intact. Before it writes images, a save lists the ids it is about
+to add in ``.pending``; the next save removes those PNGs that never got their row (the
+debris of an interrupted save, provably ours) and nothing else: a PNG without a row that
+no save of ours left is ignored, never deleted. Writers take an exclusive lock on
+``.lock``, readers a shared one, so two tabs or two processes saving at once never lose
+each other's samples. A missing folder reads as an empty dataset.
+
+``labels.csv`` is read the way people's tools write it back: a byte-order mark, CRLF line
+ends, quoted fields, surrounding whitespace, columns in any order and extra columns (kept
+as they are on the next write), upper-case ids and labels written as ``7.0``. A row that
+still cannot be understood is never dropped: reading and writing refuse with a
+:class:`DatasetError` naming the file and the line, and nothing on disk changes until the
+user mends that line.
 
 Load it elsewhere with nothing but the standard library, numpy and Pillow::
 
@@ -75,9 +84,11 @@ IMAGES_DIR = "images"
 FIELDS = ("id", "label", "source", "saved_at")
 """Columns of ``labels.csv``, in order."""
 
+PENDING_NAME = ".pending"
+"""Ids an unfinished write may have left as PNGs without a row (see the module docstring)."""
+
 _ID = re.compile(r"[0-9a-f]{16}")
 _TMP_PREFIX = ".tmp-"
-_LABELS = frozenset("0123456789")
 
 
 def default_dir() -> Path:
@@ -142,6 +153,22 @@ class SaveResult:
     unchanged: int
 
 
+class DatasetError(ValueError):
+    """``labels.csv`` holds a line this module cannot understand; nothing was changed.
+
+    The message names the file and the line, in one sentence a user can act on.
+    """
+
+
+@dataclass
+class _Table:
+    """``labels.csv`` as read: samples by id, plus any extra columns kept for the rewrite."""
+
+    rows: dict[str, Sample]
+    extra_fields: list[str]
+    extras: dict[str, dict[str, str]]
+
+
 class Dataset:
     """A dataset folder in the format of this module (see its docstring).
 
@@ -201,15 +228,18 @@ class Dataset:
             return SaveResult(0, 0, 0)
         self.root.mkdir(parents=True, exist_ok=True)
         with _locked(self.root, shared=False):
+            table = self._read_table()  # refuses before anything is written
+            rows = table.rows
             self.images_dir.mkdir(exist_ok=True)
             _remove_temp_files(self.root)
-            rows = self._read_rows()
+            self._clear_pending(rows)
+            ids = [digit_id(d) for d in digits]
+            self._write_pending(i for i in ids if i not in rows)
             now = datetime.now(UTC).isoformat(timespec="seconds")
             added = updated = unchanged = 0
-            for digit, label in zip(digits, labels, strict=True):
-                sid = digit_id(digit)
+            for sid, digit, label in zip(ids, digits, labels, strict=True):
                 old = rows.get(sid)
-                png = self.images_dir / f"{sid}.png"
+                png = self._png(sid)
                 if old is None or not png.is_file():
                     _atomic_write(png, encode_png(digit))
                 if old is None:
@@ -221,8 +251,8 @@ class Dataset:
                     continue
                 rows[sid] = Sample(sid, label, source, now)
             if added or updated:
-                self._write_rows(rows.values())
-            _remove_orphans(self.images_dir, set(rows))
+                self._write_table(table)
+            self._pending_path.unlink(missing_ok=True)
         return SaveResult(added, updated, unchanged)
 
     def delete(self, sample_id: str) -> bool:
@@ -246,11 +276,14 @@ class Dataset:
         if not self.root.is_dir():
             return False
         with _locked(self.root, shared=False):
-            rows = self._read_rows()
-            if rows.pop(sample_id, None) is None:
+            table = self._read_table()
+            if table.rows.pop(sample_id, None) is None:
                 return False
-            self._write_rows(rows.values())  # the row goes first: a crash leaves an orphan
-            (self.images_dir / f"{sample_id}.png").unlink(missing_ok=True)
+            table.extras.pop(sample_id, None)
+            self._write_pending([sample_id])  # a crash between the two leaves known debris
+            self._write_table(table)  # the row goes first
+            self._png(sample_id).unlink(missing_ok=True)
+            self._pending_path.unlink(missing_ok=True)
         return True
 
     # -- reading -------------------------------------------------------------------------
@@ -330,10 +363,14 @@ class Dataset:
     # -- internals -----------------------------------------------------------------------
 
     def _samples(self) -> list[Sample]:
-        return [s for s in self._read_rows().values() if self._png(s.id).is_file()]
+        return [s for s in self._read_table().rows.values() if self._png(s.id).is_file()]
 
     def _png(self, sample_id: str) -> Path:
         return self.images_dir / f"{sample_id}.png"
+
+    @property
+    def _pending_path(self) -> Path:
+        return self.root / PENDING_NAME
 
     def _read_image(self, sample_id: str) -> GrayImage:
         with Image.open(self._png(sample_id)) as im:
@@ -342,26 +379,141 @@ class Dataset:
             raise ValueError(f"{self._png(sample_id)} is {array.shape}, not 28×28")
         return array
 
-    def _read_rows(self) -> dict[str, Sample]:
-        """Rows of ``labels.csv`` by id; malformed rows are skipped, a missing file is empty."""
+    def _read_table(self) -> _Table:
+        """Read ``labels.csv``; a missing file is empty, a line not understood raises."""
         try:
-            text = self.csv_path.read_bytes().decode("utf-8")
+            data = self.csv_path.read_bytes()
         except FileNotFoundError:
-            return {}
-        rows: dict[str, Sample] = {}
-        for row in csv.DictReader(io.StringIO(text, newline="")):
-            sid, label = row.get("id") or "", row.get("label") or ""
-            if _ID.fullmatch(sid) and label in _LABELS:
-                source, saved_at = row.get("source") or "", row.get("saved_at") or ""
-                rows[sid] = Sample(sid, int(label), source, saved_at)
-        return rows
+            return _Table({}, [], {})
+        return parse_labels(data, self.csv_path)
 
-    def _write_rows(self, rows: Iterable[Sample]) -> None:
+    def _write_table(self, table: _Table) -> None:
         buf = io.StringIO(newline="")
         writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(FIELDS)
-        writer.writerows((s.id, s.label, s.source, s.saved_at) for s in rows)
+        writer.writerow((*FIELDS, *table.extra_fields))
+        for s in table.rows.values():
+            extra = table.extras.get(s.id, {})
+            writer.writerow(
+                (
+                    s.id,
+                    s.label,
+                    s.source,
+                    s.saved_at,
+                    *(extra.get(f, "") for f in table.extra_fields),
+                )
+            )
         _atomic_write(self.csv_path, buf.getvalue().encode("utf-8"))
+
+    def _write_pending(self, ids: Iterable[str]) -> None:
+        """Record the ids whose PNGs this write may leave without a row if it is cut short."""
+        _atomic_write(self._pending_path, "".join(f"{i}\n" for i in ids).encode("ascii"))
+
+    def _clear_pending(self, rows: dict[str, Sample]) -> None:
+        """Remove the PNGs an interrupted save or delete of ours left without a row."""
+        try:
+            listed = self._pending_path.read_text("ascii", errors="replace").split()
+        except FileNotFoundError:
+            return
+        for sid in listed:
+            if _ID.fullmatch(sid) and sid not in rows:
+                self._png(sid).unlink(missing_ok=True)
+        self._pending_path.unlink(missing_ok=True)
+
+
+def parse_labels(data: bytes, path: str | os.PathLike[str] = CSV_NAME) -> _Table:
+    r"""Parse the bytes of a ``labels.csv`` as people's tools write it back.
+
+    Accepts a UTF-8 byte-order mark, CRLF or CR line ends, quoted fields, whitespace around
+    names and values, columns in any order (matched without regard to case), extra columns,
+    upper-case ids, labels such as ``7.0`` and blank lines.
+
+    Parameters
+    ----------
+    data : bytes
+        The file's content.
+    path : str or Path
+        Named in error messages.
+
+    Returns
+    -------
+    _Table
+        Samples by id in file order (a later row of the same id wins) and the extra columns.
+
+    Raises
+    ------
+    DatasetError
+        Naming the file and the line that cannot be understood.
+
+    Examples
+    --------
+    >>> data = b"\xef\xbb\xbfID , Label,note\r\n0123456789ABCDEF, 7.0 ,mine\r\n"
+    >>> table = parse_labels(data)
+    >>> table.rows["0123456789abcdef"].label, table.extra_fields
+    (7, ['note'])
+    >>> parse_labels(b"id,label\n0123456789abcdef,12\n")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    digit_pipeline.dataset.DatasetError: labels.csv, line 2: label '12' is not a digit 0-9; ...
+    """
+    where = str(path)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise _refused(where, line, "not UTF-8 text; save it again as CSV UTF-8") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if header is None or not any(cell.strip() for cell in header):
+        if text.strip():
+            raise _refused(where, 1, "no header line naming the columns id and label")
+        return _Table({}, [], {})
+    names = [cell.strip().lower() for cell in header]
+    missing = [f for f in ("id", "label") if f not in names]
+    if missing:
+        raise _refused(where, 1, f"the header has no {' or '.join(missing)} column")
+    column = {name: names.index(name) for name in FIELDS if name in names}
+    extra_fields = [h.strip() for h, n in zip(header, names, strict=True) if n not in FIELDS and n]
+    extra_at = [i for i, n in enumerate(names) if n not in FIELDS and n]
+    rows: dict[str, Sample] = {}
+    extras: dict[str, dict[str, str]] = {}
+    for cells in reader:
+        line = reader.line_num
+        cells = [c.strip() for c in cells]
+        if not any(cells):
+            continue  # a blank line, or a row of empty cells a spreadsheet left
+
+        def cell(name: str, cells: list[str] = cells) -> str:
+            i = column.get(name)
+            return cells[i] if i is not None and i < len(cells) else ""
+
+        sid, label = cell("id").lower(), _parse_label(cell("label"))
+        if not _ID.fullmatch(sid):
+            raise _refused(where, line, f"id {cell('id')!r} is not 16 hex characters")
+        if label is None:
+            raise _refused(where, line, f"label {cell('label')!r} is not a digit 0-9")
+        rows[sid] = Sample(sid, label, cell("source"), cell("saved_at"))
+        extras[sid] = {
+            f: (cells[i] if i < len(cells) else "")
+            for f, i in zip(extra_fields, extra_at, strict=True)
+        }
+    return _Table(rows, extra_fields, extras)
+
+
+def _refused(where: str, line: int, what: str) -> DatasetError:
+    """Return the one sentence a user sees for a ``labels.csv`` line this module cannot read."""
+    return DatasetError(
+        f"{where}, line {line}: {what}; mend that line (or remove it) and try again "
+        "(nothing was changed)"
+    )
+
+
+def _parse_label(text: str) -> int | None:
+    """``"7"``, ``"7.0"`` or ``"07"`` -> 7; anything else (or outside 0..9) -> None."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return int(value) if value.is_integer() and 0 <= value <= 9 else None
 
 
 # -- validation ----------------------------------------------------------------------------
@@ -519,13 +671,6 @@ def _remove_temp_files(root: Path) -> None:
     for folder in (root, root / IMAGES_DIR):
         for tmp in folder.glob(_TMP_PREFIX + "*"):
             tmp.unlink(missing_ok=True)
-
-
-def _remove_orphans(images: Path, keep: set[str]) -> None:
-    """Remove sample PNGs that have no row (left by a crash or an interrupted delete)."""
-    for png in images.glob("*.png"):
-        if _ID.fullmatch(png.stem) and png.stem not in keep:
-            png.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager

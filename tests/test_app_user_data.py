@@ -118,3 +118,39 @@ def test_dataset_view_delete_and_fine_tune(home):
     assert len(new_models) == 1 and new_models[0].with_suffix(".json").is_file()
     at.run()
     assert f"{new_models[0].name} (yours)" in at.selectbox(key="model").options
+
+
+def test_a_spreadsheet_resaved_labels_file_loses_nothing_in_the_app(home):
+    """Save a sheet, re-save labels.csv as a spreadsheet does, save again: all kept; a line
+    that cannot be read is named in the app and nothing is written or deleted."""
+    sheet = sample_sheets()[0]
+    at = predict(start(sheet.name))
+    at.button(key="save").click().run()
+    folder = home / "dataset"
+    count = len(Dataset(folder).samples())
+    assert count == len(load_truth(sheet)["digits"])
+    csv_path = folder / "labels.csv"
+    lines = csv_path.read_text().splitlines()
+    csv_path.write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-8-sig"))
+    first_id = lines[1].split(",")[0]
+    # the first sample relabelled by hand in the spreadsheet
+    at.session_state[f"corrections_{at.session_state['reading_id']}"] = {
+        "edited_rows": {0: {"correct label": 0}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    at.button(key="save").click().run()
+    assert not at.exception
+    samples = Dataset(folder).samples()
+    assert len(samples) == count and len(list((folder / "images").glob("*.png"))) == count
+    assert next(s.label for s in samples if s.id == first_id) == 0
+
+    csv_path.write_bytes(csv_path.read_bytes() + b"not-an-id,4,x,y\n")
+    before = sorted(p.name for p in (folder / "images").iterdir())
+    at.button(key="save").click().run()
+    assert not at.exception
+    error = next(e.value for e in at.error)
+    assert f"{csv_path}, line {count + 2}: id 'not-an-id'" in error
+    assert "nothing" in error
+    assert sorted(p.name for p in (folder / "images").iterdir()) == before

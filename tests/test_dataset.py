@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -22,6 +23,7 @@ from PIL import Image
 from digit_pipeline.dataset import (
     FIELDS,
     Dataset,
+    DatasetError,
     Sample,
     SaveResult,
     _lock_file,
@@ -385,3 +387,129 @@ def test_any_saves_and_deletes_stay_consistent(ops):
                 assert digit_id(image) == s.id
             if Path(folder, "images").exists():
                 assert pngs(Path(folder)) == set(model)
+
+
+# -- labels.csv as people's tools write it back (issue 13) ---------------------------------
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` (but the lock) with its bytes."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != ".lock"
+    }
+
+
+def spreadsheet_resave(folder: Path, *, reorder: bool = False, extra: bool = False) -> None:
+    """Rewrite labels.csv as a spreadsheet saves "CSV UTF-8": BOM, CRLF, quotes, padding."""
+    rows = read_csv_rows(folder)
+    fields = ["label", "saved_at", "id", "source"] if reorder else list(FIELDS)
+    if extra:
+        fields.append("checked by")
+    lines = [",".join(f" {f.upper()} " if reorder else f for f in fields)]
+    for k, row in enumerate(rows):
+        row = {**row, "checked by": f"ann {k}"}
+        lines.append(",".join(f'"{row[f]}"' if f == "source" else f" {row[f]} " for f in fields))
+    (folder / "labels.csv").write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-8-sig"))
+
+
+def test_a_spreadsheet_resave_keeps_every_sample(tmp_path):
+    """The reported loss: 20 samples, labels.csv re-saved by a spreadsheet, one more saved."""
+    ds = Dataset(tmp_path)
+    first = random_digits(20, 40)
+    ds.save(first, [i % 10 for i in range(20)], source="sheet, one.jpg")
+    spreadsheet_resave(tmp_path)
+    assert (tmp_path / "labels.csv").read_bytes().startswith(b"\xef\xbb\xbfid,label")
+    assert len(ds.samples()) == 20
+    one_more = random_digits(1, 41)
+    assert ds.save(one_more, [3], source="later") == SaveResult(1, 0, 0)
+    x, y = ds.load()
+    np.testing.assert_array_equal(x, np.concatenate([first, one_more]))
+    assert y.tolist() == [i % 10 for i in range(20)] + [3]
+    assert pngs(tmp_path) == {digit_id(d) for d in x}
+    assert ds.samples()[0].source == "sheet, one.jpg"
+
+
+def test_reordered_and_extra_columns_are_read_and_kept(tmp_path):
+    ds = Dataset(tmp_path)
+    ds.save(random_digits(5, 42), [1, 2, 3, 4, 5], source="s")
+    spreadsheet_resave(tmp_path, reorder=True, extra=True)
+    assert [s.label for s in ds.samples()] == [1, 2, 3, 4, 5]
+    ds.save(random_digits(1, 43), [6])
+    with open(tmp_path / "labels.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == [*FIELDS, "CHECKED BY"]  # ours first, the user's kept as written
+    assert [r["CHECKED BY"] for r in rows] == [f"ann {k}" for k in range(5)] + [""]
+    assert [r["label"] for r in rows] == ["1", "2", "3", "4", "5", "6"]
+
+
+@pytest.mark.parametrize(
+    ("line", "match"),
+    [
+        ("0123456789abcdef,12,s,t", "line 3: label '12' is not a digit 0-9"),
+        ("0123456789abcdef,,s,t", "line 3: label '' is not a digit 0-9"),
+        ("1.23457E+15,4,s,t", r"line 3: id '1.23457E\+15' is not 16 hex characters"),
+        ("../../etc/passwd,4,s,t", "line 3: id '../../etc/passwd'"),
+    ],
+    ids=["label-out-of-range", "label-empty", "id-as-number", "id-path"],
+)
+def test_a_line_not_understood_refuses_and_changes_nothing(tmp_path, line, match):
+    ds = Dataset(tmp_path)
+    ds.save(random_digits(3, 44), [1, 2, 3])
+    text = (tmp_path / "labels.csv").read_text()
+    head, first, rest = text.split("\n", 2)
+    (tmp_path / "labels.csv").write_text(f"{head}\n{first}\n{line}\n{rest}")
+    before = snapshot(tmp_path)
+    where = re.escape(str(tmp_path / "labels.csv"))
+    with pytest.raises(DatasetError, match=f"^{where}, {match}.*nothing was changed"):
+        ds.save(random_digits(1, 45), [4])
+    with pytest.raises(DatasetError, match=match):
+        ds.delete(ds_id := digit_id(random_digits(3, 44)[0]))
+    with pytest.raises(DatasetError, match=match):
+        ds.samples()
+    assert snapshot(tmp_path) == before  # no PNG written, none deleted, the csv untouched
+    assert (tmp_path / "images" / f"{ds_id}.png").exists()
+
+
+def test_a_header_without_label_refuses(tmp_path):
+    ds = Dataset(tmp_path)
+    ds.save(random_digits(2, 46), [1, 2])
+    (tmp_path / "labels.csv").write_text("id;label;source;saved_at\n")  # a ; spreadsheet
+    before = snapshot(tmp_path)
+    with pytest.raises(DatasetError, match="line 1: the header has no id or label column"):
+        ds.save(random_digits(1, 47), [4])
+    assert snapshot(tmp_path) == before
+
+
+def test_pngs_without_a_row_that_we_did_not_leave_are_never_deleted(tmp_path):
+    """A lost or half-synced labels.csv leaves PNGs without rows: they stay on disk."""
+    ds = Dataset(tmp_path)
+    kept = random_digits(6, 48)
+    ds.save(kept, [1] * 6)
+    (tmp_path / "labels.csv").unlink()  # e.g. a sync client that has not brought it back yet
+    ds.save(random_digits(1, 49), [2])
+    assert {digit_id(d) for d in kept} < pngs(tmp_path)
+    assert len(ds.samples()) == 1
+
+
+def test_pending_debris_of_an_interrupted_delete_is_removed(tmp_path, monkeypatch):
+    ds = Dataset(tmp_path)
+    digits = random_digits(3, 50)
+    ds.save(digits, [1, 2, 3])
+    victim = digit_id(digits[1])
+    real_unlink = Path.unlink
+
+    def crash_on_png(self, *args, **kwargs):
+        if self.name == f"{victim}.png":
+            raise KeyboardInterrupt
+        return real_unlink(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "unlink", crash_on_png)
+    with pytest.raises(KeyboardInterrupt):
+        ds.delete(victim)
+    monkeypatch.setattr(Path, "unlink", real_unlink)
+    assert victim in pngs(tmp_path) and [s.label for s in ds.samples()] == [1, 3]
+    ds.save(random_digits(1, 51), [7])
+    assert victim not in pngs(tmp_path)
+    assert pngs(tmp_path) == {s.id for s in ds.samples()}
