@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,15 +17,22 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from digit_pipeline import CANVAS_PARAMS, PARAM_SPECS, PipelineParams, draw_boxes
-from digit_pipeline.autofit import auto_fit
+from digit_pipeline import CANVAS_PARAMS, PARAM_SPECS, ParamSpec, PipelineParams, draw_boxes
+from digit_pipeline.autofit import AutoFit, auto_fit
 from digit_pipeline.dataset import Dataset, DatasetError, default_dir
 from digit_pipeline.exports import annotated_png, reading_csv, reading_json, rois_zip
 from digit_pipeline.finetune import MIN_SAMPLES, fine_tune, user_models_dir
 from digit_pipeline.imageio import UPLOAD_TYPES, ImageReadError, decode_image, page_count
-from digit_pipeline.model import MODELS_DIR, ModelLoadError, load_card, load_model
-from digit_pipeline.pipeline import Prepared, Segmentation, cut_digits, find_boxes, prepare
-from digit_pipeline.reading import LOW_CONFIDENCE, SheetReading, classify, lines_text
+from digit_pipeline.model import MODELS_DIR, ModelLoadError, load_card, load_model, predict_proba
+from digit_pipeline.pipeline import (
+    PREPARE_FIELDS,
+    PipelineResult,
+    Prepared,
+    prepare,
+    prepare_key,
+)
+from digit_pipeline.reading import LOW_CONFIDENCE, Reading, SheetReading, lines_text, read_sheet
+from digit_pipeline.stages import MNIST_SIZE
 
 SAMPLES_DIR = Path(__file__).resolve().parent / "sample_images"
 # Streamlit's "magic" would print bare strings, so these constants have comments.
@@ -48,35 +56,100 @@ class Source:
 
 
 # --- cached work -----------------------------------------------------------------------
+# Images and stage results are cached with st.cache_resource rather than st.cache_data:
+# cache_data would pickle a copy of a 12 MP image (36 MB) on every rerun. Sharing is safe:
+# every array handed out is made read-only, and the package's stages never mutate input.
 
 
-@st.cache_resource(show_spinner="Loading the model…")
+@st.cache_resource(show_spinner=False)
+def loader() -> ThreadPoolExecutor:
+    """One background thread per process that loads and warms models."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="model-loader")
+
+
+def _load_and_warm(path: str) -> Any:
+    model = load_model(path)
+    predict_proba(model, np.zeros((1, MNIST_SIZE, MNIST_SIZE), np.uint8))  # builds the graph
+    return model
+
+
+@st.cache_resource(show_spinner=False)
+def model_future(path: str) -> Future[Any]:
+    """Start loading a model in the background; the same future for every session."""
+    return loader().submit(_load_and_warm, path)
+
+
 def get_model(path: str) -> Any:
-    """Load a model once per process; it is shared by all sessions and never mutated."""
-    return load_model(path)
+    """Return the loaded model (waiting for its background load); never mutated."""
+    future = model_future(path)
+    if not future.done():
+        with st.spinner("Loading the model…"):
+            return future.result()
+    return future.result()
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def decoded_preview(digest: str, _data: bytes, name: str) -> tuple[np.ndarray, float]:
-    """Decode an image (keyed by its bytes' digest); return a copy for display and its scale.
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)
+    return array
 
-    The copy is at most PREVIEW_WIDTH wide: boxes are drawn on it, so a 12 MP photo is never
-    copied or re-encoded on a slider move.
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def decoded(digest: str, _data: bytes, name: str) -> np.ndarray:
+    """Decode an image once per process (keyed by its bytes' digest)."""
+    return _read_only(decode_image(_data, name))
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def preview(digest: str, _data: bytes, name: str) -> tuple[np.ndarray, float]:
+    """Return a copy at most PREVIEW_WIDTH wide for display, and its scale.
+
+    Boxes are drawn on it, so a 12 MP photo is never copied or re-encoded on a slider move.
     """
-    image = decode_image(_data, name)
+    image = decoded(digest, _data, name)
     scale = min(1.0, PREVIEW_WIDTH / image.shape[1])
     if scale == 1.0:
         return image, 1.0
     size = (PREVIEW_WIDTH, max(1, round(image.shape[0] * scale)))
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), scale
+    return _read_only(cv2.resize(image, size, interpolation=cv2.INTER_AREA)), scale
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def prepared(
-    digest: str, _data: bytes, name: str, work_size: int, lines: bool, invert: bool
-) -> Prepared:
-    """Grey, working copy and line removal, once per image and setting."""
-    return prepare(decode_image(_data, name), work_size, lines, invert)
+@st.cache_resource(max_entries=8, show_spinner=False)
+def fitted(digest: str, _data: bytes, name: str, base: PipelineParams) -> AutoFit:
+    """Fit the parameters to an image, once per image and base."""
+    return auto_fit(decoded(digest, _data, name), base=base)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def prepared(digest: str, _data: bytes, name: str, key: tuple[object, ...]) -> Prepared:
+    """Prepare an image once per image and prepare settings (``prepare_key``)."""
+    params = PipelineParams(**dict(zip(PREPARE_FIELDS, key, strict=True)))
+    return prepare(decoded(digest, _data, name), params)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def stage_results(
+    digest: str,
+    name: str,
+    params: PipelineParams,
+    model_path: str | None,
+    _ready: Prepared,
+    _model: Any = None,
+) -> Reading:
+    """Read a prepared image with ``params`` (and the model at ``model_path``, if given).
+
+    The package's one reading path; cached per image, parameters and model.
+    """
+    return read_sheet(_ready.gray, params, model=_model, prepared=_ready)
+
+
+def ready_image(source: Source, params: PipelineParams) -> Prepared:
+    """Return the prepared image for ``params``: the fit's own when it fits, else cached."""
+    fit_base = st.session_state.get("fit_base")
+    if fit_base is not None and fit_base[0] == source.digest:
+        fit = fitted(source.digest, source.data, source.name, fit_base[1])
+        if fit.prepared is not None and fit.prepared.fits(params):
+            return fit.prepared
+    return prepared(source.digest, source.data, source.name, prepare_key(params))
 
 
 def thumbnail(image: np.ndarray, width: int = PANEL_WIDTH) -> np.ndarray:
@@ -110,10 +183,7 @@ def on_source_change() -> None:
     """Selectbox callback: drawn digits get the canvas defaults; leaving them, the usual."""
     reset_params()
     if st.session_state.get("source") == CANVAS_CHOICE:
-        for spec in PARAM_SPECS:
-            value = getattr(CANVAS_PARAMS, spec.name)
-            if not spec.optional:
-                st.session_state[f"param_{spec.name}"] = value
+        params_to_state(CANVAS_PARAMS)
 
 
 def source_picker() -> Source | None:
@@ -140,7 +210,7 @@ def checked_source(name: str, data: bytes) -> Source | None:
     """Decode user bytes once; on failure say why and fall back to the last good image."""
     source = Source(name, data, hashlib.sha256(data).hexdigest())
     try:
-        decoded_preview(source.digest, source.data, source.name)
+        preview(source.digest, source.data, source.name)
     except ImageReadError as error:
         st.error(f"Could not use **{name}**: {error}")
         previous = st.session_state.get("last_good_upload")
@@ -195,36 +265,19 @@ def clear_canvas() -> None:
     st.session_state["canvas_version"] = st.session_state.get("canvas_version", 0) + 1
 
 
-def apply_auto_fit(source: Source | None, current: PipelineParams) -> None:
-    """Button callback: fit the parameters to the image and move the sliders there."""
-    if source is None:
-        return
-    fit = auto_fit(decode_image(source.data, source.name), base=current)
+def params_to_state(params: PipelineParams) -> None:
+    """Move the sidebar's controls to ``params`` (one half of the params <-> widgets pair)."""
     for spec in PARAM_SPECS:
-        if not spec.optional:
-            value = getattr(fit.params, spec.name)
-            st.session_state[f"param_{spec.name}"] = float(value) if spec.kind is float else value
-    if fit.stats is None:
-        st.session_state["fit_note"] = "Auto-fit found no ink on this image; nothing changed."
-    else:
-        stats = fit.stats
-        st.session_state["fit_note"] = (
-            f"Auto-fit for {source.name}: digits about {stats.digit_height:.0f} px tall, "
-            f"strokes about {stats.stroke_width:.0f} px, ink {stats.contrast:.0f} grey "
-            "levels darker than the paper."
-        )
+        value = getattr(params, spec.name)
+        if spec.optional:
+            st.session_state[f"param_{spec.name}_auto"] = value is None
+            if value is None:
+                continue  # the slider keeps its place, greyed out
+        st.session_state[f"param_{spec.name}"] = spec.kind(value)
 
 
-def reset_params() -> None:
-    """Button callback: put every parameter back to its default."""
-    for spec in PARAM_SPECS:
-        st.session_state.pop(f"param_{spec.name}", None)
-    st.session_state.pop("param_roi_threshold_auto", None)
-    st.session_state.pop("fit_note", None)
-
-
-def current_params() -> PipelineParams:
-    """Return the parameters the sidebar holds now (defaults for controls not yet drawn)."""
+def params_from_state() -> PipelineParams:
+    """Return the parameters the sidebar holds (the other half; defaults where not drawn)."""
     values = {}
     for spec in PARAM_SPECS:
         value = st.session_state.get(f"param_{spec.name}", spec.default)
@@ -237,9 +290,27 @@ def current_params() -> PipelineParams:
         return PipelineParams()
 
 
-def sidebar_controls(source: Source | None) -> PipelineParams:
-    """Sidebar: one control per pipeline parameter, built from PARAM_SPECS."""
-    st.sidebar.header("Stages")
+def fit_to(source: Source | None) -> None:
+    """Fit the parameters to the image and move the sliders there (also a button callback)."""
+    if source is None:
+        return
+    base = params_from_state()
+    fit = fitted(source.digest, source.data, source.name, base)
+    st.session_state["fit_base"] = (source.digest, base)
+    params_to_state(fit.params)
+    if fit.stats is None:
+        st.session_state["fit_note"] = "Auto-fit found no ink on this image; nothing changed."
+    else:
+        stats = fit.stats
+        st.session_state["fit_note"] = (
+            f"Auto-fit for {source.name}: digits about {stats.digit_height:.0f} px tall, "
+            f"strokes about {stats.stroke_width:.0f} px, ink {stats.contrast:.0f} grey "
+            "levels darker than the paper."
+        )
+
+
+def auto_fit_new_image(source: Source | None) -> None:
+    """Fit each new image when *Auto-fit each new image* is on (canvas drawings excepted)."""
     st.session_state.setdefault("autofit_new", True)
     if (
         source is not None
@@ -247,9 +318,20 @@ def sidebar_controls(source: Source | None) -> PipelineParams:
         and st.session_state.get("source") != CANVAS_CHOICE
         and st.session_state.get("fitted_digest") != source.digest
     ):
-        # Before the sliders exist in this run, so the fit can move them.
         st.session_state["fitted_digest"] = source.digest
-        apply_auto_fit(source, current_params())
+        fit_to(source)
+
+
+def reset_params() -> None:
+    """Button callback: put every parameter back to its default."""
+    params_to_state(PipelineParams())
+    st.session_state.pop("fit_note", None)
+    st.session_state.pop("fit_base", None)
+
+
+def sidebar_controls(source: Source | None) -> PipelineParams:
+    """Sidebar: the fit's switches and one control per pipeline parameter (PARAM_SPECS)."""
+    st.sidebar.header("Stages")
     st.sidebar.toggle(
         "Auto-fit each new image",
         key="autofit_new",
@@ -262,8 +344,8 @@ def sidebar_controls(source: Source | None) -> PipelineParams:
         "Auto-fit boxes",
         key="autofit",
         type="primary",
-        on_click=apply_auto_fit,
-        args=(source, current_params()),
+        on_click=fit_to,
+        args=(source,),
         help="Measure the digits and strokes of this image and set every stage from them.",
         disabled=source is None,
     )
@@ -272,42 +354,37 @@ def sidebar_controls(source: Source | None) -> PipelineParams:
     )
     if st.session_state.get("fit_note"):
         st.sidebar.caption(st.session_state["fit_note"])
-    values: dict[str, Any] = {}
     for spec in PARAM_SPECS:
-        key = f"param_{spec.name}"
-        # Widgets take their values from session state only, so Auto-fit and Reset can
-        # move them (a widget given both a value and a state warns).
-        cast = float if spec.kind is float else int if spec.kind is int else bool
-        st.session_state.setdefault(key, cast(spec.default) if spec.default is not None else 128)
-        if spec.kind is bool:
-            values[spec.name] = st.sidebar.toggle(spec.label, key=key, help=spec.help)
-        elif spec.choices:
-            values[spec.name] = st.sidebar.select_slider(
-                spec.label, options=list(spec.choices), key=key, help=spec.help
-            )
-        elif spec.optional:
-            st.session_state.setdefault(f"{key}_auto", spec.default is None)
-            auto = st.sidebar.checkbox(f"{spec.label}: {spec.optional}", key=f"{key}_auto")
-            level = st.sidebar.slider(
-                spec.label,
-                int(spec.low),
-                int(spec.high),
-                step=int(spec.step),
-                key=key,
-                help=spec.help,
-                disabled=auto,
-            )
-            values[spec.name] = None if auto else level
-        else:
-            values[spec.name] = st.sidebar.slider(
-                spec.label,
-                cast(spec.low),
-                cast(spec.high),
-                step=cast(spec.step),
-                key=key,
-                help=spec.help,
-            )
-    return PipelineParams(**values)
+        parameter_control(spec)
+    return params_from_state()
+
+
+def parameter_control(spec: ParamSpec) -> None:
+    """Draw one parameter's control; its value lives in session state (``param_<name>``)."""
+    key = f"param_{spec.name}"
+    # Widgets take their values from session state only, so Auto-fit and Reset can move
+    # them (a widget given both a value and a state warns).
+    st.session_state.setdefault(key, spec.kind(spec.default) if spec.default is not None else 128)
+    if spec.kind is bool:
+        st.sidebar.toggle(spec.label, key=key, help=spec.help)
+    elif spec.choices:
+        st.sidebar.select_slider(spec.label, options=list(spec.choices), key=key, help=spec.help)
+    elif spec.optional:
+        st.session_state.setdefault(f"{key}_auto", spec.default is None)
+        auto = st.sidebar.checkbox(f"{spec.label}: {spec.optional}", key=f"{key}_auto")
+        step = int(spec.step)
+        low, high = int(spec.low), int(spec.high)
+        st.sidebar.slider(spec.label, low, high, step=step, key=key, help=spec.help, disabled=auto)
+    else:
+        cast = spec.kind
+        st.sidebar.slider(
+            spec.label,
+            cast(spec.low),
+            cast(spec.high),
+            step=cast(spec.step),
+            key=key,
+            help=spec.help,
+        )
 
 
 def model_picker() -> str:
@@ -326,7 +403,7 @@ def model_picker() -> str:
     return str(models[name])
 
 
-def show_boxes(image: np.ndarray, scale: float, found: Segmentation) -> None:
+def show_boxes(image: np.ndarray, scale: float, found: PipelineResult) -> None:
     """Show the picked image with its boxes drawn on."""
     boxes = [tuple(round(v * scale) for v in box) for box in found.boxes]
     st.image(draw_boxes(image, boxes), width="stretch", output_format="JPEG")
@@ -342,8 +419,9 @@ def show_boxes(image: np.ndarray, scale: float, found: Segmentation) -> None:
         st.warning("No digits found. Try lowering the Canny threshold or the minimum box area.")
 
 
-def show_stages(ready: Prepared, found: Segmentation, image: np.ndarray, scale: float) -> None:
+def show_stages(found: PipelineResult, image: np.ndarray, scale: float) -> None:
     """Show every stage's image side by side, in an expander."""
+    ready = found.prepared
     with st.expander("Stages", expanded=False):
         boxes = [tuple(round(v * scale) for v in box) for box in found.boxes]
         panels = [
@@ -430,44 +508,48 @@ def show_reading(reading: SheetReading, low: float) -> list[int]:
 
 
 def show_downloads(
-    source: Source,
-    image: np.ndarray,
-    reading: SheetReading,
-    digits: np.ndarray,
-    labels: list[int],
+    source: Source, reading: SheetReading, digits: np.ndarray, labels: list[int]
 ) -> None:
-    """Download buttons: the reading as CSV and JSON, the ROIs as a ZIP, the boxed image."""
+    """Download buttons: the reading as CSV and JSON, the ROIs as a ZIP, the boxed image.
+
+    Each file is built only when its button is clicked (Streamlit runs the callable then),
+    so a rerun after Predict costs no more than one before it.
+    """
     stem = Path(source.name).stem or "sheet"
     corrected = labels if labels != [d.label for d in reading.digits] else None
-    columns = st.columns(4)
-    columns[0].download_button(
-        "Reading (CSV)",
-        reading_csv(reading, source.name, corrected),
-        file_name=f"{stem}-reading.csv",
-        mime="text/csv",
-        key="download_csv",
-    )
-    columns[1].download_button(
-        "Reading (JSON)",
-        reading_json(reading, source.name, corrected),
-        file_name=f"{stem}-reading.json",
-        mime="application/json",
-        key="download_json",
-    )
-    columns[2].download_button(
-        "ROIs (ZIP of PNGs)",
-        rois_zip(digits, labels),
-        file_name=f"{stem}-rois.zip",
-        mime="application/zip",
-        key="download_zip",
-    )
-    columns[3].download_button(
-        "Annotated image (PNG)",
-        annotated_png(image, [d.box for d in reading.digits], [str(n) for n in labels]),
-        file_name=f"{stem}-annotated.png",
-        mime="image/png",
-        key="download_png",
-    )
+    boxes = [d.box for d in reading.digits]
+    texts = [str(n) for n in labels]
+    files = [
+        ("Reading (CSV)", "csv", "text/csv", lambda: reading_csv(reading, source.name, corrected)),
+        (
+            "Reading (JSON)",
+            "json",
+            "application/json",
+            lambda: reading_json(reading, source.name, corrected),
+        ),
+        ("ROIs (ZIP of PNGs)", "zip", "application/zip", lambda: rois_zip(digits, labels)),
+        (
+            "Annotated image (PNG)",
+            "png",
+            "image/png",
+            lambda: annotated_png(decoded(source.digest, source.data, source.name), boxes, texts),
+        ),
+    ]
+    suffix = {
+        "csv": "reading.csv",
+        "json": "reading.json",
+        "zip": "rois.zip",
+        "png": "annotated.png",
+    }
+    for column, (label, kind, mime, build) in zip(st.columns(len(files)), files, strict=True):
+        column.download_button(
+            label,
+            build,
+            file_name=f"{stem}-{suffix[kind]}",
+            mime=mime,
+            key=f"download_{kind}",
+            on_click="ignore",
+        )
 
 
 def save_to_dataset(source: Source, digits: np.ndarray, labels: list[int]) -> None:
@@ -580,45 +662,41 @@ def main() -> None:
         "images, and let the model read them."
     )
     source = source_picker()
+    auto_fit_new_image(source)  # before the sliders are drawn, so the fit can move them
     params = sidebar_controls(source)
     model_path = model_picker()
+    model_future(model_path)  # loads in the background while the user looks at the boxes
     if source is None:
         st.info("Upload a photo or scan of handwritten digits, or pick a bundled sample.")
         st.stop()
 
-    image, scale = decoded_preview(source.digest, source.data, source.name)
-    ready = prepared(
-        source.digest,
-        source.data,
-        source.name,
-        params.work_size,
-        params.remove_lines,
-        params.invert,
-    )
-    found = find_boxes(ready, params)
+    image, scale = preview(source.digest, source.data, source.name)
+    ready = ready_image(source, params)
+    result = stage_results(source.digest, source.name, params, None, ready).result
 
     signature = (source.digest, params, model_path)
     if st.session_state.get("signature") != signature:
         st.session_state["signature"] = signature
-        st.session_state["digits"] = None
+        st.session_state["extracted"] = False
         st.session_state["reading"] = None
 
-    show_boxes(image, scale, found)
-    show_stages(ready, found, image, scale)
+    show_boxes(image, scale, result)
+    show_stages(result, image, scale)
 
     left, right = st.columns(2)
     extract = left.button("Extract ROIs", key="extract", type="primary", width="stretch")
     predict = right.button("Predict", key="predict", width="stretch")
-    if (extract or predict) and st.session_state["digits"] is None:
-        st.session_state["digits"] = cut_digits(ready, found.boxes, params)[1]
-    digits: np.ndarray | None = st.session_state["digits"]
-    if predict and digits is not None and len(digits):
+    if extract or predict:
+        st.session_state["extracted"] = True
+    digits = result.digits if st.session_state["extracted"] else None
+    if predict and len(result.digits):
         try:
             model = get_model(model_path)
+            read = stage_results(source.digest, source.name, params, model_path, ready, model)
         except ModelLoadError as error:
             st.error(str(error))
         else:
-            st.session_state["reading"] = classify(model, digits, found.boxes, found.lines)
+            st.session_state["reading"] = read.sheet
             st.session_state["reading_id"] = st.session_state.get("reading_id", 0) + 1
 
     reading: SheetReading | None = st.session_state["reading"]
@@ -637,8 +715,7 @@ def main() -> None:
     if reading is not None and digits is not None and len(digits):
         labels = show_reading(reading, low)
         save_to_dataset(source, digits, labels)
-        full = decode_image(source.data, source.name)
-        show_downloads(source, full, reading, digits, labels)
+        show_downloads(source, reading, digits, labels)
     show_dataset(model_path)
 
 

@@ -26,7 +26,6 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 CHILD = r"""
 import json, resource, sys, time
-from digit_pipeline.autofit import auto_fit
 from digit_pipeline.imageio import ImageReadError, read_image
 from digit_pipeline.model import load_model
 from digit_pipeline.reading import read_sheet
@@ -37,7 +36,8 @@ try:
 except ImageReadError as error:
     outcome = "refused: " + str(error).split(": ", 1)[-1]
 else:
-    reading, result = read_sheet(model, image, auto_fit(image).params)
+    read = read_sheet(image, model=model, auto=True)
+    reading, result = read.sheet, read.result
     outcome = f"read {image.shape[1]}x{image.shape[0]}: {len(reading.digits)} digits"
 seconds = time.perf_counter() - start
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -105,7 +105,7 @@ def main() -> None:
     rows = []
     for name, data, truth in sheets:
         image, decode_ms = timed(lambda d=data: decode_image(d), 3)
-        ready, prepare_ms = timed(lambda i=image: prepare(i, params.work_size, True), 3)
+        ready, prepare_ms = timed(lambda i=image: prepare(i, params.replace(remove_lines=True)), 3)
         moves = [params.replace(canny_lower=20 + k % 20) for k in range(args.repeat)]
         move_times = []
         for p in moves:

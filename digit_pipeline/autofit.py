@@ -115,7 +115,7 @@ def auto_fit(image: Image, base: PipelineParams | None = None) -> AutoFit:
     (135, 12)
     """
     base = base or PipelineParams()
-    gray = to_gray(image)
+    upright = gray = to_gray(image)
     invert = is_dark_paper(gray)
     if invert:
         gray = cv2.bitwise_not(gray)
@@ -129,23 +129,18 @@ def auto_fit(image: Image, base: PipelineParams | None = None) -> AutoFit:
     height = stats.digit_height * work_scale
     stroke = stats.stroke_width * work_scale
     blur = 3 if stroke < 4 else 5 if stroke < 8 else 7
-    ready = prepare(gray, work_size, base.remove_lines)  # gray is already upright
+    ready = prepare(upright, base.replace(invert=invert, work_size=work_size))
     lower, multiplier = _canny_thresholds(ready.cleaned, blur, ready.surround)
-    return AutoFit(
-        base.replace(
-            invert=invert,
-            work_size=work_size,
-            blur_size=blur,
-            canny_lower=lower,
-            canny_multiplier=multiplier,
-            canny_aperture=3,
-            dilate_size=3,
-            dilate_iterations=1 if height < 64 else 2,
-            min_box_area=_clamp_to_spec("min_box_area", round((0.15 * height) ** 2)),
-        ),
-        stats,
-        ready,
+    params = ready.params.replace(
+        blur_size=blur,
+        canny_lower=lower,
+        canny_multiplier=multiplier,
+        canny_aperture=3,
+        dilate_size=3,
+        dilate_iterations=1 if height < 64 else 2,
+        min_box_area=_clamp_to_spec("min_box_area", round((0.15 * height) ** 2)),
     )
+    return AutoFit(params, stats, ready)
 
 
 def is_dark_paper(gray: GrayImage) -> bool:
@@ -186,7 +181,7 @@ def measure_sheet(gray: GrayImage) -> SheetStats | None:
     -------
     SheetStats or None
     """
-    ready = prepare(gray, MEASURE_SIZE, True)
+    ready = prepare(gray, PipelineParams(work_size=MEASURE_SIZE, remove_lines=True, invert=False))
     small, scale = ready.cleaned, ready.scale
     contrast, ink = _ink_mask(small, ready.surround)  # the desk around the sheet is not ink
     if ink is None:

@@ -549,19 +549,15 @@ def read_case(
     seconds : float
         Wall time of decode, fit (``auto``) and reading.
     """
-    from .autofit import auto_fit
     from .imageio import decode_image
-    from .params import PipelineParams
     from .reading import read_sheet
 
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     start = time.perf_counter()
     image = decode_image(data)
-    fit = auto_fit(image) if mode == "auto" else None
-    params = PipelineParams() if fit is None else fit.params
-    reading, _ = read_sheet(model, image, params, None if fit is None else fit.prepared)
-    return reading, params, image, time.perf_counter() - start
+    read = read_sheet(image, model=model, auto=mode == "auto")
+    return read.sheet, read.params, image, time.perf_counter() - start
 
 
 def score_record(

@@ -297,7 +297,6 @@ def _finetune(args: argparse.Namespace) -> int:
 
 
 def _read(args: argparse.Namespace, params: PipelineParams) -> int:
-    from .autofit import auto_fit
     from .model import load_model
     from .reading import read_sheet
 
@@ -321,14 +320,10 @@ def _read(args: argparse.Namespace, params: PipelineParams) -> int:
         pages = page_count(Path(name).read_bytes())
         if pages > 1:
             print(f"note: {name} has {pages} pages; reading the first.", file=sys.stderr)
-        start = time.perf_counter()
-        fit = auto_fit(image, base=params) if _fits(args) else None
-        used = params if fit is None else fit.params
-        fit_ms = (time.perf_counter() - start) * 1000
-        reading, _ = read_sheet(model, image, used, None if fit is None else fit.prepared)
-        reading.timings_ms["segment"] += fit_ms
+        read = read_sheet(image, params, model=model, auto=_fits(args))
+        reading = read.sheet
         if args.json:
-            print(json.dumps(_record(name, image.shape, used, reading, load_ms)), flush=True)
+            print(json.dumps(_record(name, image.shape, read.params, reading, load_ms)), flush=True)
         else:
             if len(args.images) > 1:
                 print(("\n" if i else "") + f"==> {name} <==")

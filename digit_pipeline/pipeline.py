@@ -1,8 +1,10 @@
 """One call that runs every stage and keeps every intermediate for the UI.
 
-:func:`prepare` does the work that depends only on the image (grey conversion, the
-working copy, line removal) and :func:`segment` the slider-dependent rest, so an app can
-cache the first and rerun only the second when a slider moves. :func:`run_pipeline` does both.
+:func:`prepare` does the work that depends only on the image and the three settings in
+:data:`PREPARE_FIELDS` (grey conversion, the working copy, line removal, inversion) and
+:func:`segment` the slider-dependent rest, so an app can cache the first and rerun only
+the second when a slider moves. :func:`run_pipeline` does both.
+:func:`digit_pipeline.reading.read_sheet` is the one reading path built on these.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ MAX_BOXES = 300
 ROI_SIDE = 112
 """ROIs are cut at most this many pixels on their longer side (4x MNIST's 28)."""
 
+PREPARE_FIELDS = ("work_size", "remove_lines", "invert")
+"""The :class:`~digit_pipeline.params.PipelineParams` fields :func:`prepare` depends on."""
+
 LINE_FRACTION = 2
 """On the working copy, lines at least 1/LINE_FRACTION of the page's side are removed.
 
@@ -58,6 +63,9 @@ class Prepared:
 
     ``surround`` marks, on the working copy, the desk around the sheet in a photo
     (:func:`~digit_pipeline.stages.page_surround`); edges there are not digits.
+
+    ``params`` are the parameters it was prepared with; only :data:`PREPARE_FIELDS` of them
+    matter (:meth:`fits`).
     """
 
     gray: GrayImage
@@ -65,6 +73,11 @@ class Prepared:
     scale: float
     cleaned: GrayImage
     surround: GrayImage
+    params: PipelineParams
+
+    def fits(self, params: PipelineParams) -> bool:
+        """Whether this is the image prepared as ``params`` would prepare it."""
+        return prepare_key(self.params) == prepare_key(params)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -100,6 +113,8 @@ class PipelineResult:
         MNIST-style digits, one per box.
     params : PipelineParams
         The parameters used.
+    dropped : int
+        Boxes left out because there were more than :data:`MAX_BOXES`.
     """
 
     prepared: Prepared
@@ -111,6 +126,7 @@ class PipelineResult:
     rois: list[GrayImage]
     digits: DigitBatch
     params: PipelineParams
+    dropped: int = 0
 
     @property
     def gray(self) -> GrayImage:
@@ -118,9 +134,18 @@ class PipelineResult:
         return self.prepared.gray
 
 
-def prepare(
-    image: Image, work_size: int = 1200, lines: bool = True, invert: bool = False
-) -> Prepared:
+def prepare_key(params: PipelineParams) -> tuple[object, ...]:
+    """Return the values of :data:`PREPARE_FIELDS`: equal keys, equal :func:`prepare` output.
+
+    Examples
+    --------
+    >>> prepare_key(PipelineParams(work_size=800))
+    (800, True, False)
+    """
+    return tuple(getattr(params, name) for name in PREPARE_FIELDS)
+
+
+def prepare(image: Image, params: PipelineParams | None = None) -> Prepared:
     """Grey conversion, working copy, the desk around the sheet, even lighting, line removal.
 
     The grey original and the working copy both have their lighting evened out
@@ -132,33 +157,32 @@ def prepare(
     ----------
     image : ndarray of shape (H, W) or (H, W, 3|4), uint8
         RGB(A) or grey.
-    work_size : int
-        Longer side of the working copy.
-    lines : bool
-        Remove long thin lines (ruled or squared paper) from the working copy.
-    invert : bool
-        Light ink on dark paper: invert the grey image first, so that everything after
-        sees dark ink on light paper.
+    params : PipelineParams, optional
+        Defaults if omitted. Only :data:`PREPARE_FIELDS` are used: ``work_size`` (longer
+        side of the working copy), ``remove_lines`` (remove long thin lines of ruled or
+        squared paper from the working copy) and ``invert`` (light ink on dark paper:
+        invert the grey image first, so that everything after sees dark ink on light paper).
 
     Returns
     -------
     Prepared
     """
+    params = params or PipelineParams()
     gray = to_gray(image)
-    if invert:
+    if params.invert:
         gray = cv2.bitwise_not(gray)
-    work, scale = working_copy(gray, work_size)
+    work, scale = working_copy(gray, params.work_size)
     # The desk is judged on the light as it fell (a desk is darker than the paper), and
     # ruled lines are removed before the lighting is evened out: in that order a slightly
     # turned squared sheet of the benchmark (017) lost its grid, in the other order Canny
     # at the default thresholds still drew it.
     surround = page_surround(work)
-    if lines:
+    if params.remove_lines:
         height, width = work.shape
         cleaned = _remove_page_lines(work, width // LINE_FRACTION, height // LINE_FRACTION)
         cleaned = flatten_lighting(cleaned)
     gray, work = flatten_lighting(gray), flatten_lighting(work)
-    return Prepared(gray, work, scale, cleaned if lines else work, surround)
+    return Prepared(gray, work, scale, cleaned if params.remove_lines else work, surround, params)
 
 
 def _remove_page_lines(work: GrayImage, h_length: int, v_length: int) -> GrayImage:
@@ -290,7 +314,7 @@ def segment(prepared: Prepared, params: PipelineParams | None = None) -> Pipelin
     Parameters
     ----------
     prepared : Prepared
-        From :func:`prepare` (its ``work_size`` and line setting are taken as given).
+        From :func:`prepare`, with the same :data:`PREPARE_FIELDS` as ``params``.
     params : PipelineParams, optional
         Defaults if omitted.
 
@@ -298,8 +322,18 @@ def segment(prepared: Prepared, params: PipelineParams | None = None) -> Pipelin
     -------
     PipelineResult
         No digit on the page gives empty ``boxes`` and a ``(0, 28, 28)`` ``digits``.
+
+    Raises
+    ------
+    ValueError
+        If ``prepared`` was prepared with other :data:`PREPARE_FIELDS` than ``params``.
     """
     params = params or PipelineParams()
+    if not prepared.fits(params):
+        raise ValueError(
+            f"prepared was made with {_prepare_dict(prepared.params)}, "
+            f"params ask for {_prepare_dict(params)}"
+        )
     found = find_boxes(prepared, params)
     rois, digits = cut_digits(prepared, found.boxes, params)
     return PipelineResult(
@@ -312,6 +346,7 @@ def segment(prepared: Prepared, params: PipelineParams | None = None) -> Pipelin
         rois=rois,
         digits=digits,
         params=params,
+        dropped=found.dropped,
     )
 
 
@@ -340,4 +375,8 @@ def run_pipeline(image: Image, params: PipelineParams | None = None) -> Pipeline
     (2, (2, 28, 28), [0, 0])
     """
     params = params or PipelineParams()
-    return segment(prepare(image, params.work_size, params.remove_lines, params.invert), params)
+    return segment(prepare(image, params), params)
+
+
+def _prepare_dict(params: PipelineParams) -> dict[str, object]:
+    return {name: getattr(params, name) for name in PREPARE_FIELDS}

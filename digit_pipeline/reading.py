@@ -1,4 +1,8 @@
-"""From an image to text: the pipeline plus the model, as the app and CLI both use it."""
+"""From an image to text: the one reading path the app, ``read`` and ``bench`` all call.
+
+:func:`read_sheet` fits the parameters (optionally), prepares the image, segments it, cuts
+the digits and classifies them; every caller goes through it, so they read alike.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +16,12 @@ import numpy as np
 from .aliases import Box, DigitBatch, Image
 from .model import predict_proba
 from .params import PipelineParams
-from .pipeline import PipelineResult, Prepared, run_pipeline, segment
+from .pipeline import PipelineResult, Prepared, prepare, segment
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
+
+    from .autofit import SheetStats
 
 LOW_CONFIDENCE = 0.8
 """Digits read with a lower confidence are flagged for the user to check (the app's default)."""
@@ -127,35 +133,102 @@ def classify(
     return SheetReading(tuple(digits), timings)
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What :func:`read_sheet` did to one image.
+
+    Attributes
+    ----------
+    params : PipelineParams
+        The parameters used: the fitted ones when the fit ran, else those given.
+    result : PipelineResult
+        Every stage's output (boxes, ROIs, 28×28 digits).
+    sheet : SheetReading or None
+        The digits read, in reading order; None when no model was given.
+    stats : SheetStats or None
+        What the fit measured; None when it did not run or found no ink.
+    fitted : bool
+        Whether the fit ran.
+    timings_ms : dict of str to float
+        ``fit`` (when it ran), ``prepare`` (0 when a prepared image was reused),
+        ``segment`` and, with a model, ``predict``.
+    """
+
+    params: PipelineParams
+    result: PipelineResult
+    sheet: SheetReading | None
+    stats: SheetStats | None = None
+    fitted: bool = False
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """The sheet as text (lines joined by newlines); empty without a model."""
+        return "" if self.sheet is None else self.sheet.text
+
+
 def read_sheet(
-    model: keras.Model,
     image: Image,
     params: PipelineParams | None = None,
+    *,
+    model: keras.Model | None = None,
+    auto: bool = False,
     prepared: Prepared | None = None,
-) -> tuple[SheetReading, PipelineResult]:
-    """Segment ``image`` and read its digits.
+) -> Reading:
+    """Read a sheet: fit (optionally), prepare, segment, cut the digits, classify them.
+
+    The one reading path: the app, ``read`` and ``bench`` all call it.
 
     Parameters
     ----------
-    model : keras.Model
-    image : ndarray
+    image : ndarray of shape (H, W) or (H, W, 3|4), uint8
         RGB(A) or grey.
     params : PipelineParams, optional
-        Defaults if omitted.
+        The parameters, or with ``auto`` the base of the fit (it keeps the ones it does not
+        set, :data:`~digit_pipeline.autofit.FITTED_PARAMS`). Defaults if omitted.
+    model : keras.Model, optional
+        Fits the contract of :mod:`digit_pipeline.model`; without one the digits are cut
+        but not read (``sheet`` is None), as the app does before Predict.
+    auto : bool
+        Fit the parameters to the image first (:func:`~digit_pipeline.autofit.auto_fit`).
     prepared : Prepared, optional
-        ``image`` already prepared with ``params``' working size, line removal and
-        inversion (e.g. :attr:`~digit_pipeline.autofit.AutoFit.prepared`); skips that
-        step, the slowest on a large working copy.
+        ``image`` already prepared; reused when it :meth:`~Prepared.fits` the parameters
+        used, which skips the slowest step on a large working copy.
 
     Returns
     -------
-    reading : SheetReading
-        With ``"segment"`` and ``"predict"`` timings in milliseconds.
-    result : PipelineResult
-        Every intermediate of the pipeline.
+    Reading
+
+    Examples
+    --------
+    >>> import numpy as np, cv2
+    >>> page = np.full((120, 240), 235, np.uint8)
+    >>> _ = cv2.line(page, (40, 30), (40, 90), 30, 6)
+    >>> _ = cv2.circle(page, (160, 60), 28, 30, 6)
+    >>> reading = read_sheet(page)
+    >>> len(reading.result.boxes), reading.sheet is None, reading.fitted
+    (2, True, False)
     """
+    params = params or PipelineParams()
+    timings: dict[str, float] = {}
+    stats = None
+    if auto:
+        from .autofit import auto_fit  # the fit needs the pipeline: imported when used
+
+        start = time.perf_counter()
+        fit = auto_fit(image, base=params)
+        timings["fit"] = (time.perf_counter() - start) * 1000
+        params, stats = fit.params, fit.stats
+        prepared = fit.prepared if fit.prepared is not None else prepared
     start = time.perf_counter()
-    result = run_pipeline(image, params) if prepared is None else segment(prepared, params)
-    segment_ms = (time.perf_counter() - start) * 1000
-    reading = classify(model, result.digits, result.boxes, result.lines, {"segment": segment_ms})
-    return reading, result
+    if prepared is None or not prepared.fits(params):
+        prepared = prepare(image, params)
+    timings["prepare"] = (time.perf_counter() - start) * 1000
+    start = time.perf_counter()
+    result = segment(prepared, params)
+    timings["segment"] = (time.perf_counter() - start) * 1000
+    sheet = None
+    if model is not None:
+        sheet = classify(model, result.digits, result.boxes, result.lines, timings)
+        timings = sheet.timings_ms
+    return Reading(params, result, sheet, stats, auto, timings)

@@ -22,7 +22,7 @@ def test_there_are_enough_samples():
 @pytest.mark.parametrize("sheet", SHEETS, ids=[p.stem for p in SHEETS])
 def test_defaults_find_every_digit_and_read_most(model, sheet):
     truth = load_truth(sheet)
-    reading, _ = read_sheet(model, read_image(sheet))
+    reading = read_sheet(read_image(sheet), model=model).sheet
     score = score_sheet(
         [d.box for d in reading.digits],
         [d.label for d in reading.digits],
@@ -38,7 +38,7 @@ def test_defaults_find_every_digit_and_read_most(model, sheet):
 @pytest.mark.parametrize("sheet", SHEETS, ids=[p.stem for p in SHEETS])
 def test_lines_come_out_in_reading_order(model, sheet):
     truth = load_truth(sheet)
-    reading, _ = read_sheet(model, read_image(sheet))
+    reading = read_sheet(read_image(sheet), model=model).sheet
     assert [len(line) for line in reading.text.split("\n")] == [
         len(line) for line in truth["text"].split("\n")
     ]
@@ -47,11 +47,8 @@ def test_lines_come_out_in_reading_order(model, sheet):
 @pytest.mark.parametrize("sheet", SHEETS, ids=[p.stem for p in SHEETS])
 def test_auto_fit_reads_every_sample_exactly(model, sheet):
     """With the automatic fit every bundled sheet reads exactly: every box, every digit."""
-    from digit_pipeline.autofit import auto_fit
-
     truth = load_truth(sheet)
-    image = read_image(sheet)
-    reading, _ = read_sheet(model, image, auto_fit(image).params)
+    reading = read_sheet(read_image(sheet), model=model, auto=True).sheet
     score = score_sheet(
         [d.box for d in reading.digits],
         [d.label for d in reading.digits],
@@ -73,7 +70,25 @@ def test_reading_with_the_fits_prepared_image_is_the_same(model, invert):
         image = 255 - image
     fit = auto_fit(image)
     assert fit.params.invert == invert
-    again, again_result = read_sheet(model, image, fit.params)
-    reused, reused_result = read_sheet(model, image, fit.params, fit.prepared)
-    assert reused.text == again.text and reused_result.boxes == again_result.boxes
-    assert [d.confidence for d in reused.digits] == [d.confidence for d in again.digits]
+    again = read_sheet(image, fit.params, model=model)
+    reused = read_sheet(image, fit.params, model=model, prepared=fit.prepared)
+    assert reused.timings_ms["prepare"] < again.timings_ms["prepare"]  # it was reused
+    assert reused.text == again.text and reused.result.boxes == again.result.boxes
+    assert [d.confidence for d in reused.sheet.digits] == [d.confidence for d in again.sheet.digits]
+    fitted = read_sheet(image, model=model, auto=True)  # the one path, fit included
+    assert fitted.params == fit.params and fitted.text == again.text
+
+
+def test_a_prepared_image_of_other_settings_is_refused_or_redone(model):
+    """segment() refuses a Prepared made with other prepare settings; read_sheet redoes it."""
+    from digit_pipeline.params import PipelineParams
+    from digit_pipeline.pipeline import prepare, segment
+
+    image = read_image(SHEETS[0])
+    small = prepare(image, PipelineParams(work_size=600))
+    assert small.params.work_size == 600 and small.work.shape[1] <= 600
+    with pytest.raises(ValueError, match="work_size.: 600.*work_size.: 1200"):
+        segment(small, PipelineParams())
+    redone = read_sheet(image, PipelineParams(), model=model, prepared=small)
+    assert redone.result.prepared.params.work_size == 1200
+    assert redone.text == read_sheet(image, model=model).text

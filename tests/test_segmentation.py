@@ -245,7 +245,8 @@ def test_a_hard_shadow_across_the_digits(mnist, model, mode):
     page, truth, labels = line_of_digits(mnist, indices, gap=20, height=70)
     shaded = _hard_shadow(page, 0.4)
     params = auto_fit(shaded).params if mode == "auto" else PipelineParams()
-    reading, result = read_sheet(model, shaded, params)
+    read = read_sheet(shaded, params, model=model)
+    reading, result = read.sheet, read.result
     assert found_all(result, truth), (result.boxes, truth)
     assert [d.label for d in reading.digits] == labels
 
