@@ -144,6 +144,23 @@ def page_surround(gray: GrayImage) -> GrayImage:
     background = cv2.morphologyEx(
         small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (window, window))
     )
+    region = _desk_region(background)
+    if region is None:
+        return empty
+    margin = 9  # past the page edge: 4 px of the small copy
+    surround = cv2.dilate(region * 255, np.ones((margin, margin), np.uint8))
+    writing = _writing_area(small, background, region)
+    if writing is not None:
+        surround[writing] = 0
+    return cv2.resize(surround, (width, height), interpolation=cv2.INTER_NEAREST)
+
+
+def _desk_region(background: GrayImage) -> np.ndarray | None:
+    """Mark (1) the dark regions at the border bounded by the page's edge, or ``None``.
+
+    ``background`` is the working copy with its strokes filled in. ``None`` when no region
+    qualifies or when the paper left inside covers less than a quarter of the copy.
+    """
     paper = float(np.percentile(background, 90))
     jump = cv2.morphologyEx(background, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
     # The page's edge: sharp steps, widened a pixel. Cutting the dark regions along it
@@ -156,25 +173,30 @@ def page_surround(gray: GrayImage) -> GrayImage:
         label
         for label in border
         if label
-        and stats[label, cv2.CC_STAT_AREA] >= 0.02 * small.size
+        and stats[label, cv2.CC_STAT_AREA] >= 0.02 * background.size
         and _bounded_by(labels == label, edge)
     ]
     if not keep:
-        return empty
+        return None
     region = np.isin(labels, keep).astype(np.uint8)
-    if np.count_nonzero(region == 0) < 0.25 * small.size:
-        return empty
-    margin = 9  # past the page edge: 4 px of the small copy
-    surround = cv2.dilate(region * 255, np.ones((margin, margin), np.uint8))
-    # Handwriting in the region is paper in a shadow, not desk: it and the paper around
-    # it stay (ink within two pixels of the region's rim, the sheet's own edge, does not
-    # count).
+    if np.count_nonzero(region == 0) < 0.25 * background.size:
+        return None
+    return region
+
+
+def _writing_area(small: GrayImage, background: GrayImage, region: np.ndarray) -> np.ndarray | None:
+    """Where handwriting in ``region`` and the paper around it lie, or ``None`` if none.
+
+    Handwriting in the region is paper in a shadow, not desk: it and the paper around it
+    (1/16 of the copy's side) stay unmarked. Ink within two pixels of the region's rim,
+    the sheet's own edge, does not count.
+    """
     inner = cv2.erode(region, np.ones((5, 5), np.uint8)) > 0
     writing = (_ink_blobs(small, background) & inner).astype(np.uint8)
-    if writing.any():
-        side = max(3, max(small.shape) // 16)
-        surround[cv2.dilate(writing, np.ones((side, side), np.uint8)) > 0] = 0
-    return cv2.resize(surround, (width, height), interpolation=cv2.INTER_NEAREST)
+    if not writing.any():
+        return None
+    side = max(3, max(small.shape) // 16)
+    return cv2.dilate(writing, np.ones((side, side), np.uint8)) > 0
 
 
 def flatten_lighting(gray: GrayImage) -> GrayImage:

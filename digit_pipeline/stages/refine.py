@@ -146,50 +146,64 @@ def split_wide_boxes(
     check_image(gray, "gray", allow_color=False)
     boxes = [tuple(int(v) for v in b) for b in boxes]
     height = typical_height(boxes) if height is None else float(height)
-    singles = [b[2] for b in boxes if 0.4 * b[3] <= b[2] <= b[3]]
-    width = float(np.median(singles)) if singles else 0.7 * height
-    width = float(np.clip(width, 0.6 * height, 0.9 * height))
+    width = _typical_width(boxes, height)
     if width <= 0:
         return boxes
     out: list[Box] = []
     for box in boxes:
-        x, y, w, h = box
-        parts = min(max_parts, round(w / width))
-        if w <= 1.3 * h or w <= 1.4 * width or parts < 2:
-            out.append(box)
-            continue
-        ink = _binarize(_crop(gray, box), None) > 0
-        # Strokes crossed by each column, then ink in it: a cut between two touching
-        # digits crosses one stroke (the contact), a cut through a digit two or more.
-        runs = (np.diff(ink.astype(np.int8), axis=0, prepend=0) > 0).sum(axis=0)
-        cost = runs + 0.5 * ink.sum(axis=0) / max(1, h)
-        cuts = [0]
-        step = w / parts
-        for k in range(1, parts):
-            lo = max(cuts[-1] + 1, round(k * step - 0.35 * step))
-            hi = min(w - 1, round(k * step + 0.35 * step))
-            if hi <= lo:
-                continue
-            columns = np.arange(lo, hi)
-            penalty = cost[lo:hi] + 0.2 * np.abs(columns - k * step) / step
-            cut = lo + int(np.argmin(penalty))
-            # A wide single digit has no one-stroke column near its middle; only a box
-            # far wider than a digit is cut through more strokes than one.
-            if runs[cut] <= 1 or w >= 1.8 * width:
-                cuts.append(cut)
-        cuts.append(w)
-        pieces = [
-            ink_box(gray, (x + left, y, right - left, h))
-            for left, right in itertools.pairwise(cuts)
-        ]
-        pieces = [p for p in pieces if p is not None]
-        # Every part must be a whole digit: a part much lower than a digit is a piece of a
-        # wide one (the bar of a 5, the tail of a 2), so that box stays whole.
-        if len(pieces) > 1 and all(p[3] >= 0.6 * height for p in pieces):
-            out.extend(pieces)
-        else:
-            out.append(box)
+        out.extend(_split_box(gray, box, width, height, max_parts))
     return out
+
+
+def _typical_width(boxes: Sequence[Box], height: float) -> float:
+    """Median width of the boxes no wider than tall nor as narrow as a "1", kept in bounds."""
+    singles = [b[2] for b in boxes if 0.4 * b[3] <= b[2] <= b[3]]
+    width = float(np.median(singles)) if singles else 0.7 * height
+    return float(np.clip(width, 0.6 * height, 0.9 * height))
+
+
+def _split_box(gray: GrayImage, box: Box, width: float, height: float, max_parts: int) -> list[Box]:
+    """Split one box into the digits side by side in it, or return ``[box]`` unchanged."""
+    x, y, w, h = box
+    parts = min(max_parts, round(w / width))
+    if w <= 1.3 * h or w <= 1.4 * width or parts < 2:
+        return [box]
+    cuts = _cut_columns(gray, box, width, parts)
+    pieces = [
+        ink_box(gray, (x + left, y, right - left, h)) for left, right in itertools.pairwise(cuts)
+    ]
+    pieces = [p for p in pieces if p is not None]
+    # Every part must be a whole digit: a part much lower than a digit is a piece of a
+    # wide one (the bar of a 5, the tail of a 2), so that box stays whole.
+    if len(pieces) > 1 and all(p[3] >= 0.6 * height for p in pieces):
+        return pieces
+    return [box]
+
+
+def _cut_columns(gray: GrayImage, box: Box, width: float, parts: int) -> list[int]:
+    """Columns (relative to ``box``, from 0 to its width) where ``box`` is cut into ``parts``."""
+    w, h = box[2], box[3]
+    ink = _binarize(_crop(gray, box), None) > 0
+    # Strokes crossed by each column, then ink in it: a cut between two touching
+    # digits crosses one stroke (the contact), a cut through a digit two or more.
+    runs = (np.diff(ink.astype(np.int8), axis=0, prepend=0) > 0).sum(axis=0)
+    cost = runs + 0.5 * ink.sum(axis=0) / max(1, h)
+    cuts = [0]
+    step = w / parts
+    for k in range(1, parts):
+        lo = max(cuts[-1] + 1, round(k * step - 0.35 * step))
+        hi = min(w - 1, round(k * step + 0.35 * step))
+        if hi <= lo:
+            continue
+        columns = np.arange(lo, hi)
+        penalty = cost[lo:hi] + 0.2 * np.abs(columns - k * step) / step
+        cut = lo + int(np.argmin(penalty))
+        # A wide single digit has no one-stroke column near its middle; only a box
+        # far wider than a digit is cut through more strokes than one.
+        if runs[cut] <= 1 or w >= 1.8 * width:
+            cuts.append(cut)
+    cuts.append(w)
+    return cuts
 
 
 def ink_box(gray: GrayImage, box: Box, margin: int = 0) -> Box | None:
