@@ -32,7 +32,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-SIZE = 28
+from .contract import MNIST_SIZE
+
+SIZE = MNIST_SIZE
 """Side of an MNIST digit, pixels."""
 
 

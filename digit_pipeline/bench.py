@@ -45,6 +45,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from .aliases import ColorImage
+from .contract import MNIST_SIZE
 from .synth import SheetStyle, encode_jpeg, make_sheet
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -950,7 +951,7 @@ def run(args: argparse.Namespace) -> int:
         except ModelLoadError as error:
             _log(f"error: {error}")
             return 2
-        predict_proba(models[name], np.zeros((1, 28, 28), np.uint8))  # warm up
+        predict_proba(models[name], np.zeros((1, MNIST_SIZE, MNIST_SIZE), np.uint8))  # warm up
     out = Path(args.out) if args.out else None
     failures = None
     if out is not None:

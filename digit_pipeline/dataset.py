@@ -61,7 +61,6 @@ import csv
 import hashlib
 import io
 import os
-import re
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -73,7 +72,8 @@ import numpy as np
 from PIL import Image
 
 from .aliases import DigitBatch, GrayImage
-from .validation import check_int
+from .contract import MNIST_SIZE
+from .validation import SAMPLE_ID, check_digits, check_id, check_labels
 
 CSV_NAME = "labels.csv"
 """The labels file inside a dataset folder."""
@@ -87,7 +87,7 @@ FIELDS = ("id", "label", "source", "saved_at")
 PENDING_NAME = ".pending"
 """Ids an unfinished write may have left as PNGs without a row (see the module docstring)."""
 
-_ID = re.compile(r"[0-9a-f]{16}")
+_ID = SAMPLE_ID
 _TMP_PREFIX = ".tmp-"
 
 
@@ -337,7 +337,7 @@ class Dataset:
                     raise KeyError(f"ids not in the dataset: {missing[:5]}")
                 samples = [by_id[i] for i in ids]
             images = [self._read_image(s.id) for s in samples]
-        x = np.stack(images) if images else np.zeros((0, 28, 28), np.uint8)
+        x = np.stack(images) if images else np.zeros((0, MNIST_SIZE, MNIST_SIZE), np.uint8)
         return x, np.array([s.label for s in samples], np.uint8)
 
     def image(self, sample_id: str) -> GrayImage:
@@ -375,7 +375,7 @@ class Dataset:
     def _read_image(self, sample_id: str) -> GrayImage:
         with Image.open(self._png(sample_id)) as im:
             array = np.asarray(im.convert("L"), np.uint8)
-        if array.shape != (28, 28):
+        if array.shape != (MNIST_SIZE, MNIST_SIZE):
             raise ValueError(f"{self._png(sample_id)} is {array.shape}, not 28×28")
         return array
 
@@ -514,108 +514,6 @@ def _parse_label(text: str) -> int | None:
     except ValueError:
         return None
     return int(value) if value.is_integer() and 0 <= value <= 9 else None
-
-
-# -- validation ----------------------------------------------------------------------------
-
-
-def check_digits(digits: object, name: str = "digits") -> DigitBatch:
-    """Check a batch of MNIST-style digits and return it.
-
-    Parameters
-    ----------
-    digits : object
-        Should be an ndarray of shape (N, 28, 28), uint8.
-    name : str
-        Parameter name used in the error message.
-
-    Returns
-    -------
-    ndarray of shape (N, 28, 28), uint8
-
-    Raises
-    ------
-    ValueError
-        Naming ``name`` and what is wrong.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> check_digits(np.zeros((3, 28, 28), np.uint8)).shape
-    (3, 28, 28)
-    >>> check_digits(np.zeros((28, 28), np.uint8))
-    Traceback (most recent call last):
-    ...
-    ValueError: digits must have shape (N, 28, 28), got (28, 28)
-    """
-    if not isinstance(digits, np.ndarray):
-        raise ValueError(f"{name} must be a numpy array, got {type(digits).__name__}")
-    if digits.dtype != np.uint8:
-        raise ValueError(f"{name} must be uint8, got {digits.dtype}")
-    if digits.ndim != 3 or digits.shape[1:] != (28, 28):
-        raise ValueError(f"{name} must have shape (N, 28, 28), got {digits.shape}")
-    return digits
-
-
-def check_labels(labels: object, n: int, name: str = "labels") -> list[int]:
-    """Check ``n`` digit labels (0..9) and return them as ints.
-
-    Parameters
-    ----------
-    labels : object
-        A sequence of integers (numpy integers are fine, bools are not).
-    n : int
-        How many there must be.
-    name : str
-        Parameter name used in the error message.
-
-    Returns
-    -------
-    list of int
-
-    Raises
-    ------
-    ValueError
-        Naming ``name`` and what is wrong.
-
-    Examples
-    --------
-    >>> check_labels([4, 6, 2], 3)
-    [4, 6, 2]
-    >>> check_labels([4, 16], 2)
-    Traceback (most recent call last):
-    ...
-    ValueError: labels[1] must be >= 0 and <= 9, got 16
-    >>> check_labels([4], 2)
-    Traceback (most recent call last):
-    ...
-    ValueError: labels must have one entry per digit: got 1 for 2
-    """
-    if isinstance(labels, str | bytes) or not hasattr(labels, "__len__"):
-        raise ValueError(f"{name} must be a sequence of int, got {type(labels).__name__}")
-    if len(labels) != n:
-        raise ValueError(f"{name} must have one entry per digit: got {len(labels)} for {n}")
-    return [check_int(v, f"{name}[{i}]", low=0, high=9) for i, v in enumerate(labels)]
-
-
-def check_id(sample_id: object, name: str = "sample_id") -> str:
-    """Check a sample id (16 lowercase hex characters) and return it.
-
-    Raises
-    ------
-    ValueError
-        Naming ``name`` and the bad value; ids never hold path separators.
-
-    Examples
-    --------
-    >>> check_id("../../etc/passwd")
-    Traceback (most recent call last):
-    ...
-    ValueError: sample_id must be 16 lowercase hex characters, got '../../etc/passwd'
-    """
-    if not isinstance(sample_id, str) or not _ID.fullmatch(sample_id):
-        raise ValueError(f"{name} must be 16 lowercase hex characters, got {sample_id!r}")
-    return sample_id
 
 
 # -- files ---------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .contract import MNIST_SIZE
 from .model import MODELS_DIR, _keras, load_card, load_mnist, load_model, predict_proba
 
 Progress = Callable[[float, str], None]
@@ -87,7 +88,7 @@ def fine_tune(
         Too few samples, bad shapes or labels, or ``out`` exists / is the base model.
     """
     user_x, user_y = np.asarray(user_x), np.asarray(user_y)
-    if user_x.ndim != 3 or user_x.shape[1:] != (28, 28) or user_x.dtype != np.uint8:
+    if user_x.ndim != 3 or user_x.shape[1:] != (MNIST_SIZE, MNIST_SIZE) or user_x.dtype != np.uint8:
         raise ValueError(f"user_x must be uint8 of shape (N, 28, 28), got {user_x.shape}")
     if user_y.shape != (len(user_x),) or ((user_y < 0) | (user_y > 9)).any():
         raise ValueError("user_y must hold one label 0..9 per digit")
@@ -126,7 +127,7 @@ def fine_tune(
         metrics=["accuracy"],
     )
     x_in = x_fit.astype(np.float32) / 255.0
-    if tuple(model.input_shape[1:]) == (28, 28, 1):
+    if tuple(model.input_shape[1:]) == (MNIST_SIZE, MNIST_SIZE, 1):
         x_in = x_in[..., None]
 
     class _Report(keras.callbacks.Callback):

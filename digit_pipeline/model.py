@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .aliases import DigitBatch
+from .contract import MNIST_SIZE
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -28,7 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
 NUM_CLASSES = 10
 """Digits 0-9."""
 
-INPUT_SHAPE = (28, 28)
+INPUT_SHAPE = (MNIST_SIZE, MNIST_SIZE)
 """Model input: one 28x28 grey image per digit."""
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"

@@ -38,6 +38,7 @@ import numpy.typing as npt
 from PIL import Image
 
 from .aliases import Box, ColorImage, DigitBatch
+from .contract import MNIST_SIZE
 
 __all__ = [
     "TRUTH_ALPHA",
@@ -867,7 +868,7 @@ def _validate_inputs(
     if (
         digits.ndim != 3
         or digits.shape[1] != digits.shape[2]
-        or digits.shape[1] < 28
+        or digits.shape[1] < MNIST_SIZE
         or digits.dtype != np.uint8
     ):
         raise ValueError(

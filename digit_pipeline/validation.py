@@ -1,10 +1,22 @@
-"""The one validation helper family used by every stage."""
+"""The one validation helper family: every ``check_*`` of the package.
+
+Stage parameters (:func:`check_image`, :func:`check_int`, :func:`check_float`) and the
+saved dataset's digits, labels and sample ids (:func:`check_digits`, :func:`check_labels`,
+:func:`check_id`). Each raises ``ValueError`` naming the parameter and the bad value.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import numpy as np
+
+from .aliases import DigitBatch
+from .contract import MNIST_SIZE
+
+SAMPLE_ID = re.compile(r"[0-9a-f]{16}")
+"""A dataset sample id: the first 16 hex characters of the SHA-256 of the digit's bytes."""
 
 
 def check_image(image: object, name: str = "image", *, allow_color: bool = True) -> np.ndarray:
@@ -154,3 +166,102 @@ def check_float(
     if (low is not None and value < low) or (high is not None and value > high):
         raise ValueError(f"{name} must be in [{low}, {high}], got {value}")
     return value
+
+
+def check_digits(digits: object, name: str = "digits") -> DigitBatch:
+    """Check a batch of MNIST-style digits and return it.
+
+    Parameters
+    ----------
+    digits : object
+        Should be an ndarray of shape (N, 28, 28), uint8.
+    name : str
+        Parameter name used in the error message.
+
+    Returns
+    -------
+    ndarray of shape (N, 28, 28), uint8
+
+    Raises
+    ------
+    ValueError
+        Naming ``name`` and what is wrong.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_digits(np.zeros((3, 28, 28), np.uint8)).shape
+    (3, 28, 28)
+    >>> check_digits(np.zeros((28, 28), np.uint8))
+    Traceback (most recent call last):
+    ...
+    ValueError: digits must have shape (N, 28, 28), got (28, 28)
+    """
+    if not isinstance(digits, np.ndarray):
+        raise ValueError(f"{name} must be a numpy array, got {type(digits).__name__}")
+    if digits.dtype != np.uint8:
+        raise ValueError(f"{name} must be uint8, got {digits.dtype}")
+    if digits.ndim != 3 or digits.shape[1:] != (MNIST_SIZE, MNIST_SIZE):
+        raise ValueError(f"{name} must have shape (N, 28, 28), got {digits.shape}")
+    return digits
+
+
+def check_labels(labels: object, n: int, name: str = "labels") -> list[int]:
+    """Check ``n`` digit labels (0..9) and return them as ints.
+
+    Parameters
+    ----------
+    labels : object
+        A sequence of integers (numpy integers are fine, bools are not).
+    n : int
+        How many there must be.
+    name : str
+        Parameter name used in the error message.
+
+    Returns
+    -------
+    list of int
+
+    Raises
+    ------
+    ValueError
+        Naming ``name`` and what is wrong.
+
+    Examples
+    --------
+    >>> check_labels([4, 6, 2], 3)
+    [4, 6, 2]
+    >>> check_labels([4, 16], 2)
+    Traceback (most recent call last):
+    ...
+    ValueError: labels[1] must be >= 0 and <= 9, got 16
+    >>> check_labels([4], 2)
+    Traceback (most recent call last):
+    ...
+    ValueError: labels must have one entry per digit: got 1 for 2
+    """
+    if isinstance(labels, str | bytes) or not hasattr(labels, "__len__"):
+        raise ValueError(f"{name} must be a sequence of int, got {type(labels).__name__}")
+    if len(labels) != n:
+        raise ValueError(f"{name} must have one entry per digit: got {len(labels)} for {n}")
+    return [check_int(v, f"{name}[{i}]", low=0, high=9) for i, v in enumerate(labels)]
+
+
+def check_id(sample_id: object, name: str = "sample_id") -> str:
+    """Check a sample id (16 lowercase hex characters) and return it.
+
+    Raises
+    ------
+    ValueError
+        Naming ``name`` and the bad value; ids never hold path separators.
+
+    Examples
+    --------
+    >>> check_id("../../etc/passwd")
+    Traceback (most recent call last):
+    ...
+    ValueError: sample_id must be 16 lowercase hex characters, got '../../etc/passwd'
+    """
+    if not isinstance(sample_id, str) or not SAMPLE_ID.fullmatch(sample_id):
+        raise ValueError(f"{name} must be 16 lowercase hex characters, got {sample_id!r}")
+    return sample_id

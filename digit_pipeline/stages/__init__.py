@@ -1,0 +1,101 @@
+"""The stages of the reading pipeline, each a small pure function.
+
+Every stage takes the image first and its knobs after, validates them with
+:mod:`digit_pipeline.validation`, and returns a new array: inputs are never modified.
+
+Submodules, by concern:
+
+- :mod:`~digit_pipeline.stages.page`: grey conversion, the working copy, the desk around a
+  sheet (:func:`page_surround`), uneven lighting and ruled lines.
+- :mod:`~digit_pipeline.stages.edges`: blur, Canny edges, dilation.
+- :mod:`~digit_pipeline.stages.boxes`: bounding boxes, nested boxes, reading order and
+  mapping boxes back to the original image.
+- :mod:`~digit_pipeline.stages.refine`: joining fragments, splitting touching digits,
+  shrinking a box to its ink, opening drawn enclosures, merging overlaps.
+- :mod:`~digit_pipeline.stages.crops`: cropping a box and binarising it (shared helpers).
+- :mod:`~digit_pipeline.stages.digits`: black-and-white ROIs and MNIST-faithful 28x28 digits.
+- :mod:`~digit_pipeline.stages.drawing`: boxes and labels drawn on the image.
+
+Everything is importable from here: ``from digit_pipeline.stages import blur_image``.
+"""
+
+from ..contract import MNIST_SIZE
+from .boxes import (
+    MAX_CONTOURS,
+    drop_nested,
+    find_contours_and_boxes,
+    reading_order,
+    reading_order_indices,
+    scale_boxes,
+)
+from .crops import MIN_INK_CONTRAST
+from .digits import (
+    MNIST_BOX,
+    MNIST_CENTER,
+    MNIST_STROKE,
+    THIN_STROKE,
+    extract_roi_black_white,
+    resize_rois,
+    stroke_width,
+)
+from .digits import _thicken_thin_strokes as _thicken_thin_strokes
+from .drawing import draw_boxes
+from .edges import blur_image, dilate_image, edges_canny
+from .page import (
+    LIGHTING_WINDOW,
+    SHARP_STEP,
+    STEP_SIZE,
+    SURROUND_DARKER,
+    SURROUND_INK,
+    flatten_lighting,
+    page_surround,
+    remove_lines,
+    to_gray,
+    working_copy,
+)
+from .refine import (
+    ink_box,
+    join_fragments,
+    merge_overlapping,
+    open_enclosures,
+    split_wide_boxes,
+    typical_height,
+)
+
+__all__ = [
+    "LIGHTING_WINDOW",
+    "MAX_CONTOURS",
+    "MIN_INK_CONTRAST",
+    "MNIST_BOX",
+    "MNIST_CENTER",
+    "MNIST_SIZE",
+    "MNIST_STROKE",
+    "SHARP_STEP",
+    "STEP_SIZE",
+    "SURROUND_DARKER",
+    "SURROUND_INK",
+    "THIN_STROKE",
+    "blur_image",
+    "dilate_image",
+    "draw_boxes",
+    "drop_nested",
+    "edges_canny",
+    "extract_roi_black_white",
+    "find_contours_and_boxes",
+    "flatten_lighting",
+    "ink_box",
+    "join_fragments",
+    "merge_overlapping",
+    "open_enclosures",
+    "page_surround",
+    "reading_order",
+    "reading_order_indices",
+    "remove_lines",
+    "resize_rois",
+    "scale_boxes",
+    "split_wide_boxes",
+    "stroke_width",
+    "to_gray",
+    "typical_height",
+    "working_copy",
+]

@@ -1,0 +1,70 @@
+"""Drawing boxes and their labels on a copy of the image."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from ..aliases import Box, Image
+from ..validation import check_image, check_int
+
+
+def draw_boxes(
+    image: Image,
+    boxes: Sequence[Box],
+    labels: Sequence[str] | None = None,
+    *,
+    color: tuple[int, int, int] = (255, 0, 80),
+    thickness: int | None = None,
+) -> np.ndarray:
+    """Draw ``boxes`` (and optional ``labels`` above them) on an RGB copy of ``image``.
+
+    Parameters
+    ----------
+    image : ndarray of shape (H, W) or (H, W, 3|4), uint8
+    boxes : sequence of (x, y, w, h)
+    labels : sequence of str, optional
+        One per box.
+    color : tuple of int
+        RGB colour of boxes and labels.
+    thickness : int, optional
+        Line width; default scales with the image size.
+
+    Returns
+    -------
+    ndarray of shape (H, W, 3), uint8
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> out = draw_boxes(np.zeros((20, 20), np.uint8), [(2, 2, 10, 10)], thickness=1)
+    >>> out.shape, out[2, 5].tolist()
+    ((20, 20, 3), [255, 0, 80])
+    """
+    check_image(image)
+    if image.ndim == 2:
+        canvas = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+    else:
+        canvas = np.ascontiguousarray(image[..., :3]).copy()
+    if labels is not None and len(labels) != len(boxes):
+        raise ValueError(f"labels must have one entry per box, got {len(labels)} for {len(boxes)}")
+    if thickness is None:
+        thickness = max(1, round(max(canvas.shape[:2]) / 400))
+    thickness = check_int(thickness, "thickness", low=1)
+    for i, (x, y, w, h) in enumerate(boxes):
+        cv2.rectangle(canvas, (x, y), (x + w - 1, y + h - 1), color, thickness)
+        if labels is not None:
+            scale = max(0.4, h / 60)
+            cv2.putText(
+                canvas,
+                str(labels[i]),
+                (x, max(0, y - 4)),
+                cv2.FONT_HERSHEY_SIMPLEX,
+                scale,
+                color,
+                max(1, thickness),
+                cv2.LINE_AA,
+            )
+    return canvas
