@@ -19,6 +19,7 @@ from PIL import Image
 
 from digit_pipeline import CANVAS_PARAMS, PARAM_SPECS, ParamSpec, PipelineParams, draw_boxes
 from digit_pipeline.autofit import AutoFit, auto_fit
+from digit_pipeline.contract import MNIST_SIZE
 from digit_pipeline.dataset import Dataset, DatasetError, default_dir
 from digit_pipeline.exports import annotated_png, reading_csv, reading_json, rois_zip
 from digit_pipeline.finetune import MIN_SAMPLES, fine_tune, user_models_dir
@@ -32,7 +33,6 @@ from digit_pipeline.pipeline import (
     prepare_key,
 )
 from digit_pipeline.reading import LOW_CONFIDENCE, Reading, SheetReading, lines_text, read_sheet
-from digit_pipeline.stages import MNIST_SIZE
 
 SAMPLES_DIR = Path(__file__).resolve().parent / "sample_images"
 # Streamlit's "magic" would print bare strings, so these constants have comments.

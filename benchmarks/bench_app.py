@@ -150,9 +150,11 @@ def browser_figures(name: str, data: bytes) -> dict[str, float]:
         DIGIT_WORKBENCH_MODELS=f"{home}/models",
     )
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", APP, "--server.headless", "true"]
-        + ["--server.address", "127.0.0.1", "--server.port", str(port)]
-        + ["--browser.gatherUsageStats", "false"],
+        [
+            *(sys.executable, "-m", "streamlit", "run", APP, "--server.headless", "true"),
+            *("--server.address", "127.0.0.1", "--server.port", str(port)),
+            *("--browser.gatherUsageStats", "false"),
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -302,7 +302,7 @@ def cut_digits(
         prepared.gray,
         boxes,
         params.roi_threshold,
-        remove_rules=params.remove_lines,
+        remove_lines=params.remove_lines,
         max_side=ROI_SIDE,
     )
     return rois, resize_rois(rois)

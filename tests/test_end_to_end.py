@@ -87,7 +87,7 @@ def test_a_prepared_image_of_other_settings_is_refused_or_redone(model):
     image = read_image(SHEETS[0])
     small = prepare(image, PipelineParams(work_size=600))
     assert small.params.work_size == 600 and small.work.shape[1] <= 600
-    with pytest.raises(ValueError, match="work_size.: 600.*work_size.: 1200"):
+    with pytest.raises(ValueError, match=r"work_size.: 600.*work_size.: 1200"):
         segment(small, PipelineParams())
     redone = read_sheet(image, PipelineParams(), model=model, prepared=small)
     assert redone.result.prepared.params.work_size == 1200

@@ -125,7 +125,7 @@ PURE_CASES = [
     (lambda a: find_contours_and_boxes(a, 50), _binary),
     (lambda a: extract_roi_black_white(a, [(20, 10, 30, 70), (60, 10, 70, 70)]), _page),
     (lambda a: extract_roi_black_white(a, [(20, 10, 30, 70)], 100), _page),
-    (lambda a: extract_roi_black_white(a, [(20, 10, 30, 70)], remove_rules=True), _page),
+    (lambda a: extract_roi_black_white(a, [(20, 10, 30, 70)], remove_lines=True), _page),
     (lambda a: extract_roi_black_white(a, [(0, 0, 140, 90)], max_side=40), _page),
     (lambda a: resize_rois([a]), lambda: 255 - _page(6)),
     (lambda a: draw_boxes(a, [(2, 2, 30, 30)]), lambda: _page(7)),
@@ -152,7 +152,7 @@ PURE_IDS = [
     "find_contours_and_boxes-min_area",
     "extract_roi-otsu",
     "extract_roi-threshold",
-    "extract_roi-remove_rules",
+    "extract_roi-remove_lines",
     "extract_roi-max_side",
     "resize_rois",
     "draw_boxes-gray",
@@ -677,7 +677,7 @@ def test_extract_roi_low_contrast_box_is_empty():
 
 @pytest.mark.parametrize("threshold", [None, 100], ids=["otsu", "t100"])
 @pytest.mark.parametrize("line_level", [40, 90], ids=["dark-line", "grey-line"])
-def test_extract_roi_remove_rules_drops_line_keeps_digit(line_level, threshold):
+def test_extract_roi_remove_lines_drops_line_keeps_digit(line_level, threshold):
     page, shape = _uneven_page()
     page[59:61, :] = line_level  # a ruled line through the box and across the page
     page[shape > 0] = INK
@@ -687,10 +687,10 @@ def test_extract_roi_remove_rules_drops_line_keeps_digit(line_level, threshold):
     line[59:61, :] = True
     line = line[y : y + h, x : x + w] & ~digit
 
-    [kept] = extract_roi_black_white(page, [SHAPE_BOX], threshold, remove_rules=False)
+    [kept] = extract_roi_black_white(page, [SHAPE_BOX], threshold, remove_lines=False)
     assert (kept[line] > 0).all()  # without removal the line is ink
 
-    [roi] = extract_roi_black_white(page, [SHAPE_BOX], threshold, remove_rules=True)
+    [roi] = extract_roi_black_white(page, [SHAPE_BOX], threshold, remove_lines=True)
     assert not roi[line].any()  # the line is gone
     assert not roi[~digit].any()  # nothing else appears
     assert (roi[digit] > 0).mean() >= 0.95  # the digit stays
@@ -712,27 +712,27 @@ def test_extract_roi_without_rules_equals_with_rules_on_clean_page():
     page[shape > 0] = INK
     for box in [SHAPE_BOX, (0, 0, 200, 120), (150, 90, 60, 60), (10, 10, 120, 40)]:
         [plain] = extract_roi_black_white(page, [box])
-        [cleaned] = extract_roi_black_white(page, [box], remove_rules=True)
+        [cleaned] = extract_roi_black_white(page, [box], remove_lines=True)
         assert np.array_equal(plain, cleaned)
 
 
 @pytest.mark.parametrize(
     "box", [(-10, -10, 50, 50), (-30, 20, 60, 41), (20, -5, 41, 30)], ids=["tl", "left", "top"]
 )
-def test_extract_roi_remove_rules_clips_boxes_like_plain_crop(box):
+def test_extract_roi_remove_lines_clips_boxes_like_plain_crop(box):
     page = np.full((80, 100), 210, np.uint8)
     cv2.circle(page, (40, 40), 15, 20, 4)
     [plain] = extract_roi_black_white(page, [box])
-    [cleaned] = extract_roi_black_white(page, [box], remove_rules=True)
+    [cleaned] = extract_roi_black_white(page, [box], remove_lines=True)
     assert cleaned.shape == plain.shape
     assert np.array_equal(cleaned, plain)
 
 
-def test_extract_roi_remove_rules_box_outside_image_is_empty():
+def test_extract_roi_remove_lines_box_outside_image_is_empty():
     page = np.full((50, 60), 200, np.uint8)
     [plain] = extract_roi_black_white(page, [(70, 10, 5, 5)])
     assert not plain.any()
-    [cleaned] = extract_roi_black_white(page, [(70, 10, 5, 5)], remove_rules=True)
+    [cleaned] = extract_roi_black_white(page, [(70, 10, 5, 5)], remove_lines=True)
     assert not cleaned.any()
 
 

@@ -31,7 +31,7 @@ def extract_roi_black_white(
     boxes: Sequence[Box],
     threshold: int | None = None,
     *,
-    remove_rules: bool = False,
+    remove_lines: bool = False,
     max_side: int | None = None,
 ) -> list[GrayImage]:
     """Cut each box out of ``gray`` as white ink (255) on black (0).
@@ -46,7 +46,7 @@ def extract_roi_black_white(
         Grey level 0..255 at or below which a pixel is ink; ``None`` picks one per box
         with Otsu's method. A box whose ink and paper differ by less than
         :data:`MIN_INK_CONTRAST` grey levels has no ink (an all-black ROI).
-    remove_rules : bool
+    remove_lines : bool
         Remove ruled/squared-paper lines running through the box before thresholding:
         lines longer than 1.5 times the box are suppressed (see :func:`remove_lines`),
         judged on strips that extend past the box.
@@ -84,7 +84,7 @@ def extract_roi_black_white(
         factor = 1.0 if max_side is None else min(1.0, max_side / max(w, h, 1))
         crop = (
             _clean_crop(gray, (x, y, w, h), factor)
-            if remove_rules
+            if remove_lines
             else _crop(gray, (x, y, w, h), factor)
         )
         rois.append(_binarize(crop, threshold))
