@@ -20,11 +20,11 @@ from digit_pipeline import CANVAS_PARAMS, PARAM_SPECS, PipelineParams, draw_boxe
 from digit_pipeline.autofit import auto_fit
 from digit_pipeline.dataset import Dataset, DatasetError, default_dir
 from digit_pipeline.exports import annotated_png, reading_csv, reading_json, rois_zip
-from digit_pipeline.finetune import MIN_SAMPLES, fine_tune, user_models_dir
 from digit_pipeline.imageio import UPLOAD_TYPES, ImageReadError, decode_image, page_count
 from digit_pipeline.model import MODELS_DIR, ModelLoadError, load_card, load_model
 from digit_pipeline.pipeline import Prepared, Segmentation, cut_digits, find_boxes, prepare
 from digit_pipeline.reading import LOW_CONFIDENCE, SheetReading, classify, lines_text
+from digit_pipeline.training.finetune import MIN_SAMPLES, fine_tune, user_models_dir
 
 SAMPLES_DIR = Path(__file__).resolve().parent / "sample_images"
 # Streamlit's "magic" would print bare strings, so these constants have comments.
