@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,8 +30,45 @@ NUM_CLASSES = 10
 INPUT_SHAPE = (28, 28)
 """Model input: one 28x28 grey image per digit."""
 
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
-"""Where the shipped models live."""
+SHIPPED_MODELS_ENV = "DIGIT_WORKBENCH_SHIPPED_MODELS"
+"""Environment variable naming the folder of the shipped models (overrides the search)."""
+
+
+def shipped_models_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Return the folder of the shipped models (``mlp.keras`` and the others, with cards).
+
+    In order: the folder named by ``$DIGIT_WORKBENCH_SHIPPED_MODELS`` (used as given);
+    ``digit_pipeline/models/`` inside the installed package (where the wheel puts the
+    checkout's ``models/``); the checkout's ``models/`` beside the package. When neither
+    folder exists the checkout's path is returned, and :func:`load_model` names the setting
+    in its error.
+
+    Parameters
+    ----------
+    environ : mapping, optional
+        The environment to read; ``None`` = :data:`os.environ`.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Examples
+    --------
+    >>> str(shipped_models_dir({SHIPPED_MODELS_ENV: "/opt/models"}))
+    '/opt/models'
+    >>> (shipped_models_dir({}) / "mlp.keras").is_file()
+    True
+    """
+    environ = os.environ if environ is None else environ
+    if environ.get(SHIPPED_MODELS_ENV):
+        return Path(environ[SHIPPED_MODELS_ENV]).expanduser()
+    package = Path(__file__).resolve().parent
+    installed, checkout = package / "models", package.parent / "models"
+    return installed if installed.is_dir() else checkout
+
+
+MODELS_DIR = shipped_models_dir()
+"""Where the shipped models live (see :func:`shipped_models_dir`; read once, at import)."""
 
 DEFAULT_MODEL = MODELS_DIR / "mlp.keras"
 """The product's default model: Flatten-Dense."""
@@ -89,7 +127,7 @@ def load_model(path: str | os.PathLike[str] = DEFAULT_MODEL) -> keras.Model:
     if path.suffix != ".keras":
         raise ModelLoadError(f"Model {path} is not a .keras file; only .keras models load.")
     if not path.is_file():
-        raise ModelLoadError(f"Model file {path} is missing. {fix}")
+        raise ModelLoadError(f"Model file {path} is missing. {fix}{_where_shipped(path)}")
     keras = _keras()
     try:
         model = keras.saving.load_model(path, compile=False, safe_mode=True)
@@ -105,6 +143,17 @@ def load_model(path: str | os.PathLike[str] = DEFAULT_MODEL) -> keras.Model:
             f"{INPUT_SHAPE} -> ({NUM_CLASSES},). {fix}"
         )
     return model
+
+
+def _where_shipped(path: Path) -> str:
+    """Say where shipped models are looked for, when ``path`` is one of them."""
+    if path.resolve().parent != MODELS_DIR.resolve():
+        return ""
+    return (
+        f" — shipped models are looked for in ${SHIPPED_MODELS_ENV} if set, else in the "
+        f"installed package's digit_pipeline/models/, else in the checkout's models/ "
+        f"(now {MODELS_DIR}); set {SHIPPED_MODELS_ENV} to the folder holding the .keras files."
+    )
 
 
 def load_card(path: str | os.PathLike[str]) -> dict[str, Any]:
