@@ -22,7 +22,6 @@ from digit_pipeline.autofit import AutoFit, auto_fit
 from digit_pipeline.contract import MNIST_SIZE
 from digit_pipeline.dataset import Dataset, DatasetError, default_dir
 from digit_pipeline.exports import annotated_png, reading_csv, reading_json, rois_zip
-from digit_pipeline.finetune import MIN_SAMPLES, fine_tune, user_models_dir
 from digit_pipeline.imageio import UPLOAD_TYPES, ImageReadError, decode_image, page_count
 from digit_pipeline.model import MODELS_DIR, ModelLoadError, load_card, load_model, predict_proba
 from digit_pipeline.pipeline import (
@@ -33,6 +32,7 @@ from digit_pipeline.pipeline import (
     prepare_key,
 )
 from digit_pipeline.reading import LOW_CONFIDENCE, Reading, SheetReading, lines_text, read_sheet
+from digit_pipeline.training.finetune import MIN_SAMPLES, fine_tune, user_models_dir
 
 SAMPLES_DIR = Path(__file__).resolve().parent / "sample_images"
 # Streamlit's "magic" would print bare strings, so these constants have comments.

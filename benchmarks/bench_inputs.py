@@ -50,8 +50,10 @@ def big_photo(
 ) -> bytes:
     import numpy as np
 
-    from digit_pipeline.model import load_mnist
-    from digit_pipeline.synth import SheetStyle, encode_jpeg, make_sheet
+    from digit_pipeline.benchmarking.camera import encode_jpeg
+    from digit_pipeline.benchmarking.sheets import make_sheet
+    from digit_pipeline.benchmarking.styles import SheetStyle
+    from digit_pipeline.training.data import load_mnist
 
     (_, _), (x_test, y_test) = load_mnist(data)
     idx = np.random.default_rng(50).choice(len(x_test), digits, replace=False)
@@ -73,7 +75,7 @@ def main() -> None:
 
     from odd_files import corpus
 
-    from digit_pipeline.model import load_mnist
+    from digit_pipeline.training.data import load_mnist
 
     (_, _), test = load_mnist(args.data)
     files = [(f.name, f.data) for f in corpus(test)]

@@ -19,7 +19,7 @@ Prints a Markdown table (paste it into BENCHMARKS.md). Figures per sheet:
 - found / read: boxes matched to the truth at IoU >= 0.5, and digits read right.
 
 The 5 MP and 12 MP sheets are synthesised from MNIST **test** digits with
-``digit_pipeline.synth`` (seeded); ``--data`` takes a local MNIST npz, else the Keras loader.
+``digit_pipeline.benchmarking`` (seeded); ``--data`` takes a local MNIST npz, else the Keras loader.
 """
 
 from __future__ import annotations
@@ -38,13 +38,16 @@ sys.path.insert(0, str(ROOT))
 
 from digit_pipeline import PipelineParams, blur_image, dilate_image, edges_canny  # noqa: E402
 from digit_pipeline.autofit import auto_fit  # noqa: E402
-from digit_pipeline.evaluate import score_sheet  # noqa: E402
+from digit_pipeline.benchmarking.camera import encode_jpeg  # noqa: E402
+from digit_pipeline.benchmarking.scoring import score_sheet  # noqa: E402
+from digit_pipeline.benchmarking.sheets import make_sheet  # noqa: E402
+from digit_pipeline.benchmarking.styles import SheetStyle  # noqa: E402
 from digit_pipeline.imageio import decode_image  # noqa: E402
-from digit_pipeline.model import load_mnist, load_model, predict_proba  # noqa: E402
+from digit_pipeline.model import load_model, predict_proba  # noqa: E402
 from digit_pipeline.pipeline import cut_digits, find_boxes, prepare  # noqa: E402
 from digit_pipeline.reading import classify  # noqa: E402
 from digit_pipeline.stages import to_gray  # noqa: E402
-from digit_pipeline.synth import SheetStyle, encode_jpeg, make_sheet  # noqa: E402
+from digit_pipeline.training.data import load_mnist  # noqa: E402
 
 
 def timed(fn, repeat: int = 1):

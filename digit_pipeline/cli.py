@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import bench
+from .benchmarking import run as bench
 from .imageio import ImageReadError, page_count, read_image
 from .model import DEFAULT_MODEL, ModelLoadError
 from .params import PARAM_SPECS, PipelineParams
@@ -230,7 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from .model import train
+    from .training.train import train
 
     try:
         result = train(
@@ -259,7 +259,7 @@ def _train(args: argparse.Namespace) -> int:
 
 def _finetune(args: argparse.Namespace) -> int:
     from .dataset import Dataset, default_dir
-    from .finetune import fine_tune
+    from .training.finetune import fine_tune
 
     folder = Path(args.dataset) if args.dataset else default_dir()
     if args.epochs < 1:

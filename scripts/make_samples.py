@@ -1,7 +1,7 @@
 """Write the sample sheets (photographed handwriting made from MNIST test digits).
 
 Each sheet is written as ``<name>.jpg`` plus ``<name>.json`` (the truth of
-:func:`digit_pipeline.synth.make_sheet` plus ``"image"`` and ``"style"``). Everything
+:func:`digit_pipeline.benchmarking.sheets.make_sheet` plus ``"image"`` and ``"style"``). Everything
 is seeded, so running the script again writes the same files.
 
 Usage::
@@ -23,7 +23,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from digit_pipeline.synth import SheetStyle, encode_jpeg, make_sheet
+from digit_pipeline.benchmarking.camera import encode_jpeg
+from digit_pipeline.benchmarking.sheets import make_sheet
+from digit_pipeline.benchmarking.styles import SheetStyle
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Tests for digit_pipeline.bench: the plan, and a small real run end to end (no mocks)."""
+"""Tests for the reading bench (digit_pipeline.benchmarking): the plan, and a small real run."""
 
 from __future__ import annotations
 
@@ -9,8 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from digit_pipeline import bench
-from digit_pipeline.synth import SheetStyle
+from digit_pipeline.benchmarking.cases import render_case
+from digit_pipeline.benchmarking.fonts import GLYPH_SIDE, font_digits, installed_fonts
+from digit_pipeline.benchmarking.plan import CONDITIONS, make_plan
+from digit_pipeline.benchmarking.report import summarise
+from digit_pipeline.benchmarking.run import add_arguments, run
+from digit_pipeline.benchmarking.styles import SheetStyle
 
 FIXTURE = Path(__file__).parent / "fixtures" / "mnist_small.npz"
 N_FIXTURE_TEST = 200  # x_test in the fixture
@@ -20,23 +24,23 @@ RATES = ("precision", "recall", "f1", "accuracy", "exact_share")
 
 def _args(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
-    bench.add_arguments(parser)
+    add_arguments(parser)
     return parser.parse_args(list(argv))
 
 
 def test_plan_is_deterministic_and_covers_every_condition():
-    plan = bench.make_plan(20, seed=3, n_digits_available=N_FIXTURE_TEST)
-    assert plan == bench.make_plan(20, seed=3, n_digits_available=N_FIXTURE_TEST)
-    assert plan != bench.make_plan(20, seed=4, n_digits_available=N_FIXTURE_TEST)
-    assert bench.make_plan(7, seed=3, n_digits_available=N_FIXTURE_TEST) == plan[:7]
+    plan = make_plan(20, seed=3, n_digits_available=N_FIXTURE_TEST)
+    assert plan == make_plan(20, seed=3, n_digits_available=N_FIXTURE_TEST)
+    assert plan != make_plan(20, seed=4, n_digits_available=N_FIXTURE_TEST)
+    assert make_plan(7, seed=3, n_digits_available=N_FIXTURE_TEST) == plan[:7]
     for n in (10, 13):
-        conditions = {c.condition for c in bench.make_plan(n, 3, n_digits_available=200)}
-        assert conditions == set(bench.CONDITIONS)
+        conditions = {c.condition for c in make_plan(n, 3, n_digits_available=200)}
+        assert conditions == set(CONDITIONS)
     assert len({c.case_id for c in plan}) == len(plan)
 
 
 def test_plan_stays_in_the_issues_ranges():
-    plan = bench.make_plan(60, seed=0)
+    plan = make_plan(60, seed=0)
     for case in plan:
         assert 1 <= len(case.lines) <= 6
         assert all(2 <= n <= 12 for n in case.lines)
@@ -44,7 +48,7 @@ def test_plan_stays_in_the_issues_ranges():
         assert isinstance(case.style, SheetStyle)
         assert 0.4 <= case.megapixels <= 12.5
         assert SheetStyle.from_dict(case.to_dict()["style"]) == case.style
-    by = {c: [k for k in plan if k.condition == c] for c in bench.CONDITIONS}
+    by = {c: [k for k in plan if k.condition == c] for c in CONDITIONS}
     assert all(len(cases) == 6 for cases in by.values())
     assert sum(c.megapixels >= 11.9 for c in plan) >= 3
     assert min(c.megapixels for c in plan) < 1.0
@@ -59,9 +63,9 @@ def test_plan_stays_in_the_issues_ranges():
 
 
 def test_plan_only_draws_available_digits():
-    plan = bench.make_plan(30, seed=1, n_digits_available=N_FIXTURE_TEST)
+    plan = make_plan(30, seed=1, n_digits_available=N_FIXTURE_TEST)
     assert max(i for c in plan for i in c.indices) < N_FIXTURE_TEST
-    filtered = bench.make_plan(4, seed=1, conditions=["rotated", "blur_jpeg"])
+    filtered = make_plan(4, seed=1, conditions=["rotated", "blur_jpeg"])
     assert [c.condition for c in filtered] == ["rotated", "blur_jpeg"] * 2
 
 
@@ -75,7 +79,7 @@ def test_plan_only_draws_available_digits():
 )
 def test_plan_rejects_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):
-        bench.make_plan(**kwargs)
+        make_plan(**kwargs)
 
 
 def test_small_run_end_to_end(tmp_path, capsys):
@@ -84,7 +88,7 @@ def test_small_run_end_to_end(tmp_path, capsys):
         "--sheets", "6", "--seed", "5", "--data", str(FIXTURE), "--out", str(out),
         "--max-mp", "0.6", "--save-failures",
     )  # fmt: skip
-    assert bench.run(args) == 0
+    assert run(args) == 0
     printed = capsys.readouterr()
     assert "### mlp / default" in printed.out and "### mlp / auto" in printed.out
     assert printed.out.count("| **overall** |") == 2
@@ -108,14 +112,14 @@ def test_small_run_end_to_end(tmp_path, capsys):
 
     for mode in ("default", "auto"):
         table = results["summary"]["mlp"][mode]
-        assert set(table) == set(bench.CONDITIONS[:6]) | {"overall"}
+        assert set(table) == set(CONDITIONS[:6]) | {"overall"}
         overall = table["overall"]
         mine = [r for r in sheets if r["mode"] == mode]
-        assert overall["sheets"] == 6 == sum(table[c]["sheets"] for c in bench.CONDITIONS[:6])
+        assert overall["sheets"] == 6 == sum(table[c]["sheets"] for c in CONDITIONS[:6])
         for key in ("digits", "found", "matched", "correct", "exact"):
             column = "truth" if key == "digits" else key
             assert overall[key] == sum(int(r[column]) for r in mine)
-            assert overall[key] == sum(table[c][key] for c in bench.CONDITIONS[:6])
+            assert overall[key] == sum(table[c][key] for c in CONDITIONS[:6])
         for row in table.values():
             assert all(0.0 <= row[k] <= 1.0 for k in RATES)
             assert 0 < row["median_s"] <= row["p95_s"] + 1e-9
@@ -124,8 +128,8 @@ def test_small_run_end_to_end(tmp_path, capsys):
 
 
 def test_run_rejects_bad_options(capsys):
-    assert bench.run(_args("--data", str(FIXTURE), "--modes", "fast")) == 1
-    assert bench.run(_args("--data", str(FIXTURE), "--conditions", "fog")) == 1
+    assert run(_args("--data", str(FIXTURE), "--modes", "fast")) == 1
+    assert run(_args("--data", str(FIXTURE), "--conditions", "fog")) == 1
     assert "unknown" in capsys.readouterr().err
 
 
@@ -136,7 +140,7 @@ def test_summarise_pools_digits_not_sheets():
         {"truth": 2, "found": 4, "matched": 1, "correct": 0, "exact": False,
          "seconds": 3.0, "seconds_per_mp": 1.5},
     ]  # fmt: skip
-    m = bench.summarise(records)
+    m = summarise(records)
     assert (m.digits, m.found, m.matched, m.correct, m.exact) == (12, 14, 11, 10, 1)
     assert m.precision == pytest.approx(11 / 14) and m.recall == pytest.approx(11 / 12)
     assert m.f1 == pytest.approx(2 * (11 / 14) * (11 / 12) / (11 / 14 + 11 / 12))
@@ -148,10 +152,10 @@ def test_summarise_pools_digits_not_sheets():
 def test_rendered_sheet_matches_its_case():
     with np.load(FIXTURE) as data:
         x, y = data["x_test"], data["y_test"]
-    plan = bench.make_plan(10, seed=2, n_digits_available=len(x), max_mp=0.5)
+    plan = make_plan(10, seed=2, n_digits_available=len(x), max_mp=0.5)
     for case in (plan[2], plan[9]):  # thin pen (PNG or JPEG), blurred low-quality JPEG
-        data_bytes, truth = bench.render_case(case, x, y)
-        again, _ = bench.render_case(case, x, y)
+        data_bytes, truth = render_case(case, x, y)
+        again, _ = render_case(case, x, y)
         assert data_bytes == again
         magic = b"\xff\xd8" if case.style.jpeg_quality else b"\x89PNG"
         assert data_bytes.startswith(magic)
@@ -162,24 +166,22 @@ def test_rendered_sheet_matches_its_case():
 
 def test_font_digits_without_fonts_say_what_to_install(tmp_path):
     with pytest.raises(ValueError, match="apt-get install fonts-"):
-        bench.font_digits([str(tmp_path / "*.ttf")])
+        font_digits([str(tmp_path / "*.ttf")])
 
 
-@pytest.mark.skipif(
-    not bench.installed_fonts(), reason="no handwriting font installed (see font_digits)"
-)
+@pytest.mark.skipif(not installed_fonts(), reason="no handwriting font installed (see font_digits)")
 def test_font_digits_are_centred_glyphs_with_labels():
-    x, y = bench.font_digits()
-    assert x.shape[1:] == (bench.GLYPH_SIDE, bench.GLYPH_SIDE) and x.dtype == np.uint8
-    assert len(x) == 10 * len(bench.installed_fonts())
+    x, y = font_digits()
+    assert x.shape[1:] == (GLYPH_SIDE, GLYPH_SIDE) and x.dtype == np.uint8
+    assert len(x) == 10 * len(installed_fonts())
     np.testing.assert_array_equal(y[:10], np.arange(10))
     rows = np.flatnonzero(x[0].max(axis=1) > 64)
-    assert abs((rows[0] + rows[-1]) / 2 - bench.GLYPH_SIDE / 2) <= 2  # centred
-    assert 0.7 * bench.GLYPH_SIDE <= rows[-1] - rows[0] + 1 <= 0.85 * bench.GLYPH_SIDE
+    assert abs((rows[0] + rows[-1]) / 2 - GLYPH_SIDE / 2) <= 2  # centred
+    assert 0.7 * GLYPH_SIDE <= rows[-1] - rows[0] + 1 <= 0.85 * GLYPH_SIDE
 
 
 def test_sheets_can_be_drawn_from_larger_glyphs():
-    from digit_pipeline.synth import make_sheet
+    from digit_pipeline.benchmarking.sheets import make_sheet
 
     glyphs = np.zeros((3, 112, 112), np.uint8)
     glyphs[:, 16:96, 50:62] = 255  # three "1"s

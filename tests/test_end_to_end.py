@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import load_truth, sample_sheets
 
-from digit_pipeline.evaluate import score_sheet
+from digit_pipeline.benchmarking.scoring import score_sheet
 from digit_pipeline.imageio import read_image
 from digit_pipeline.reading import read_sheet
 

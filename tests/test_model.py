@@ -12,7 +12,15 @@ import pytest
 import tensorflow as tf
 from conftest import FIXTURES, ROOT
 
-from digit_pipeline.augment import (
+from digit_pipeline.model import (
+    DEFAULT_MODEL,
+    MODELS_DIR,
+    ModelLoadError,
+    load_card,
+    load_model,
+    predict_proba,
+)
+from digit_pipeline.training.augment import (
     AugmentConfig,
     affine_source,
     augment_batch,
@@ -21,15 +29,7 @@ from digit_pipeline.augment import (
     thin,
     warp,
 )
-from digit_pipeline.model import (
-    DEFAULT_MODEL,
-    MODELS_DIR,
-    ModelLoadError,
-    load_card,
-    load_mnist,
-    load_model,
-    predict_proba,
-)
+from digit_pipeline.training.data import load_mnist
 
 SMALL = FIXTURES / "mnist_small.npz"
 
@@ -118,7 +118,7 @@ def test_train_command_writes_model_and_card(tmp_path):
 
 
 def test_distillation_learns_from_a_teacher(tmp_path):
-    from digit_pipeline.model import train
+    from digit_pipeline.training.train import train
 
     teacher = train(tmp_path / "teacher.keras", data=SMALL, epochs=1, hidden=16, verbose=0).path
     result = train(

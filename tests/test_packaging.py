@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -181,3 +182,72 @@ def test_pins_match_lock(filename: str, locked: dict[tuple[str, str], set[str]])
 def test_main_dependency_is_pinned(package: str) -> None:
     pins = _parse_requirements((ROOT / "requirements.txt").read_text(encoding="utf-8"))
     assert any(name == package for name, _ in pins), f"{package} missing from requirements.txt"
+
+
+# --- (e) the wheel carries the shipped models, and installed code finds them ----------
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's wheel, built in-process with poetry-core (offline, a second or two)."""
+    pytest.importorskip("poetry.core")
+    from poetry.core.factory import Factory
+    from poetry.core.masonry.builders.wheel import WheelBuilder
+
+    out = tmp_path_factory.mktemp("wheel")
+    name = WheelBuilder.make_in(Factory().create_poetry(ROOT), out)
+    return out / name
+
+
+def test_wheel_carries_the_shipped_models_inside_the_package(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as whl:
+        names = set(whl.namelist())
+    shipped = {p.name for p in (ROOT / "models").iterdir() if p.suffix in (".keras", ".json")}
+    assert {"mlp.keras", "mlp.json"} <= shipped
+    assert {f"digit_pipeline/models/{name}" for name in shipped} <= names
+    assert not any(n.startswith("models/") for n in names), "no top-level models/ in site-packages"
+    assert {"digit_pipeline/benchmarking/run.py", "digit_pipeline/training/train.py"} <= names
+
+
+def test_installed_wheel_finds_its_models_outside_the_checkout(wheel: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site-packages"
+    with zipfile.ZipFile(wheel) as whl:  # a pure-Python wheel installs by unpacking
+        whl.extractall(site)
+    code = (
+        "import digit_pipeline.model as m; "
+        "print(m.__file__); print(m.MODELS_DIR); print(m.DEFAULT_MODEL.is_file())"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DIGIT_WORKBENCH_SHIPPED_MODELS"}
+    env["PYTHONPATH"] = str(site)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    module_file, models_dir, found = done.stdout.split()
+    assert Path(module_file).is_relative_to(site)
+    assert Path(models_dir) == site / "digit_pipeline" / "models"
+    assert found == "True"
+
+
+def test_shipped_models_setting_wins_and_is_named_when_missing(tmp_path: Path) -> None:
+    from digit_pipeline.model import (
+        MODELS_DIR,
+        SHIPPED_MODELS_ENV,
+        ModelLoadError,
+        load_model,
+        shipped_models_dir,
+    )
+
+    assert shipped_models_dir({SHIPPED_MODELS_ENV: str(tmp_path)}) == tmp_path
+    assert shipped_models_dir({}) == ROOT / "models" == MODELS_DIR  # this checkout
+    with pytest.raises(ModelLoadError, match=SHIPPED_MODELS_ENV):
+        load_model(MODELS_DIR / "not-shipped.keras")
+    with pytest.raises(ModelLoadError) as error:
+        load_model(tmp_path / "elsewhere.keras")
+    assert SHIPPED_MODELS_ENV not in str(error.value)  # only shipped models get the hint

@@ -11,7 +11,7 @@ from conftest import INK, PAPER, blank, line_of_digits, paste
 
 from digit_pipeline import PipelineParams
 from digit_pipeline.autofit import auto_fit
-from digit_pipeline.evaluate import iou, score_sheet
+from digit_pipeline.benchmarking.scoring import iou, score_sheet
 from digit_pipeline.pipeline import run_pipeline
 from digit_pipeline.stages import join_fragments, open_enclosures, split_wide_boxes
 
@@ -202,7 +202,7 @@ def test_a_speck_inside_a_zero_does_not_open_it():
 @pytest.mark.parametrize("mode", ["default", "auto"])
 def test_a_sheet_photographed_on_a_desk(mnist, mode):
     # The page's edge against the desk must not become one box around every digit.
-    from digit_pipeline.synth import place_on_desk
+    from digit_pipeline.benchmarking.camera import place_on_desk
 
     page, truth, _ = line_of_digits(mnist, [0, 1, 2, 3, 4], gap=50, margin=120)
     sheet = cv2.cvtColor(page, cv2.COLOR_GRAY2RGB)

@@ -1,4 +1,4 @@
-"""Tests for digit_pipeline.synth: determinism, truth geometry and ink placement."""
+"""Tests for the sheet synthesis (digit_pipeline.benchmarking): determinism, truth, ink."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ import cv2
 import numpy as np
 import pytest
 
-from digit_pipeline.synth import SheetStyle, digit_alpha, jpeg_roundtrip, make_sheet
+from digit_pipeline.benchmarking.camera import jpeg_roundtrip
+from digit_pipeline.benchmarking.glyphs import digit_alpha
+from digit_pipeline.benchmarking.sheets import make_sheet
+from digit_pipeline.benchmarking.styles import SheetStyle
 
 FIXTURE = Path(__file__).parent / "fixtures" / "mnist_small.npz"
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .aliases import Box
+from ..aliases import Box
 
 MATCH_IOU = 0.5
 """A found box matches a true digit when their intersection over union is at least this."""

@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from .contract import MNIST_SIZE
-from .model import MODELS_DIR, _keras, load_card, load_mnist, load_model, predict_proba
+from ..contract import MNIST_SIZE
+from ..model import MODELS_DIR, _keras, load_card, load_model, predict_proba
+from .data import load_mnist
 
 Progress = Callable[[float, str], None]
 """Called with (fraction done in [0, 1], a short message)."""
@@ -36,7 +37,7 @@ class FineTuneResult:
     card: dict[str, Any]
 
 
-def fine_tune(
+def fine_tune(  # Long: a 37-line numpydoc docstring and 14-line signature; the body is ~30
     base: str | os.PathLike[str],
     user_x: np.ndarray,
     user_y: np.ndarray,
@@ -87,24 +88,11 @@ def fine_tune(
     ValueError
         Too few samples, bad shapes or labels, or ``out`` exists / is the base model.
     """
-    user_x, user_y = np.asarray(user_x), np.asarray(user_y)
-    if user_x.ndim != 3 or user_x.shape[1:] != (MNIST_SIZE, MNIST_SIZE) or user_x.dtype != np.uint8:
-        raise ValueError(f"user_x must be uint8 of shape (N, 28, 28), got {user_x.shape}")
-    if user_y.shape != (len(user_x),) or ((user_y < 0) | (user_y > 9)).any():
-        raise ValueError("user_y must hold one label 0..9 per digit")
-    if len(user_x) < MIN_SAMPLES:
-        raise ValueError(f"need at least {MIN_SAMPLES} saved digits, got {len(user_x)}")
+    user_x, user_y = _checked_user_data(user_x, user_y)
     base = Path(base)
-    out = Path(out) if out is not None else _new_path(base)
-    if out.resolve().parent == MODELS_DIR.resolve():
-        raise ValueError(f"out {out} is in the shipped models folder; write elsewhere")
-    if out.exists() or out.resolve() == base.resolve():
-        raise ValueError(f"out {out} exists; fine-tuning never overwrites a model")
-    if out.suffix != ".keras":
-        raise ValueError(f"out must end in .keras, got {out}")
+    out = _checked_out(base, out)
 
-    keras = _keras()
-    keras.utils.set_random_seed(seed)
+    _keras().utils.set_random_seed(seed)
     rng = np.random.default_rng(seed)
     report = progress or (lambda fraction, message: None)
     report(0.0, "Loading data")
@@ -115,12 +103,52 @@ def fine_tune(
     (x_train, y_train), (x_test, y_test) = load_mnist(mnist)
     pick = rng.choice(len(x_train), min(mnist_samples, len(x_train)), replace=False)
     repeats = max(1, round(user_share * len(pick) / max(1, len(kept)) / (1 - user_share)))
-    x_fit = np.concatenate([x_train[pick], np.repeat(user_x[kept], repeats, axis=0)])
-    y_fit = np.concatenate([y_train[pick], np.repeat(user_y[kept], repeats)])
 
     model = load_model(base)
     before = _scores(model, x_test, y_test, user_x[held], user_y[held])
     report(0.05, "Measured the base model")
+    x_fit = np.concatenate([x_train[pick], np.repeat(user_x[kept], repeats, axis=0)])
+    y_fit = np.concatenate([y_train[pick], np.repeat(user_y[kept], repeats)])
+    _fit(model, x_fit, y_fit, epochs, report)
+    after = _scores(model, x_test, y_test, user_x[held], user_y[held])
+    counts = {"mnist": len(pick), "kept": len(kept), "repeats": repeats, "held": len(held)}
+    card = _card(out, base, mnist, counts, epochs, seed, before, after)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.stem + ".tmp.keras")
+    model.save(tmp)
+    os.replace(tmp, out)
+    out.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
+    report(1.0, "Saved")
+    return FineTuneResult(out, card)
+
+
+def _checked_user_data(user_x: np.ndarray, user_y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the user's digits and labels as arrays, or raise ``ValueError``."""
+    user_x, user_y = np.asarray(user_x), np.asarray(user_y)
+    if user_x.ndim != 3 or user_x.shape[1:] != (MNIST_SIZE, MNIST_SIZE) or user_x.dtype != np.uint8:
+        raise ValueError(f"user_x must be uint8 of shape (N, 28, 28), got {user_x.shape}")
+    if user_y.shape != (len(user_x),) or ((user_y < 0) | (user_y > 9)).any():
+        raise ValueError("user_y must hold one label 0..9 per digit")
+    if len(user_x) < MIN_SAMPLES:
+        raise ValueError(f"need at least {MIN_SAMPLES} saved digits, got {len(user_x)}")
+    return user_x, user_y
+
+
+def _checked_out(base: Path, out: str | os.PathLike[str] | None) -> Path:
+    """Return where the new model goes, refusing the shipped folder and existing files."""
+    out = Path(out) if out is not None else _new_path(base)
+    if out.resolve().parent == MODELS_DIR.resolve():
+        raise ValueError(f"out {out} is in the shipped models folder; write elsewhere")
+    if out.exists() or out.resolve() == base.resolve():
+        raise ValueError(f"out {out} exists; fine-tuning never overwrites a model")
+    if out.suffix != ".keras":
+        raise ValueError(f"out must end in .keras, got {out}")
+    return out
+
+
+def _fit(model: Any, x_fit: np.ndarray, y_fit: np.ndarray, epochs: int, report: Progress) -> None:
+    """Train ``model`` in place (Adam 1e-4), calling ``report`` after every epoch."""
+    keras = _keras()
     model.compile(
         optimizer=keras.optimizers.Adam(1e-4),
         loss="sparse_categorical_crossentropy",
@@ -147,18 +175,30 @@ def fine_tune(
         verbose=0,
         callbacks=[_Report()],
     )
-    after = _scores(model, x_test, y_test, user_x[held], user_y[held])
+
+
+def _card(
+    out: Path,
+    base: Path,
+    mnist: str | os.PathLike[str] | None,
+    counts: dict[str, int],
+    epochs: int,
+    seed: int,
+    before: dict[str, float],
+    after: dict[str, float],
+) -> dict[str, Any]:
+    """Return the new model's JSON card (``counts``: mnist, kept, repeats, held)."""
     base_card = load_card(base)
-    card = {
+    return {
         "name": out.stem,
         "base_model": base.name,
         "architecture": base_card.get("architecture", "see base model"),
         "data": {
             "mnist": str(mnist) if mnist is not None else "keras.datasets.mnist.load_data()",
-            "mnist_train_images": len(pick),
-            "user_samples_trained": len(kept),
-            "user_samples_repeated": repeats,
-            "user_samples_held_back": len(held),
+            "mnist_train_images": counts["mnist"],
+            "user_samples_trained": counts["kept"],
+            "user_samples_repeated": counts["repeats"],
+            "user_samples_held_back": counts["held"],
         },
         "optimizer": "Adam(1e-4), sparse categorical cross-entropy",
         "epochs_run": epochs,
@@ -168,13 +208,6 @@ def fine_tune(
         "mnist_test_accuracy": after["mnist_test_accuracy"],
         "date": _dt.date.today().isoformat(),
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.stem + ".tmp.keras")
-    model.save(tmp)
-    os.replace(tmp, out)
-    out.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
-    report(1.0, "Saved")
-    return FineTuneResult(out, card)
 
 
 def _scores(model: Any, x_test, y_test, user_x, user_y) -> dict[str, float]:

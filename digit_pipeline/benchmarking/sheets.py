@@ -1,0 +1,416 @@
+r"""Synthesise photographed sheets of handwritten digits from MNIST digit images.
+
+A sheet is built in the order a real photo comes about:
+
+1. paper: a tinted base colour, optionally with ruled lines or a squared grid;
+2. ink (:mod:`.glyphs`): each MNIST digit is cropped to its ink, upscaled to the wanted
+   height with smooth (cubic/area) interpolation into an alpha mask in [0, 1], thickened
+   or thinned, and composited as ``out = paper * (1 - a) + ink * a`` inside its own box;
+3. the whole sheet is rotated by a small angle (the truth boxes follow the ink);
+4. camera (:mod:`.camera`): uneven lighting, an optional soft shadow, optical blur, sensor
+   noise and finally a JPEG encode/decode round trip.
+
+The look is a :class:`~.styles.SheetStyle`. Everything is deterministic for a given
+:class:`numpy.random.Generator` (or seed); the module never touches a global random state
+and never imports streamlit.
+
+Truth format (returned next to the image)::
+
+    {"width": W, "height": H, "text": "462\n119",
+     "digits": [{"box": [x, y, w, h], "label": 4, "line": 0, "source_index": 17}, ...]}
+
+``box`` is the tight box, in final image pixels, of the pixels where the digit's
+ink alpha exceeds :data:`TRUTH_ALPHA`; digits are listed in reading order (lines top
+to bottom, left to right within a line) and ``line`` counts from 0.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from ..aliases import Box, ColorImage, DigitBatch
+from ..contract import MNIST_SIZE
+from .camera import _camera, jpeg_roundtrip
+from .glyphs import _Glyph, _ink_bbox, _make_glyph
+from .styles import NOMINAL_ASPECT, TRUTH_ALPHA, SheetStyle, _as_rng
+
+__all__ = ["make_sheet"]
+
+_RULE_RGB = np.array([140, 178, 222], np.float32)
+_RULE_ALPHA = 0.55
+
+
+# ----------------------------------------------------------------------------- layout
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Digit positions and the ruling, in sheet coordinates before rotation."""
+
+    width: int
+    height: int
+    pitch: float  # baseline-to-baseline distance
+    rule_y0: float  # y of one rule (a baseline); rules repeat every pitch
+    grid_x0: float  # x of one vertical grid line (squared paper); repeats every pitch
+
+
+def _line_cursor_positions(
+    glyphs: list[_Glyph], style: SheetStyle, pitch: float, h_nom: float, rng: np.random.Generator
+) -> list[float]:
+    """Return the x of each glyph's ink box within its line, from 0 (content frame)."""
+    xs: list[float] = []
+    gap_min = style.gap_frac * NOMINAL_ASPECT * h_nom
+    cursor = 0.0
+    for i, g in enumerate(glyphs):
+        bw = g.ink_box[2]
+        if style.ruling == "squared":  # one digit per square, centred with a little jitter
+            cells = max(1, math.ceil((bw + gap_min) / pitch))
+            slack = cells * pitch - bw
+            xs.append(cursor + slack / 2 + rng.uniform(-0.1, 0.1) * (slack - gap_min) / 2)
+            cursor += cells * pitch
+        else:
+            if i:
+                cursor += gap_min * rng.uniform(1.0, 1.3)
+            xs.append(cursor)
+            cursor += bw
+    return xs
+
+
+def _ink_positions(
+    glyphs: list[_Glyph],
+    lines: Sequence[int],
+    heights: Sequence[int],
+    style: SheetStyle,
+    pitch: float,
+    rng: np.random.Generator,
+) -> list[tuple[float, float]]:
+    """Return each glyph's ink box origin in a content frame (before the sheet is sized).
+
+    Line k's baseline (the rule it sits on) is at y = k * pitch; lines start at x = a
+    small indent.
+    """
+    lo, hi = style.digit_height
+    h_nom = (lo + hi) / 2
+    ink_pos: list[tuple[float, float]] = []
+    start = 0
+    for k, n in enumerate(lines):
+        line_glyphs = glyphs[start : start + n]
+        xs = _line_cursor_positions(line_glyphs, style, pitch, h_nom, rng)
+        indent = 0.0 if style.ruling == "squared" else rng.uniform(0.0, 0.15) * hi
+        slope = 0.0 if style.ruling else rng.uniform(-0.015, 0.015)
+        for g, x, h in zip(line_glyphs, xs, heights[start : start + n], strict=True):
+            if style.ruling == "ruled":  # sit on the rule; may touch it, never cross mid-digit
+                dy = rng.uniform(-0.07, 0.015) * h
+            elif style.ruling == "squared":
+                dy = rng.uniform(-0.1, -0.03) * h
+            else:
+                dy = rng.uniform(-0.1, 0.1) * h + slope * x
+            bottom = k * pitch + dy
+            ink_pos.append((indent + x, bottom - g.ink_box[3]))
+        start += n
+    return ink_pos
+
+
+def _layout(
+    glyphs: list[_Glyph],
+    lines: Sequence[int],
+    heights: Sequence[int],
+    size: tuple[int, int] | None,
+    style: SheetStyle,
+    rng: np.random.Generator,
+) -> _Layout:
+    """Place every glyph (sets ``x``/``y``) and size the sheet; returns the ruling geometry."""
+    hi = style.digit_height[1]
+    pitch = style.line_spacing * hi
+    margin = max(8.0, 0.25 * hi)
+    ink_pos = _ink_positions(glyphs, lines, heights, style, pitch, rng)
+
+    pairs = zip(ink_pos, glyphs, strict=True)
+    boxes = np.array([(x, y, g.ink_box[2], g.ink_box[3]) for (x, y), g in pairs])
+    x_min, y_min = boxes[:, 0].min(), boxes[:, 1].min()
+    x_max, y_max = (boxes[:, 0] + boxes[:, 2]).max(), (boxes[:, 1] + boxes[:, 3]).max()
+    content_w, content_h = x_max - x_min, y_max - y_min
+    theta = math.radians(style.rotation_deg)
+    cos, sin = abs(math.cos(theta)), abs(math.sin(theta))
+    if size is None:  # size the sheet to the rotated content plus margins, content centred
+        width = math.ceil(content_w * cos + content_h * sin + 2 * margin)
+        height = math.ceil(content_w * sin + content_h * cos + 2 * margin)
+        off_x = (width - content_w) / 2 - x_min
+        off_y = (height - content_h) / 2 - y_min
+    else:
+        width, height = (int(v) for v in size)
+        free_x = width - 2 * margin - content_w
+        free_y = height - 2 * margin - content_h
+        if free_x < 0 or free_y < 0:
+            raise ValueError(
+                f"size {size} is too small for the digits: content needs about "
+                f"{math.ceil(content_w + 2 * margin)}x{math.ceil(content_h + 2 * margin)} px"
+            )
+        off_x = margin - x_min + free_x * rng.uniform(0.15, 0.45)
+        off_y = margin - y_min + free_y * rng.uniform(0.3, 0.6)
+
+    for g, (x, y) in zip(glyphs, ink_pos, strict=True):
+        g.x = round(x + off_x) - g.ink_box[0]
+        g.y = round(y + off_y) - g.ink_box[1]
+    _check_fits(glyphs, width, height, style.rotation_deg)
+    # Content-frame baselines are at y = k * pitch and squares start at x = 0.
+    return _Layout(width, height, pitch, rule_y0=off_y, grid_x0=off_x)
+
+
+def _rotation_matrix(width: int, height: int, degrees: float) -> npt.NDArray[np.float64]:
+    """2x3 affine matrix rotating the sheet about its centre (counter-clockwise)."""
+    return cv2.getRotationMatrix2D(((width - 1) / 2, (height - 1) / 2), degrees, 1.0)
+
+
+def _check_fits(glyphs: list[_Glyph], width: int, height: int, degrees: float) -> None:
+    """Raise ValueError when a digit's (rotated) ink box would leave the sheet."""
+    m = _rotation_matrix(width, height, degrees)
+    for g in glyphs:
+        bx, by, bw, bh = g.ink_box
+        x0, y0 = g.x + bx, g.y + by
+        corners = np.array([[x0, y0, 1], [x0 + bw, y0, 1], [x0, y0 + bh, 1], [x0 + bw, y0 + bh, 1]])
+        pts = corners @ m.T
+        if pts.min() < 1 or pts[:, 0].max() > width - 1 or pts[:, 1].max() > height - 1:
+            raise ValueError(
+                f"size ({width}, {height}) is too small for the digits at "
+                f"rotation_deg={degrees}: digit {g.source_index} leaves the sheet"
+            )
+
+
+# ----------------------------------------------------------------------------- rendering
+
+
+def _paper(width: int, height: int, style: SheetStyle, layout: _Layout) -> ColorImage:
+    """Plain paper colour with the ruling drawn on it, uint8 (H, W, 3)."""
+    out = np.empty((height, width, 3), np.uint8)
+    out[:] = np.asarray(style.paper_rgb, np.uint8)
+    if style.ruling is None:
+        return out
+    thick = max(1, round(layout.pitch / 60))
+    rule_rgb = np.asarray(style.paper_rgb, np.float32) * (1 - _RULE_ALPHA) + _RULE_RGB * _RULE_ALPHA
+    rule = np.rint(rule_rgb).astype(np.uint8)
+    first = layout.rule_y0 - math.floor(layout.rule_y0 / layout.pitch) * layout.pitch
+    for y in np.arange(first, height, layout.pitch):
+        y0 = round(y) - thick // 2
+        out[max(0, y0) : max(0, y0 + thick)] = rule
+    if style.ruling == "squared":
+        first = layout.grid_x0 - math.floor(layout.grid_x0 / layout.pitch) * layout.pitch
+        for x in np.arange(first, width, layout.pitch):
+            x0 = round(x) - thick // 2
+            out[:, max(0, x0) : max(0, x0 + thick)] = rule
+    return out
+
+
+def _composite(sheet: ColorImage, glyphs: list[_Glyph], ink_rgb: tuple[int, int, int]) -> None:
+    """Composite every glyph's ink onto `sheet` in place, only inside its patch."""
+    ink = np.asarray(ink_rgb, np.float32)
+    height, width = sheet.shape[:2]
+    for g in glyphs:
+        h, w = g.alpha.shape
+        x0, y0 = max(0, g.x), max(0, g.y)
+        x1, y1 = min(width, g.x + w), min(height, g.y + h)
+        region = sheet[y0:y1, x0:x1].astype(np.float32)
+        a = g.alpha[y0 - g.y : y1 - g.y, x0 - g.x : x1 - g.x, None]
+        region *= 1.0 - a
+        region += a * ink
+        sheet[y0:y1, x0:x1] = np.rint(region).astype(np.uint8)
+
+
+def _rotate(sheet: ColorImage, degrees: float) -> ColorImage:
+    """Rotate the sheet about its centre, filling the corners by reflection."""
+    h, w = sheet.shape[:2]
+    m = _rotation_matrix(w, h, degrees)
+    return cv2.warpAffine(
+        sheet, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101
+    )
+
+
+def _truth_box(g: _Glyph, m: npt.NDArray[np.float64] | None, width: int, height: int) -> Box:
+    """Tight box of the glyph's ink (alpha > TRUTH_ALPHA) in final image pixels."""
+    if m is None:
+        bx, by, bw, bh = g.ink_box
+        return g.x + bx, g.y + by, bw, bh
+    h, w = g.alpha.shape
+    corners = np.array([[g.x, g.y, 1], [g.x + w, g.y, 1], [g.x, g.y + h, 1], [g.x + w, g.y + h, 1]])
+    pts = corners @ m.T
+    dx0, dy0 = np.floor(pts.min(axis=0)).astype(int) - 1
+    dx1, dy1 = np.ceil(pts.max(axis=0)).astype(int) + 1
+    # Same warp as the sheet, expressed for the patch: p_dst = M p_src - d0, p_src = p + g.xy
+    local = m.copy()
+    local[:, 2] += m[:, :2] @ np.array([g.x, g.y]) - np.array([dx0, dy0])
+    warped = cv2.warpAffine(
+        g.alpha, local, (int(dx1 - dx0), int(dy1 - dy0)), flags=cv2.INTER_LINEAR
+    )
+    box = _ink_bbox(warped > TRUTH_ALPHA) or _ink_bbox(warped >= 0.5 * float(warped.max()))
+    assert box is not None
+    x0, y0 = max(0, dx0 + box[0]), max(0, dy0 + box[1])
+    x1 = min(width, dx0 + box[0] + box[2])
+    y1 = min(height, dy0 + box[1] + box[3])
+    return int(x0), int(y0), int(x1 - x0), int(y1 - y0)
+
+
+# ----------------------------------------------------------------------------- public API
+
+
+def _digit_heights(n: int, style: SheetStyle, rng: np.random.Generator) -> list[int]:
+    """Draw a sheet-wide nominal height in the range and jitter each digit by +-10 %."""
+    lo, hi = style.digit_height
+    base_lo, base_hi = lo * 1.1, hi / 1.1
+    base = rng.uniform(base_lo, base_hi) if base_lo < base_hi else (lo + hi) / 2
+    jitter = rng.uniform(0.9, 1.1, size=n)
+    return [round(min(hi, max(lo, float(base * j)))) for j in jitter]
+
+
+def _validate_inputs(
+    digits: DigitBatch,
+    labels: Sequence[int],
+    lines: Sequence[int],
+    source_indices: Sequence[int] | None,
+) -> None:
+    if (
+        digits.ndim != 3
+        or digits.shape[1] != digits.shape[2]
+        or digits.shape[1] < MNIST_SIZE
+        or digits.dtype != np.uint8
+    ):
+        raise ValueError(
+            f"digits must be an (N, S, S) uint8 array with S >= 28, got {digits.dtype} "
+            f"{digits.shape}"
+        )
+    if len(lines) == 0 or any(int(n) < 1 for n in lines):
+        raise ValueError(f"lines must be a non-empty list of positive counts, got {list(lines)}")
+    if sum(lines) != len(digits) or len(labels) != len(digits):
+        raise ValueError(
+            f"lines must add up to the number of digits and labels: sum(lines)={sum(lines)}, "
+            f"digits={len(digits)}, labels={len(labels)}"
+        )
+    if source_indices is not None and len(source_indices) != len(digits):
+        raise ValueError(
+            f"source_indices must have one entry per digit, got {len(source_indices)} "
+            f"for {len(digits)} digits"
+        )
+
+
+def make_sheet(  # Long: a 50-line numpydoc docstring with doctests; the body is ~20
+    digits: DigitBatch,
+    labels: Sequence[int],
+    lines: Sequence[int],
+    size: tuple[int, int] | None = None,
+    style: SheetStyle | None = None,
+    rng: np.random.Generator | int = 0,
+    *,
+    source_indices: Sequence[int] | None = None,
+) -> tuple[ColorImage, dict[str, Any]]:
+    r"""Render MNIST digits as a photographed sheet of handwriting, with its truth.
+
+    Parameters
+    ----------
+    digits : ndarray of shape (N, S, S), uint8
+        MNIST images (white on black, S = 28), or any square digit images as large or
+        larger (e.g. glyphs of handwriting fonts), in reading order. Not modified.
+    labels : sequence of int, length N
+        The digit each image shows.
+    lines : sequence of int
+        How many digits go on each line, top to bottom; must add up to N.
+    size : tuple (W, H) of int or None, optional
+        Sheet size in pixels; None sizes the sheet to fit the digits plus margins.
+    style : SheetStyle or None, optional
+        Look of the sheet; None uses ``SheetStyle()``.
+    rng : numpy.random.Generator or int, optional
+        Random generator (advanced in place) or seed; the same seed gives the same
+        sheet, bit for bit.
+    source_indices : sequence of int or None, optional
+        Index of each digit in MNIST ``x_test``, copied to the truth; default 0..N-1.
+
+    Returns
+    -------
+    image : ndarray of shape (H, W, 3), uint8
+        RGB image; when ``style.jpeg_quality`` is set, exactly what a JPEG of the
+        rendered sheet at that quality decodes to.
+    truth : dict
+        ``{"width", "height", "text", "digits": [{"box", "label", "line",
+        "source_index"}]}``, see the module docstring.
+
+    Raises
+    ------
+    ValueError
+        If the inputs disagree (counts, shapes, dtypes) or the digits do not fit in `size`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> digits = np.zeros((3, 28, 28), np.uint8)
+    >>> digits[:, 4:24, 12:16] = 255
+    >>> style = SheetStyle(digit_height=(40, 48), jpeg_quality=None)
+    >>> image, truth = make_sheet(digits, [1, 1, 1], [2, 1], style=style, rng=7)
+    >>> image.dtype, image.shape[2], truth["text"]
+    (dtype('uint8'), 3, '11\n1')
+    >>> [d["line"] for d in truth["digits"]]
+    [0, 0, 1]
+    """
+    style = SheetStyle() if style is None else style
+    rng = _as_rng(rng)
+    digits = np.asarray(digits)
+    _validate_inputs(digits, labels, lines, source_indices)
+    heights = _digit_heights(len(digits), style, rng)
+    glyphs = _glyphs(digits, labels, lines, source_indices, heights, style, rng)
+    layout = _layout(glyphs, lines, heights, size, style, rng)
+
+    sheet = _paper(layout.width, layout.height, style, layout)
+    _composite(sheet, glyphs, style.resolved_ink_rgb())
+    m = None
+    if style.rotation_deg:
+        sheet = _rotate(sheet, style.rotation_deg)
+        m = _rotation_matrix(layout.width, layout.height, style.rotation_deg)
+    image = _camera(sheet, style, rng)
+    if style.jpeg_quality is not None:
+        image = jpeg_roundtrip(image, style.jpeg_quality)
+
+    return image, _truth(glyphs, len(lines), layout, m)
+
+
+def _glyphs(
+    digits: DigitBatch,
+    labels: Sequence[int],
+    lines: Sequence[int],
+    source_indices: Sequence[int] | None,
+    heights: Sequence[int],
+    style: SheetStyle,
+    rng: np.random.Generator,
+) -> list[_Glyph]:
+    """Turn every digit into a glyph (alpha patch, ink box, label, line, source index)."""
+    sources = list(range(len(digits))) if source_indices is None else list(source_indices)
+    line_of = np.repeat(np.arange(len(lines)), np.asarray(lines, dtype=int))
+    glyphs = []
+    for digit, label, line, src, h in zip(digits, labels, line_of, sources, heights, strict=True):
+        alpha, box = _make_glyph(digit, h, style, rng)
+        glyphs.append(_Glyph(alpha, box, int(label), int(line), int(src)))
+    return glyphs
+
+
+def _truth(
+    glyphs: list[_Glyph], n_lines: int, layout: _Layout, m: npt.NDArray[np.float64] | None
+) -> dict[str, Any]:
+    """Return the sheet's truth (see the module docstring) in final image pixels."""
+    text_lines = ["".join(str(g.label) for g in glyphs if g.line == k) for k in range(n_lines)]
+    return {
+        "width": layout.width,
+        "height": layout.height,
+        "text": "\n".join(text_lines),
+        "digits": [
+            {
+                "box": list(_truth_box(g, m, layout.width, layout.height)),
+                "label": g.label,
+                "line": g.line,
+                "source_index": g.source_index,
+            }
+            for g in glyphs
+        ],
+    }

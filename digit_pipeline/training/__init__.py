@@ -1,0 +1,10 @@
+"""Building and training models; the contract they meet lives in :mod:`digit_pipeline.model`.
+
+- :mod:`.data`: MNIST (:func:`~.data.load_mnist`);
+- :mod:`.architectures`: the Flatten-Dense model and the small CNN;
+- :mod:`.augment`: stroke-width, affine and elastic augmentation in the input pipeline;
+- :mod:`.train`: :func:`~.train.train` (early stopping, cosine decay, distillation, the card);
+- :mod:`.finetune`: teach a model the user's own digits.
+
+TensorFlow/Keras is imported only when a model is built or trained.
+"""
