@@ -6,7 +6,6 @@ Run with ``streamlit run streamlit_app.py``.
 from __future__ import annotations
 
 import hashlib
-import io
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,14 +14,18 @@ from typing import Any
 import cv2
 import numpy as np
 import streamlit as st
-from PIL import Image
 
 from digit_pipeline import CANVAS_PARAMS, PARAM_SPECS, ParamSpec, PipelineParams, draw_boxes
 from digit_pipeline.autofit import AutoFit, auto_fit
 from digit_pipeline.contract import MNIST_SIZE
-from digit_pipeline.dataset import Dataset, DatasetError, default_dir
 from digit_pipeline.exports import annotated_png, reading_csv, reading_json, rois_zip
-from digit_pipeline.imageio import UPLOAD_TYPES, ImageReadError, decode_image, page_count
+from digit_pipeline.imageio import (
+    UPLOAD_TYPES,
+    ImageReadError,
+    decode_image,
+    encode_png,
+    page_count,
+)
 from digit_pipeline.model import MODELS_DIR, ModelLoadError, load_card, load_model, predict_proba
 from digit_pipeline.pipeline import (
     PREPARE_FIELDS,
@@ -33,6 +36,7 @@ from digit_pipeline.pipeline import (
 )
 from digit_pipeline.reading import LOW_CONFIDENCE, Reading, SheetReading, lines_text, read_sheet
 from digit_pipeline.training.finetune import MIN_SAMPLES, fine_tune, user_models_dir
+from digit_pipeline.userdata import Dataset, DatasetError, default_dir
 
 SAMPLES_DIR = Path(__file__).resolve().parent / "sample_images"
 # Streamlit's "magic" would print bare strings, so these constants have comments.
@@ -254,9 +258,7 @@ def canvas_source() -> Source | None:
     if image is None or not (np.asarray(image)[..., :3] < 128).any():
         return None
     rgba = np.ascontiguousarray(np.asarray(image, dtype=np.uint8))
-    buffer = io.BytesIO()
-    Image.fromarray(rgba, "RGBA").save(buffer, format="PNG")
-    data = buffer.getvalue()
+    data = encode_png(rgba)
     return Source("canvas drawing", data, hashlib.sha256(data).hexdigest())
 
 

@@ -50,9 +50,9 @@ def big_photo(
 ) -> bytes:
     import numpy as np
 
-    from digit_pipeline.benchmarking.camera import encode_jpeg
     from digit_pipeline.benchmarking.sheets import make_sheet
     from digit_pipeline.benchmarking.styles import SheetStyle
+    from digit_pipeline.imageio import encode_jpeg
     from digit_pipeline.training.data import load_mnist
 
     (_, _), (x_test, y_test) = load_mnist(data)

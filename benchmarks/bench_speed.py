@@ -38,11 +38,10 @@ sys.path.insert(0, str(ROOT))
 
 from digit_pipeline import PipelineParams, blur_image, dilate_image, edges_canny  # noqa: E402
 from digit_pipeline.autofit import auto_fit  # noqa: E402
-from digit_pipeline.benchmarking.camera import encode_jpeg  # noqa: E402
 from digit_pipeline.benchmarking.scoring import score_sheet  # noqa: E402
 from digit_pipeline.benchmarking.sheets import make_sheet  # noqa: E402
 from digit_pipeline.benchmarking.styles import SheetStyle  # noqa: E402
-from digit_pipeline.imageio import decode_image  # noqa: E402
+from digit_pipeline.imageio import decode_image, encode_jpeg  # noqa: E402
 from digit_pipeline.model import load_model, predict_proba  # noqa: E402
 from digit_pipeline.pipeline import cut_digits, find_boxes, prepare  # noqa: E402
 from digit_pipeline.reading import classify  # noqa: E402

@@ -258,8 +258,8 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _finetune(args: argparse.Namespace) -> int:
-    from .dataset import Dataset, default_dir
     from .training.finetune import fine_tune
+    from .userdata import Dataset, default_dir
 
     folder = Path(args.dataset) if args.dataset else default_dir()
     if args.epochs < 1:

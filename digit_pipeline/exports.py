@@ -1,6 +1,9 @@
 """Downloads of a reading: CSV, JSON, a ZIP of the digits, the annotated image.
 
 Every function is pure and returns bytes, ready for ``st.download_button`` or a file.
+Text cells of the CSV files that a spreadsheet would run as a formula (a file named
+``=HYPERLINK(...).png``) are escaped as OWASP recommends
+(:func:`~digit_pipeline.userdata.labels.spreadsheet_safe`).
 ``corrected`` is the user's label for each digit (the model's where untouched); when it is
 given the exports carry it beside the model's reading.
 
@@ -22,14 +25,13 @@ import zipfile
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-from PIL import Image
-
 from .aliases import Box, DigitBatch
 from .aliases import Image as ImageArray
-from .dataset import check_digits, check_labels, encode_png
+from .imageio import encode_png
 from .reading import SheetReading, lines_text
 from .stages import draw_boxes
+from .userdata.labels import spreadsheet_safe
+from .validation import check_digits, check_labels
 
 CSV_COLUMNS = (
     "image",
@@ -78,7 +80,15 @@ def reading_csv(
     writer.writerow(CSV_COLUMNS + (("corrected",) if fixed is not None else ()))
     for i, d in enumerate(reading.digits):
         second, second_p = d.top2[1]
-        row = [image_name, i, d.line, d.label, round(d.confidence, 6), second, round(second_p, 6)]
+        row = [
+            spreadsheet_safe(image_name),
+            i,
+            d.line,
+            d.label,
+            round(d.confidence, 6),
+            second,
+            round(second_p, 6),
+        ]
         row += list(d.box)
         if fixed is not None:
             row.append(fixed[i])
@@ -237,9 +247,7 @@ def annotated_png(
     """
     text = [str(label) for label in labels] if labels is not None else None
     drawn = draw_boxes(image, boxes, text, thickness=thickness)
-    buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(drawn)).save(buf, format="PNG")
-    return buf.getvalue()
+    return encode_png(drawn)
 
 
 def _check_corrected(corrected: Sequence[int] | None, reading: SheetReading) -> list[int] | None:

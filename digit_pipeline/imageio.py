@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .aliases import ColorImage
+from .aliases import Image as ImageArray
 
 MAX_PIXELS = 100_000_000
 """Images with more pixels than this (100 MP) are refused before decoding."""
@@ -135,3 +136,52 @@ def _to_rgb(img: Image.Image) -> ColorImage:
     if rgb.ndim != 3 or rgb.shape[0] == 0 or rgb.shape[1] == 0:
         raise ImageReadError("the image has no pixels.")
     return np.ascontiguousarray(rgb)
+
+
+# -- encoders: every image the package writes is encoded here --------------------------
+
+
+def encode_png(image: ImageArray, compress_level: int = 6) -> bytes:
+    """Encode a grey, RGB or RGBA uint8 image as PNG bytes (lossless).
+
+    ``compress_level`` 0-9 trades size for speed (1: fast, for scratch files).
+
+    Examples
+    --------
+    >>> import io, numpy as np
+    >>> from PIL import Image
+    >>> a = np.arange(28 * 28, dtype=np.uint16).reshape(28, 28).astype(np.uint8)
+    >>> bool((np.asarray(Image.open(io.BytesIO(encode_png(a)))) == a).all())
+    True
+    """
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(image, np.uint8)).save(
+        buf, format="PNG", compress_level=compress_level
+    )
+    return buf.getvalue()
+
+
+def encode_jpeg(image: ColorImage, quality: int) -> bytes:
+    r"""Encode an RGB image as JPEG bytes with Pillow (4:2:0 chroma, like a camera).
+
+    Parameters
+    ----------
+    image : ndarray of shape (H, W, 3), uint8
+        RGB image.
+    quality : int
+        JPEG quality, 1-95.
+
+    Returns
+    -------
+    bytes
+        The JPEG file contents.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> encode_jpeg(np.zeros((8, 8, 3), np.uint8), 80)[:2]
+    b'\xff\xd8'
+    """
+    buf = io.BytesIO()
+    Image.fromarray(image, mode="RGB").save(buf, format="JPEG", quality=int(quality))
+    return buf.getvalue()

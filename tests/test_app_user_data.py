@@ -7,7 +7,7 @@ import pytest
 from conftest import FIXTURES, ROOT, load_truth, sample_sheets
 from streamlit.testing.v1 import AppTest
 
-from digit_pipeline.dataset import Dataset
+from digit_pipeline.userdata import Dataset
 
 APP = str(ROOT / "streamlit_app.py")
 

@@ -93,7 +93,7 @@ def test_bench_command_refuses_a_bad_mode():
 def _saved_dataset(folder, n=20):
     import numpy as np
 
-    from digit_pipeline.dataset import Dataset
+    from digit_pipeline.userdata import Dataset
 
     data = np.load(FIXTURE)
     Dataset(folder).save(data["x_train"][:n], [int(v) for v in data["y_train"][:n]], "test")

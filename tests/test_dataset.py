@@ -20,16 +20,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from digit_pipeline.dataset import (
-    FIELDS,
+from digit_pipeline.userdata import (
     Dataset,
     DatasetError,
     Sample,
     SaveResult,
-    _lock_file,
     default_dir,
     digit_id,
 )
+from digit_pipeline.userdata.files import lock_file
+from digit_pipeline.userdata.labels import FIELDS
 
 
 def random_digits(n: int, seed: int) -> np.ndarray:
@@ -267,7 +267,7 @@ WRITER = textwrap.dedent(
     import sys, time
     from pathlib import Path
     import numpy as np
-    from digit_pipeline.dataset import Dataset
+    from digit_pipeline.userdata import Dataset
 
     folder, seed, go = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
     rng = np.random.default_rng(seed)
@@ -337,16 +337,16 @@ def test_two_threads_at_once_lose_nothing(tmp_path):
 
 def test_fallback_lock_file_excludes_and_cleans_up(tmp_path):
     lock = tmp_path / ".lock.excl"
-    with _lock_file(lock):
+    with lock_file(lock):
         assert lock.exists()
         with pytest.raises(TimeoutError):
-            with _lock_file(lock, timeout=0.05):
+            with lock_file(lock, timeout=0.05):
                 pass
     assert not lock.exists()
     lock.touch()
     old = time.time() - 3600
     os.utime(lock, (old, old))  # left by a crashed process: taken over
-    with _lock_file(lock, timeout=0.05):
+    with lock_file(lock, timeout=0.05):
         pass
     assert not lock.exists()
 

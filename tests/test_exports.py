@@ -170,3 +170,30 @@ def test_annotated_png_has_boxes_on_the_image(channels):
 def test_annotated_png_label_count_is_checked():
     with pytest.raises(ValueError, match="labels must have one entry per box"):
         annotated_png(np.zeros((20, 20, 3), np.uint8), [(1, 1, 5, 5)], [1, 2])
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        '=HYPERLINK("http://evil.example/x","click").png',
+        *("+1+2.jpg", "-3.png", "@SUM(A1).png", "\tname.png", "\rname.png"),
+    ],
+    ids=["equals", "plus", "minus", "at", "tab", "cr"],
+)
+def test_a_file_name_that_is_a_formula_is_escaped_in_the_csv(name):
+    """OWASP's CSV-injection advice: such a cell starts with a single quote."""
+    rows = parse_csv(reading_csv(make_reading(), name))
+    assert len(rows) == 3  # a carriage return does not break a row in two
+    assert {row["image"] for row in rows} == {"'" + name.replace("\r", "\n")}
+    assert reading_csv(make_reading(), "a=b-c.png").decode().count("'") == 0  # only a start
+
+
+def test_a_formula_source_is_escaped_in_labels_csv_and_read_back(tmp_path):
+    from digit_pipeline.userdata import Dataset
+
+    ds = Dataset(tmp_path)
+    digits = np.random.default_rng(0).integers(0, 256, (2, 28, 28), dtype=np.uint8)
+    ds.save(digits, [1, 2], source="=cmd|' /C calc'!A0.png")
+    with open(tmp_path / "labels.csv", newline="", encoding="utf-8") as f:
+        assert {r["source"] for r in csv.DictReader(f)} == {"'=cmd|' /C calc'!A0.png"}
+    assert {s.source for s in ds.samples()} == {"=cmd|' /C calc'!A0.png"}

@@ -11,9 +11,10 @@ import numpy as np
 from PIL import Image
 
 from ..aliases import ColorImage
+from ..imageio import encode_jpeg
 from .styles import FloatImage, SheetStyle, _as_rng, _check_range
 
-__all__ = ["encode_jpeg", "jpeg_roundtrip", "place_on_desk"]
+__all__ = ["jpeg_roundtrip", "place_on_desk"]
 
 _SHADOW_TINT = np.array([1.0, 0.96, 0.86], np.float32)  # shadows are a little blue
 _LOWRES_STEP = 4  # illumination fields are computed on a grid this much coarser
@@ -153,32 +154,6 @@ def place_on_desk(
         ],
     }
     return photo, moved
-
-
-def encode_jpeg(image: ColorImage, quality: int) -> bytes:
-    r"""Encode an RGB image as JPEG bytes with Pillow (4:2:0 chroma, like a camera).
-
-    Parameters
-    ----------
-    image : ndarray of shape (H, W, 3), uint8
-        RGB image.
-    quality : int
-        JPEG quality, 1-95.
-
-    Returns
-    -------
-    bytes
-        The JPEG file contents.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> encode_jpeg(np.zeros((8, 8, 3), np.uint8), 80)[:2]
-    b'\xff\xd8'
-    """
-    buf = io.BytesIO()
-    Image.fromarray(image, mode="RGB").save(buf, format="JPEG", quality=int(quality))
-    return buf.getvalue()
 
 
 def jpeg_roundtrip(image: ColorImage, quality: int) -> ColorImage:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import io
 import math
 import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PIL import Image
 
 from ..aliases import ColorImage
-from .camera import encode_jpeg
+from ..imageio import encode_jpeg, encode_png
 from .plan import MODES, SheetCase
 from .sheets import make_sheet
 
@@ -22,20 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..params import PipelineParams
     from ..reading import SheetReading
 
-__all__ = ["png_bytes", "read_case", "render_case", "score_record"]
-
-
-def png_bytes(image: ColorImage) -> bytes:
-    r"""Encode an RGB image as a PNG (fast compression, like a scanner's output).
-
-    Examples
-    --------
-    >>> png_bytes(np.zeros((4, 4, 3), np.uint8))[:4]
-    b'\x89PNG'
-    """
-    buf = io.BytesIO()
-    Image.fromarray(image, mode="RGB").save(buf, format="PNG", compress_level=1)
-    return buf.getvalue()
+__all__ = ["read_case", "render_case", "score_record"]
 
 
 def render_case(
@@ -82,7 +67,7 @@ def render_case(
                 raise
             size = (math.ceil(size[0] * 1.1), math.ceil(size[1] * 1.1))
     quality = case.style.jpeg_quality
-    data = png_bytes(image) if quality is None else encode_jpeg(image, quality)
+    data = encode_png(image, compress_level=1) if quality is None else encode_jpeg(image, quality)
     return data, truth
 
 
