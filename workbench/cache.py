@@ -1,0 +1,121 @@
+"""Cached work: the decoded image, the fit, the prepared image, readings; the model."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+import cv2
+import numpy as np
+import streamlit as st
+
+from digit_pipeline import PipelineParams
+from digit_pipeline.autofit import AutoFit, auto_fit
+from digit_pipeline.contract import MNIST_SIZE
+from digit_pipeline.imageio import (
+    decode_image,
+)
+from digit_pipeline.model import load_model, predict_proba
+from digit_pipeline.pipeline import (
+    PREPARE_FIELDS,
+    Prepared,
+    prepare,
+    prepare_key,
+)
+from digit_pipeline.reading import Reading, read_sheet
+from workbench.common import PREVIEW_WIDTH, Source
+
+# Images and stage results are cached with st.cache_resource rather than st.cache_data:
+# cache_data would pickle a copy of a 12 MP image (36 MB) on every rerun. Sharing is safe:
+# every array handed out is made read-only, and the package's stages never mutate input.
+
+
+@st.cache_resource(show_spinner=False)
+def loader() -> ThreadPoolExecutor:
+    """One background thread per process that loads and warms models."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="model-loader")
+
+
+def _load_and_warm(path: str) -> Any:
+    model = load_model(path)
+    predict_proba(model, np.zeros((1, MNIST_SIZE, MNIST_SIZE), np.uint8))  # builds the graph
+    return model
+
+
+@st.cache_resource(show_spinner=False)
+def model_future(path: str) -> Future[Any]:
+    """Start loading a model in the background; the same future for every session."""
+    return loader().submit(_load_and_warm, path)
+
+
+def get_model(path: str) -> Any:
+    """Return the loaded model (waiting for its background load); never mutated."""
+    future = model_future(path)
+    if not future.done():
+        with st.spinner("Loading the model…"):
+            return future.result()
+    return future.result()
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)
+    return array
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def decoded(digest: str, _data: bytes, name: str) -> np.ndarray:
+    """Decode an image once per process (keyed by its bytes' digest)."""
+    return _read_only(decode_image(_data, name))
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def preview(digest: str, _data: bytes, name: str) -> tuple[np.ndarray, float]:
+    """Return a copy at most PREVIEW_WIDTH wide for display, and its scale.
+
+    Boxes are drawn on it, so a 12 MP photo is never copied or re-encoded on a slider move.
+    """
+    image = decoded(digest, _data, name)
+    scale = min(1.0, PREVIEW_WIDTH / image.shape[1])
+    if scale == 1.0:
+        return image, 1.0
+    size = (PREVIEW_WIDTH, max(1, round(image.shape[0] * scale)))
+    return _read_only(cv2.resize(image, size, interpolation=cv2.INTER_AREA)), scale
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def fitted(digest: str, _data: bytes, name: str, base: PipelineParams) -> AutoFit:
+    """Fit the parameters to an image, once per image and base."""
+    return auto_fit(decoded(digest, _data, name), base=base)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def prepared(digest: str, _data: bytes, name: str, key: tuple[object, ...]) -> Prepared:
+    """Prepare an image once per image and prepare settings (``prepare_key``)."""
+    params = PipelineParams(**dict(zip(PREPARE_FIELDS, key, strict=True)))
+    return prepare(decoded(digest, _data, name), params)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def stage_results(
+    digest: str,
+    name: str,
+    params: PipelineParams,
+    model_path: str | None,
+    _ready: Prepared,
+    _model: Any = None,
+) -> Reading:
+    """Read a prepared image with ``params`` (and the model at ``model_path``, if given).
+
+    The package's one reading path; cached per image, parameters and model.
+    """
+    return read_sheet(_ready.gray, params, model=_model, prepared=_ready)
+
+
+def ready_image(source: Source, params: PipelineParams) -> Prepared:
+    """Return the prepared image for ``params``: the fit's own when it fits, else cached."""
+    fit_base = st.session_state.get("fit_base")
+    if fit_base is not None and fit_base[0] == source.digest:
+        fit = fitted(source.digest, source.data, source.name, fit_base[1])
+        if fit.prepared is not None and fit.prepared.fits(params):
+            return fit.prepared
+    return prepared(source.digest, source.data, source.name, prepare_key(params))

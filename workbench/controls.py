@@ -1,0 +1,148 @@
+"""Sidebar controls: parameters <-> widget state, the auto-fit step, the model picker."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from digit_pipeline import PARAM_SPECS, ParamSpec, PipelineParams
+from digit_pipeline.model import MODELS_DIR, load_card
+from workbench.cache import fitted
+from workbench.common import CANVAS_CHOICE, Source, list_models
+
+
+def params_to_state(params: PipelineParams) -> None:
+    """Move the sidebar's controls to ``params`` (one half of the params <-> widgets pair)."""
+    for spec in PARAM_SPECS:
+        value = getattr(params, spec.name)
+        if spec.optional:
+            st.session_state[f"param_{spec.name}_auto"] = value is None
+            if value is None:
+                continue  # the slider keeps its place, greyed out
+        st.session_state[f"param_{spec.name}"] = spec.kind(value)
+
+
+def params_from_state() -> PipelineParams:
+    """Return the parameters the sidebar holds (the other half; defaults where not drawn)."""
+    values = {}
+    for spec in PARAM_SPECS:
+        value = st.session_state.get(f"param_{spec.name}", spec.default)
+        if spec.optional and st.session_state.get(f"param_{spec.name}_auto", True):
+            value = None
+        values[spec.name] = value
+    try:
+        return PipelineParams(**values)
+    except ValueError:
+        return PipelineParams()
+
+
+def fit_to(source: Source | None) -> None:
+    """Fit the parameters to the image and move the sliders there (also a button callback)."""
+    if source is None:
+        return
+    base = params_from_state()
+    fit = fitted(source.digest, source.data, source.name, base)
+    st.session_state["fit_base"] = (source.digest, base)
+    params_to_state(fit.params)
+    if fit.stats is None:
+        st.session_state["fit_note"] = "Auto-fit found no ink on this image; nothing changed."
+    else:
+        stats = fit.stats
+        st.session_state["fit_note"] = (
+            f"Auto-fit for {source.name}: digits about {stats.digit_height:.0f} px tall, "
+            f"strokes about {stats.stroke_width:.0f} px, ink {stats.contrast:.0f} grey "
+            "levels darker than the paper."
+        )
+
+
+def auto_fit_new_image(source: Source | None) -> None:
+    """Fit each new image when *Auto-fit each new image* is on (canvas drawings excepted)."""
+    st.session_state.setdefault("autofit_new", True)
+    if (
+        source is not None
+        and st.session_state["autofit_new"]
+        and st.session_state.get("source") != CANVAS_CHOICE
+        and st.session_state.get("fitted_digest") != source.digest
+    ):
+        st.session_state["fitted_digest"] = source.digest
+        fit_to(source)
+
+
+def reset_params() -> None:
+    """Button callback: put every parameter back to its default."""
+    params_to_state(PipelineParams())
+    st.session_state.pop("fit_note", None)
+    st.session_state.pop("fit_base", None)
+
+
+def sidebar_controls(source: Source | None) -> PipelineParams:
+    """Sidebar: the fit's switches and one control per pipeline parameter (PARAM_SPECS)."""
+    st.sidebar.header("Stages")
+    st.sidebar.toggle(
+        "Auto-fit each new image",
+        key="autofit_new",
+        help="Fit the stages to every new sample, upload or photo as it arrives "
+        "(drawings on the canvas keep their own defaults). Off: new images keep the "
+        "sliders as they are.",
+    )
+    left, right = st.sidebar.columns(2)
+    left.button(
+        "Auto-fit boxes",
+        key="autofit",
+        type="primary",
+        on_click=fit_to,
+        args=(source,),
+        help="Measure the digits and strokes of this image and set every stage from them.",
+        disabled=source is None,
+    )
+    right.button(
+        "Reset", key="reset", on_click=reset_params, help="Put every stage back to its default."
+    )
+    if st.session_state.get("fit_note"):
+        st.sidebar.caption(st.session_state["fit_note"])
+    for spec in PARAM_SPECS:
+        parameter_control(spec)
+    return params_from_state()
+
+
+def parameter_control(spec: ParamSpec) -> None:
+    """Draw one parameter's control; its value lives in session state (``param_<name>``)."""
+    key = f"param_{spec.name}"
+    # Widgets take their values from session state only, so Auto-fit and Reset can move
+    # them (a widget given both a value and a state warns).
+    st.session_state.setdefault(key, spec.kind(spec.default) if spec.default is not None else 128)
+    if spec.kind is bool:
+        st.sidebar.toggle(spec.label, key=key, help=spec.help)
+    elif spec.choices:
+        st.sidebar.select_slider(spec.label, options=list(spec.choices), key=key, help=spec.help)
+    elif spec.optional:
+        st.session_state.setdefault(f"{key}_auto", spec.default is None)
+        auto = st.sidebar.checkbox(f"{spec.label}: {spec.optional}", key=f"{key}_auto")
+        step = int(spec.step)
+        low, high = int(spec.low), int(spec.high)
+        st.sidebar.slider(spec.label, low, high, step=step, key=key, help=spec.help, disabled=auto)
+    else:
+        cast = spec.kind
+        st.sidebar.slider(
+            spec.label,
+            cast(spec.low),
+            cast(spec.high),
+            step=cast(spec.step),
+            key=key,
+            help=spec.help,
+        )
+
+
+def model_picker() -> str:
+    """Sidebar: which model reads the digits."""
+    st.sidebar.header("Model")
+    models = list_models()
+    if not models:
+        return str(MODELS_DIR / "mlp.keras")
+    name = st.sidebar.selectbox("Model", list(models), key="model")
+    card = load_card(models[name])
+    if card:
+        st.sidebar.caption(
+            f"{card.get('architecture', '')} · MNIST test accuracy "
+            f"{card.get('mnist_test_accuracy', float('nan')):.2%}"
+        )
+    return str(models[name])

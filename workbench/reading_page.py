@@ -1,0 +1,236 @@
+"""The reading page: boxes, stages, the 28×28 digits, the reading, its downloads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import streamlit as st
+
+from digit_pipeline import draw_boxes
+from digit_pipeline.exports import annotated_png, reading_csv, reading_json, rois_zip
+from digit_pipeline.model import ModelLoadError
+from digit_pipeline.pipeline import (
+    PipelineResult,
+)
+from digit_pipeline.reading import LOW_CONFIDENCE, SheetReading, lines_text
+from workbench.cache import decoded, get_model, model_future, preview, ready_image, stage_results
+from workbench.common import ROI_ZOOM, Source, thumbnail
+from workbench.controls import auto_fit_new_image, model_picker, sidebar_controls
+from workbench.dataset_panel import save_to_dataset, show_dataset
+from workbench.sources import source_picker
+
+
+def show_boxes(image: np.ndarray, scale: float, found: PipelineResult) -> None:
+    """Show the picked image with its boxes drawn on."""
+    boxes = [tuple(round(v * scale) for v in box) for box in found.boxes]
+    st.image(draw_boxes(image, boxes), width="stretch", output_format="JPEG")
+    if found.dropped:
+        st.warning(
+            f"This image yields very many shapes; only the {len(found.boxes)} largest are "
+            "kept. Try Auto-fit boxes, a larger Gaussian mask or a higher Canny threshold."
+        )
+    count = len(found.boxes)
+    if count:
+        st.caption(f"{count} box{'es' if count != 1 else ''} found.")
+    else:
+        st.warning("No digits found. Try lowering the Canny threshold or the minimum box area.")
+
+
+def show_stages(found: PipelineResult, image: np.ndarray, scale: float) -> None:
+    """Show every stage's image side by side, in an expander."""
+    ready = found.prepared
+    with st.expander("Stages", expanded=False):
+        boxes = [tuple(round(v * scale) for v in box) for box in found.boxes]
+        panels = [
+            ("Grey, lighting evened (working copy)", ready.work),
+            ("Lines removed", ready.cleaned),
+            ("Blurred", found.blurred),
+            ("Edges", found.edges),
+            ("Dilated", found.dilated),
+            ("Boxes", draw_boxes(image, boxes)),
+        ]
+        panels = [(title, thumbnail(panel)) for title, panel in panels]
+        for row in range(0, len(panels), 3):
+            for column, (title, panel) in zip(st.columns(3), panels[row : row + 3], strict=False):
+                column.image(panel, caption=title, width="stretch", output_format="JPEG")
+
+
+def show_rois(digits: np.ndarray, reading: SheetReading | None, low: float = 0.0) -> None:
+    """Show the 28x28 digits, enlarged, in reading order, with any predictions.
+
+    Digits read with confidence below ``low`` are flagged for a second look.
+    """
+    st.subheader("Digits (28×28, MNIST-style)")
+    per_row = 10
+    for start in range(0, len(digits), per_row):
+        columns = st.columns(per_row)
+        for offset, column in enumerate(columns):
+            i = start + offset
+            if i >= len(digits):
+                break
+            big = cv2.resize(
+                digits[i], None, fx=ROI_ZOOM, fy=ROI_ZOOM, interpolation=cv2.INTER_NEAREST
+            )
+            caption = f"#{i + 1}"
+            if reading is not None:
+                d = reading.digits[i]
+                flag = " ⚠️" if d.confidence < low else ""
+                caption = f"#{i + 1}: **{d.label}** ({d.confidence:.0%}){flag}"
+            column.image(big, width="stretch")
+            column.markdown(caption)
+
+
+def show_reading(reading: SheetReading, low: float) -> list[int]:
+    """Show the sheet as text and a table in which every label can be corrected.
+
+    Returns
+    -------
+    list of int
+        The labels after the user's corrections (the model's where untouched).
+    """
+    st.subheader("Reading")
+    rows = [
+        {
+            "#": i + 1,
+            "read": d.label,
+            "confidence": d.confidence,
+            "check": "⚠️ low" if d.confidence < low else "",
+            "second choice": d.top2[1][0],
+            "second confidence": d.top2[1][1],
+            "line": d.line + 1,
+            "correct label": d.label,
+        }
+        for i, d in enumerate(reading.digits)
+    ]
+    st.caption("Correct a label in the last column; the reading and downloads follow it.")
+    edited = st.data_editor(
+        rows,
+        hide_index=True,
+        key=f"corrections_{st.session_state.get('reading_id', 0)}",
+        disabled=["#", "read", "confidence", "check", "second choice", "second confidence", "line"],
+        column_config={
+            "confidence": st.column_config.ProgressColumn(
+                format="percent", min_value=0, max_value=1
+            ),
+            "second confidence": st.column_config.NumberColumn(format="percent"),
+            "correct label": st.column_config.SelectboxColumn(options=list(range(10))),
+        },
+    )
+    labels = [int(row["correct label"]) for row in edited]
+    lines = [d.line for d in reading.digits]
+    changed = sum(a != d.label for a, d in zip(labels, reading.digits, strict=True))
+    note = f" ({changed} corrected)" if changed else ""
+    st.success(f"Sheet reads: **{lines_text(labels, lines, ' / ')}**{note}")
+    return labels
+
+
+def show_downloads(
+    source: Source, reading: SheetReading, digits: np.ndarray, labels: list[int]
+) -> None:
+    """Download buttons: the reading as CSV and JSON, the ROIs as a ZIP, the boxed image.
+
+    Each file is built only when its button is clicked (Streamlit runs the callable then),
+    so a rerun after Predict costs no more than one before it.
+    """
+    stem = Path(source.name).stem or "sheet"
+    corrected = labels if labels != [d.label for d in reading.digits] else None
+    boxes = [d.box for d in reading.digits]
+    texts = [str(n) for n in labels]
+    files = [
+        ("Reading (CSV)", "csv", "text/csv", lambda: reading_csv(reading, source.name, corrected)),
+        (
+            "Reading (JSON)",
+            "json",
+            "application/json",
+            lambda: reading_json(reading, source.name, corrected),
+        ),
+        ("ROIs (ZIP of PNGs)", "zip", "application/zip", lambda: rois_zip(digits, labels)),
+        (
+            "Annotated image (PNG)",
+            "png",
+            "image/png",
+            lambda: annotated_png(decoded(source.digest, source.data, source.name), boxes, texts),
+        ),
+    ]
+    suffix = {
+        "csv": "reading.csv",
+        "json": "reading.json",
+        "zip": "rois.zip",
+        "png": "annotated.png",
+    }
+    for column, (label, kind, mime, build) in zip(st.columns(len(files)), files, strict=True):
+        column.download_button(
+            label,
+            build,
+            file_name=f"{stem}-{suffix[kind]}",
+            mime=mime,
+            key=f"download_{kind}",
+            on_click="ignore",
+        )
+
+
+def render() -> None:
+    """Draw the reading page."""
+    st.title("Digit Workbench")
+    st.caption(
+        "Tune the stages until the boxes fit the digits, extract them as 28×28 MNIST-style "
+        "images, and let the model read them."
+    )
+    source = source_picker()
+    auto_fit_new_image(source)  # before the sliders are drawn, so the fit can move them
+    params = sidebar_controls(source)
+    model_path = model_picker()
+    model_future(model_path)  # loads in the background while the user looks at the boxes
+    if source is None:
+        st.info("Upload a photo or scan of handwritten digits, or pick a bundled sample.")
+        st.stop()
+
+    image, scale = preview(source.digest, source.data, source.name)
+    ready = ready_image(source, params)
+    result = stage_results(source.digest, source.name, params, None, ready).result
+
+    signature = (source.digest, params, model_path)
+    if st.session_state.get("signature") != signature:
+        st.session_state["signature"] = signature
+        st.session_state["extracted"] = False
+        st.session_state["reading"] = None
+
+    show_boxes(image, scale, result)
+    show_stages(result, image, scale)
+
+    left, right = st.columns(2)
+    extract = left.button("Extract ROIs", key="extract", type="primary", width="stretch")
+    predict = right.button("Predict", key="predict", width="stretch")
+    if extract or predict:
+        st.session_state["extracted"] = True
+    digits = result.digits if st.session_state["extracted"] else None
+    if predict and len(result.digits):
+        try:
+            model = get_model(model_path)
+            read = stage_results(source.digest, source.name, params, model_path, ready, model)
+        except ModelLoadError as error:
+            st.error(str(error))
+        else:
+            st.session_state["reading"] = read.sheet
+            st.session_state["reading_id"] = st.session_state.get("reading_id", 0) + 1
+
+    reading: SheetReading | None = st.session_state["reading"]
+    low = st.sidebar.slider(
+        "Flag digits read with confidence below",
+        0.0,
+        1.0,
+        LOW_CONFIDENCE,
+        0.05,
+        key="low_confidence",
+    )
+    if digits is not None and len(digits):
+        show_rois(digits, reading, low)
+    elif digits is not None:
+        st.info("No digits to extract with these settings.")
+    if reading is not None and digits is not None and len(digits):
+        labels = show_reading(reading, low)
+        save_to_dataset(source, digits, labels)
+        show_downloads(source, reading, digits, labels)
+    show_dataset(model_path)

@@ -1,0 +1,112 @@
+"""The image the user picks: a bundled sample, an upload, the camera or the canvas."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import streamlit as st
+
+from digit_pipeline import CANVAS_PARAMS
+from digit_pipeline.imageio import (
+    UPLOAD_TYPES,
+    ImageReadError,
+    encode_png,
+    page_count,
+)
+from workbench.cache import preview
+from workbench.common import (
+    CAMERA_CHOICE,
+    CANVAS_CHOICE,
+    CANVAS_SIZE,
+    CANVAS_STROKE,
+    SAMPLES_DIR,
+    UPLOAD_CHOICE,
+    Source,
+    sample_names,
+)
+from workbench.controls import params_to_state, reset_params
+
+
+def on_source_change() -> None:
+    """Selectbox callback: drawn digits get the canvas defaults; leaving them, the usual."""
+    reset_params()
+    if st.session_state.get("source") == CANVAS_CHOICE:
+        params_to_state(CANVAS_PARAMS)
+
+
+def source_picker() -> Source | None:
+    """Sidebar: a bundled sample, an upload, the camera or the canvas. Returns the image."""
+    st.sidebar.header("Image")
+    choices = [*sample_names(), UPLOAD_CHOICE, CAMERA_CHOICE, CANVAS_CHOICE]
+    choice = st.sidebar.selectbox("Sheet", choices, key="source", on_change=on_source_change)
+    if choice == CAMERA_CHOICE:
+        return camera_source()
+    if choice == CANVAS_CHOICE:
+        return canvas_source()
+    if choice != UPLOAD_CHOICE:
+        data = (SAMPLES_DIR / choice).read_bytes()
+        return Source(choice, data, hashlib.sha256(data).hexdigest())
+    upload = st.sidebar.file_uploader(
+        "Photo or scan of handwritten digits", type=list(UPLOAD_TYPES), key="upload"
+    )
+    if upload is None:
+        return st.session_state.get("last_good_upload")
+    return checked_source(upload.name, upload.getvalue())
+
+
+def checked_source(name: str, data: bytes) -> Source | None:
+    """Decode user bytes once; on failure say why and fall back to the last good image."""
+    source = Source(name, data, hashlib.sha256(data).hexdigest())
+    try:
+        preview(source.digest, source.data, source.name)
+    except ImageReadError as error:
+        st.error(f"Could not use **{name}**: {error}")
+        previous = st.session_state.get("last_good_upload")
+        if previous is not None:
+            st.caption(f"Still showing the previous image, {previous.name}.")
+        return previous
+    st.session_state["last_good_upload"] = source
+    pages = page_count(data)
+    if pages > 1:
+        st.sidebar.caption(f"{name} has {pages} pages; reading the first.")
+    return source
+
+
+def camera_source() -> Source | None:
+    """Take the image from the camera (main area)."""
+    shot = st.camera_input("Take a photo of a sheet of digits", key="camera")
+    if shot is None:
+        return None
+    return checked_source(shot.name or "camera photo", shot.getvalue())
+
+
+def canvas_source() -> Source | None:
+    """Take digits drawn with the mouse (main area), as black ink on a white sheet."""
+    from streamlit_drawable_canvas import st_canvas
+
+    version = st.session_state.setdefault("canvas_version", 0)
+    st.caption("Draw one or more digits, side by side or in lines, then press Predict.")
+    width, height = CANVAS_SIZE
+    drawn = st_canvas(
+        stroke_width=CANVAS_STROKE,
+        stroke_color="#000000",
+        background_color="#FFFFFF",
+        width=width,
+        height=height,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        key=f"canvas_{version}",
+    )
+    st.button("Clear canvas", key="clear_canvas", on_click=clear_canvas)
+    image = drawn.image_data if drawn is not None else None
+    if image is None or not (np.asarray(image)[..., :3] < 128).any():
+        return None
+    rgba = np.ascontiguousarray(np.asarray(image, dtype=np.uint8))
+    data = encode_png(rgba)
+    return Source("canvas drawing", data, hashlib.sha256(data).hexdigest())
+
+
+def clear_canvas() -> None:
+    """Button callback: a fresh, empty canvas."""
+    st.session_state["canvas_version"] = st.session_state.get("canvas_version", 0) + 1
