@@ -65,7 +65,7 @@ def check_image(image: object, name: str = "image", *, allow_color: bool = True)
     return image
 
 
-def check_int(
+def check_int(  # Long: the numpydoc docstring with its doctests is most of it
     value: object,
     name: str,
     *,

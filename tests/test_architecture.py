@@ -67,3 +67,19 @@ def test_the_stage_names_are_exported_from_the_package():
         "PipelineParams",
     ):
         assert callable(getattr(digit_pipeline, name)), name
+
+
+def test_the_reading_path_imports_no_training_benchmarking_or_user_data():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, digit_pipeline.reading; "
+        "print(sorted(m for m in sys.modules if m.startswith('digit_pipeline.')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    loaded = done.stdout
+    for part in ("training", "benchmarking", "userdata", "streamlit", "keras"):
+        assert f"digit_pipeline.{part}" not in loaded and f"'{part}" not in loaded, loaded

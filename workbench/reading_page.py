@@ -8,12 +8,9 @@ import cv2
 import numpy as np
 import streamlit as st
 
-from digit_pipeline import draw_boxes
+from digit_pipeline import PipelineParams, PipelineResult, Prepared, draw_boxes
 from digit_pipeline.exports import annotated_png, reading_csv, reading_json, rois_zip
 from digit_pipeline.model import ModelLoadError
-from digit_pipeline.pipeline import (
-    PipelineResult,
-)
 from digit_pipeline.reading import LOW_CONFIDENCE, SheetReading, lines_text
 from workbench.cache import decoded, get_model, model_future, preview, ready_image, stage_results
 from workbench.common import ROI_ZOOM, Source, thumbnail
@@ -190,33 +187,10 @@ def render() -> None:
     image, scale = preview(source.digest, source.data, source.name)
     ready = ready_image(source, params)
     result = stage_results(source.digest, source.name, params, None, ready).result
-
-    signature = (source.digest, params, model_path)
-    if st.session_state.get("signature") != signature:
-        st.session_state["signature"] = signature
-        st.session_state["extracted"] = False
-        st.session_state["reading"] = None
-
+    forget_old_reading((source.digest, params, model_path))
     show_boxes(image, scale, result)
     show_stages(result, image, scale)
-
-    left, right = st.columns(2)
-    extract = left.button("Extract ROIs", key="extract", type="primary", width="stretch")
-    predict = right.button("Predict", key="predict", width="stretch")
-    if extract or predict:
-        st.session_state["extracted"] = True
-    digits = result.digits if st.session_state["extracted"] else None
-    if predict and len(result.digits):
-        try:
-            model = get_model(model_path)
-            read = stage_results(source.digest, source.name, params, model_path, ready, model)
-        except ModelLoadError as error:
-            st.error(str(error))
-        else:
-            st.session_state["reading"] = read.sheet
-            st.session_state["reading_id"] = st.session_state.get("reading_id", 0) + 1
-
-    reading: SheetReading | None = st.session_state["reading"]
+    digits, reading = extract_and_predict(source, params, model_path, ready, result)
     low = st.sidebar.slider(
         "Flag digits read with confidence below",
         0.0,
@@ -234,3 +208,37 @@ def render() -> None:
         save_to_dataset(source, digits, labels)
         show_downloads(source, reading, digits, labels)
     show_dataset(model_path)
+
+
+def forget_old_reading(signature: tuple[object, ...]) -> None:
+    """Forget the extracted digits and the reading when the image, parameters or model change."""
+    if st.session_state.get("signature") != signature:
+        st.session_state["signature"] = signature
+        st.session_state["extracted"] = False
+        st.session_state["reading"] = None
+
+
+def extract_and_predict(
+    source: Source,
+    params: PipelineParams,
+    model_path: str,
+    ready: Prepared,
+    result: PipelineResult,
+) -> tuple[np.ndarray | None, SheetReading | None]:
+    """Draw Extract ROIs and Predict; return the digits (once extracted) and the reading."""
+    left, right = st.columns(2)
+    extract = left.button("Extract ROIs", key="extract", type="primary", width="stretch")
+    predict = right.button("Predict", key="predict", width="stretch")
+    if extract or predict:
+        st.session_state["extracted"] = True
+    if predict and len(result.digits):
+        try:
+            model = get_model(model_path)
+            read = stage_results(source.digest, source.name, params, model_path, ready, model)
+        except ModelLoadError as error:
+            st.error(str(error))
+        else:
+            st.session_state["reading"] = read.sheet
+            st.session_state["reading_id"] = st.session_state.get("reading_id", 0) + 1
+    digits = result.digits if st.session_state["extracted"] else None
+    return digits, st.session_state["reading"]

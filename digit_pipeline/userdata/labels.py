@@ -95,36 +95,56 @@ def parse_labels(data: bytes, path: str | os.PathLike[str] = CSV_NAME) -> Labels
         if text.strip():
             raise _refused(where, 1, "no header line naming the columns id and label")
         return LabelsTable({}, [], {})
-    names = [cell.strip().lower() for cell in header]
-    missing = [f for f in ("id", "label") if f not in names]
-    if missing:
-        raise _refused(where, 1, f"the header has no {' or '.join(missing)} column")
-    column = {name: names.index(name) for name in FIELDS if name in names}
-    extra_fields = [h.strip() for h, n in zip(header, names, strict=True) if n not in FIELDS and n]
-    extra_at = [i for i, n in enumerate(names) if n not in FIELDS and n]
-    rows: dict[str, Sample] = {}
-    extras: dict[str, dict[str, str]] = {}
+    columns = _Columns.from_header(header, where)
+    table = LabelsTable({}, columns.extra_fields, {})
     for cells in reader:
-        line = reader.line_num
         cells = [c.strip() for c in cells]
-        if not any(cells):
-            continue  # a blank line, or a row of empty cells a spreadsheet left
+        if any(cells):  # else a blank line, or a row of empty cells a spreadsheet left
+            sample = columns.sample(cells, where, reader.line_num)
+            table.rows[sample.id] = sample
+            table.extras[sample.id] = columns.extras(cells)
+    return table
 
-        def cell(name: str, cells: list[str] = cells) -> str:
-            i = column.get(name)
-            return cells[i] if i is not None and i < len(cells) else ""
 
-        sid, label = cell("id").lower(), _parse_label(cell("label"))
+@dataclass(frozen=True)
+class _Columns:
+    """Where each known column is in a ``labels.csv`` as written, and the extra ones."""
+
+    at: dict[str, int]
+    extra_fields: list[str]
+    extra_at: list[int]
+
+    @classmethod
+    def from_header(cls, header: list[str], where: str) -> _Columns:
+        names = [cell.strip().lower() for cell in header]
+        missing = [f for f in ("id", "label") if f not in names]
+        if missing:
+            raise _refused(where, 1, f"the header has no {' or '.join(missing)} column")
+        extra_at = [i for i, n in enumerate(names) if n not in FIELDS and n]
+        return cls(
+            {name: names.index(name) for name in FIELDS if name in names},
+            [header[i].strip() for i in extra_at],
+            extra_at,
+        )
+
+    def cell(self, cells: list[str], name: str) -> str:
+        i = self.at.get(name)
+        return cells[i] if i is not None and i < len(cells) else ""
+
+    def sample(self, cells: list[str], where: str, line: int) -> Sample:
+        sid, label = self.cell(cells, "id").lower(), _parse_label(self.cell(cells, "label"))
         if not _ID.fullmatch(sid):
-            raise _refused(where, line, f"id {cell('id')!r} is not 16 hex characters")
+            raise _refused(where, line, f"id {self.cell(cells, 'id')!r} is not 16 hex characters")
         if label is None:
-            raise _refused(where, line, f"label {cell('label')!r} is not a digit 0-9")
-        rows[sid] = Sample(sid, label, spreadsheet_text(cell("source")), cell("saved_at"))
-        extras[sid] = {
+            raise _refused(where, line, f"label {self.cell(cells, 'label')!r} is not a digit 0-9")
+        source = spreadsheet_text(self.cell(cells, "source"))
+        return Sample(sid, label, source, self.cell(cells, "saved_at"))
+
+    def extras(self, cells: list[str]) -> dict[str, str]:
+        return {
             f: (cells[i] if i < len(cells) else "")
-            for f, i in zip(extra_fields, extra_at, strict=True)
+            for f, i in zip(self.extra_fields, self.extra_at, strict=True)
         }
-    return LabelsTable(rows, extra_fields, extras)
 
 
 def _refused(where: str, line: int, what: str) -> DatasetError:
