@@ -1,0 +1,45 @@
+"""Compare two ``bench`` results.json files reading by reading (a refactor must change none).
+
+Usage::
+
+    python scripts/compare_readings.py BEFORE/results.json AFTER/results.json
+
+Prints the totals of each and every sheet whose text, boxes found, matches, digits read or
+parameters differ; exits 1 if any does.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+FIELDS = ("text", "found", "matched", "correct", "params")
+
+
+def main(before_path: str, after_path: str) -> int:
+    runs = [json.load(open(path)) for path in (before_path, after_path)]
+    keyed = [{(s["case_id"], s["model"], s["mode"]): s for s in run["sheets"]} for run in runs]
+    before, after = keyed
+    for name, run in zip(("before", "after"), keyed, strict=True):
+        for mode in sorted({k[2] for k in run}):
+            rows = [s for k, s in run.items() if k[2] == mode]
+            print(
+                f"{name:6} {mode:8} sheets {len(rows)}, truth {sum(s['truth'] for s in rows)}, "
+                f"found {sum(s['found'] for s in rows)}, read {sum(s['correct'] for s in rows)}, "
+                f"exact {sum(bool(s['exact']) for s in rows)}"
+            )
+    differ = sorted(
+        k
+        for k in before.keys() | after.keys()
+        if k not in before
+        or k not in after
+        or any(before[k].get(f) != after[k].get(f) for f in FIELDS)
+    )
+    for key in differ:
+        print("differs:", *key)
+    print(f"{len(before.keys() & after.keys())} readings compared, {len(differ)} differ")
+    return 1 if differ else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:3]))
