@@ -161,13 +161,13 @@ def encode_png(image: ImageArray, compress_level: int = 6) -> bytes:
     return buf.getvalue()
 
 
-def encode_jpeg(image: ColorImage, quality: int) -> bytes:
-    r"""Encode an RGB image as JPEG bytes with Pillow (4:2:0 chroma, like a camera).
+def encode_jpeg(image: ImageArray, quality: int) -> bytes:
+    r"""Encode an RGB or grey image as JPEG bytes with Pillow (4:2:0 chroma, like a camera).
 
     Parameters
     ----------
-    image : ndarray of shape (H, W, 3), uint8
-        RGB image.
+    image : ndarray of shape (H, W, 3) or (H, W), uint8
+        RGB or grey image.
     quality : int
         JPEG quality, 1-95.
 
@@ -183,5 +183,6 @@ def encode_jpeg(image: ColorImage, quality: int) -> bytes:
     b'\xff\xd8'
     """
     buf = io.BytesIO()
-    Image.fromarray(image, mode="RGB").save(buf, format="JPEG", quality=int(quality))
+    picture = Image.fromarray(image) if image.ndim == 2 else Image.fromarray(image, mode="RGB")
+    picture.save(buf, format="JPEG", quality=int(quality))
     return buf.getvalue()

@@ -10,6 +10,7 @@ the second when a slider moves. :func:`run_pipeline` does both.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -108,9 +109,11 @@ class PipelineResult:
     lines : list of int
         Line index of each box (0 = top line).
     rois : list of ndarray, uint8
-        White-on-black ink of each box, original resolution.
+        White-on-black ink of each box, at most :data:`ROI_SIDE` px on its longer side.
+        Cut on first access (:func:`cut_digits`), so a slider move that only redraws the
+        boxes never pays for it.
     digits : ndarray of shape (N, 28, 28), uint8
-        MNIST-style digits, one per box.
+        MNIST-style digits, one per box; cut with ``rois``.
     params : PipelineParams
         The parameters used.
     dropped : int
@@ -123,10 +126,22 @@ class PipelineResult:
     dilated: GrayImage
     boxes: list[Box]
     lines: list[int]
-    rois: list[GrayImage]
-    digits: DigitBatch
     params: PipelineParams
     dropped: int = 0
+
+    @cached_property
+    def _cut(self) -> tuple[list[GrayImage], DigitBatch]:
+        return cut_digits(self.prepared, self.boxes, self.params)
+
+    @property
+    def rois(self) -> list[GrayImage]:
+        """White-on-black ink of each box (cut on first access)."""
+        return self._cut[0]
+
+    @property
+    def digits(self) -> DigitBatch:
+        """MNIST-style 28×28 digits, one per box (cut on first access)."""
+        return self._cut[1]
 
     @property
     def gray(self) -> GrayImage:
@@ -335,7 +350,6 @@ def segment(prepared: Prepared, params: PipelineParams | None = None) -> Pipelin
             f"params ask for {_prepare_dict(params)}"
         )
     found = find_boxes(prepared, params)
-    rois, digits = cut_digits(prepared, found.boxes, params)
     return PipelineResult(
         prepared=prepared,
         blurred=found.blurred,
@@ -343,8 +357,6 @@ def segment(prepared: Prepared, params: PipelineParams | None = None) -> Pipelin
         dilated=found.dilated,
         boxes=found.boxes,
         lines=found.lines,
-        rois=rois,
-        digits=digits,
         params=params,
         dropped=found.dropped,
     )

@@ -35,7 +35,7 @@ def test_read_json_matches_schema_and_truth(tmp_path):
     truth = load_truth(sheet)
     assert (good["width"], good["height"]) == (truth["width"], truth["height"])
     assert good["params"]["blur_size"] == 5
-    assert set(good["timings_ms"]) == {"load", "prepare", "segment", "predict"}  # no fit
+    assert set(good["timings_ms"]) == {"load", "prepare", "segment", "cut", "predict"}  # no fit
     assert len(good["digits"]) == len(truth["digits"])
     for digit in good["digits"]:
         assert set(digit) == DIGIT_KEYS

@@ -3,27 +3,21 @@
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import cv2
 import numpy as np
 import streamlit as st
 
-from digit_pipeline import PipelineParams
+from digit_pipeline import PipelineParams, PipelineResult, draw_boxes
 from digit_pipeline.autofit import AutoFit, auto_fit
 from digit_pipeline.contract import MNIST_SIZE
-from digit_pipeline.imageio import (
-    decode_image,
-)
+from digit_pipeline.imageio import decode_image, encode_jpeg, encode_png
 from digit_pipeline.model import load_model, predict_proba
-from digit_pipeline.pipeline import (
-    PREPARE_FIELDS,
-    Prepared,
-    prepare,
-    prepare_key,
-)
+from digit_pipeline.pipeline import PREPARE_FIELDS, Prepared, prepare, prepare_key
 from digit_pipeline.reading import Reading, read_sheet
-from workbench.common import PREVIEW_WIDTH, Source
+from workbench.common import PREVIEW_WIDTH, ROI_ZOOM, Source, thumbnail
 
 # Images and stage results are cached with st.cache_resource rather than st.cache_data:
 # cache_data would pickle a copy of a 12 MP image (36 MB) on every rerun. Sharing is safe:
@@ -119,3 +113,51 @@ def ready_image(source: Source, params: PipelineParams) -> Prepared:
         if fit.prepared is not None and fit.prepared.fits(params):
             return fit.prepared
     return prepared(source.digest, source.data, source.name, prepare_key(params))
+
+
+@dataclass(frozen=True)
+class Pictures:
+    """What the page shows of one reading, encoded once: boxes, stage panels, digits."""
+
+    boxes: bytes
+    stages: tuple[tuple[str, bytes], ...]
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def pictures(
+    digest: str,
+    name: str,
+    params: PipelineParams,
+    _result: PipelineResult,
+    _image: np.ndarray,
+    _scale: float,
+) -> Pictures:
+    """Draw and encode the boxes and the stage panels once per image and parameters.
+
+    A rerun that changes neither (a confidence threshold, a correction) sends the same
+    JPEG bytes again instead of drawing and encoding them anew.
+    """
+    boxes = [tuple(round(v * _scale) for v in box) for box in _result.boxes]
+    drawn = draw_boxes(_image, boxes)
+    ready = _result.prepared
+    panels = [
+        ("Grey, lighting evened (working copy)", ready.work),
+        ("Lines removed", ready.cleaned),
+        ("Blurred", _result.blurred),
+        ("Edges", _result.edges),
+        ("Dilated", _result.dilated),
+        ("Boxes", drawn),
+    ]
+    stages = tuple((title, encode_jpeg(thumbnail(panel), 90)) for title, panel in panels)
+    return Pictures(encode_jpeg(drawn, 90), stages)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def digit_pictures(digest: str, name: str, params: PipelineParams, _digits: np.ndarray) -> tuple:
+    """Return each 28×28 digit enlarged ROI_ZOOM times as PNG bytes, once per reading."""
+    return tuple(
+        encode_png(
+            cv2.resize(digit, None, fx=ROI_ZOOM, fy=ROI_ZOOM, interpolation=cv2.INTER_NEAREST)
+        )
+        for digit in _digits
+    )

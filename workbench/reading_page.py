@@ -4,25 +4,33 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 import streamlit as st
 
-from digit_pipeline import PipelineParams, PipelineResult, Prepared, draw_boxes
+from digit_pipeline import PipelineParams, PipelineResult, Prepared
 from digit_pipeline.exports import annotated_png, reading_csv, reading_json, rois_zip
 from digit_pipeline.model import ModelLoadError
 from digit_pipeline.reading import LOW_CONFIDENCE, SheetReading, lines_text
-from workbench.cache import decoded, get_model, model_future, preview, ready_image, stage_results
-from workbench.common import ROI_ZOOM, Source, thumbnail
+from workbench.cache import (
+    Pictures,
+    decoded,
+    digit_pictures,
+    get_model,
+    model_future,
+    pictures,
+    preview,
+    ready_image,
+    stage_results,
+)
+from workbench.common import Source
 from workbench.controls import auto_fit_new_image, model_picker, sidebar_controls
 from workbench.dataset_panel import save_to_dataset, show_dataset
 from workbench.sources import source_picker
 
 
-def show_boxes(image: np.ndarray, scale: float, found: PipelineResult) -> None:
+def show_boxes(found: PipelineResult, shown: Pictures) -> None:
     """Show the picked image with its boxes drawn on."""
-    boxes = [tuple(round(v * scale) for v in box) for box in found.boxes]
-    st.image(draw_boxes(image, boxes), width="stretch", output_format="JPEG")
+    st.image(shown.boxes, width="stretch")
     if found.dropped:
         st.warning(
             f"This image yields very many shapes; only the {len(found.boxes)} largest are "
@@ -35,47 +43,34 @@ def show_boxes(image: np.ndarray, scale: float, found: PipelineResult) -> None:
         st.warning("No digits found. Try lowering the Canny threshold or the minimum box area.")
 
 
-def show_stages(found: PipelineResult, image: np.ndarray, scale: float) -> None:
+def show_stages(shown: Pictures) -> None:
     """Show every stage's image side by side, in an expander."""
-    ready = found.prepared
     with st.expander("Stages", expanded=False):
-        boxes = [tuple(round(v * scale) for v in box) for box in found.boxes]
-        panels = [
-            ("Grey, lighting evened (working copy)", ready.work),
-            ("Lines removed", ready.cleaned),
-            ("Blurred", found.blurred),
-            ("Edges", found.edges),
-            ("Dilated", found.dilated),
-            ("Boxes", draw_boxes(image, boxes)),
-        ]
-        panels = [(title, thumbnail(panel)) for title, panel in panels]
+        panels = shown.stages
         for row in range(0, len(panels), 3):
             for column, (title, panel) in zip(st.columns(3), panels[row : row + 3], strict=False):
-                column.image(panel, caption=title, width="stretch", output_format="JPEG")
+                column.image(panel, caption=title, width="stretch")
 
 
-def show_rois(digits: np.ndarray, reading: SheetReading | None, low: float = 0.0) -> None:
+def show_rois(pictures: tuple[bytes, ...], reading: SheetReading | None, low: float = 0.0) -> None:
     """Show the 28x28 digits, enlarged, in reading order, with any predictions.
 
     Digits read with confidence below ``low`` are flagged for a second look.
     """
     st.subheader("Digits (28×28, MNIST-style)")
     per_row = 10
-    for start in range(0, len(digits), per_row):
+    for start in range(0, len(pictures), per_row):
         columns = st.columns(per_row)
         for offset, column in enumerate(columns):
             i = start + offset
-            if i >= len(digits):
+            if i >= len(pictures):
                 break
-            big = cv2.resize(
-                digits[i], None, fx=ROI_ZOOM, fy=ROI_ZOOM, interpolation=cv2.INTER_NEAREST
-            )
             caption = f"#{i + 1}"
             if reading is not None:
                 d = reading.digits[i]
                 flag = " ⚠️" if d.confidence < low else ""
                 caption = f"#{i + 1}: **{d.label}** ({d.confidence:.0%}){flag}"
-            column.image(big, width="stretch")
+            column.image(pictures[i], width="stretch")
             column.markdown(caption)
 
 
@@ -188,8 +183,9 @@ def render() -> None:
     ready = ready_image(source, params)
     result = stage_results(source.digest, source.name, params, None, ready).result
     forget_old_reading((source.digest, params, model_path))
-    show_boxes(image, scale, result)
-    show_stages(result, image, scale)
+    shown = pictures(source.digest, source.name, params, result, image, scale)
+    show_boxes(result, shown)
+    show_stages(shown)
     digits, reading = extract_and_predict(source, params, model_path, ready, result)
     low = st.sidebar.slider(
         "Flag digits read with confidence below",
@@ -200,7 +196,7 @@ def render() -> None:
         key="low_confidence",
     )
     if digits is not None and len(digits):
-        show_rois(digits, reading, low)
+        show_rois(digit_pictures(source.digest, source.name, params, digits), reading, low)
     elif digits is not None:
         st.info("No digits to extract with these settings.")
     if reading is not None and digits is not None and len(digits):
