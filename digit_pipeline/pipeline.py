@@ -9,7 +9,7 @@ the second when a slider moves. :func:`run_pipeline` does both.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -306,6 +306,29 @@ def cut_digits(
         max_side=ROI_SIDE,
     )
     return rois, resize_rois(rois)
+
+
+def with_boxes(
+    result: PipelineResult, boxes: list[Box], lines: list[int] | None = None
+) -> PipelineResult:
+    """Return ``result`` with other boxes, their ROIs and digits cut anew, in the given order.
+
+    Parameters
+    ----------
+    result : PipelineResult
+    boxes : list of (x, y, w, h)
+        Original-image pixels.
+    lines : list of int, optional
+        Line index of each box; all 0 if omitted.
+
+    Returns
+    -------
+    PipelineResult
+    """
+    boxes = [tuple(int(v) for v in box) for box in boxes]
+    rois, digits = cut_digits(result.prepared, boxes, result.params)
+    lines = list(lines) if lines is not None else [0] * len(boxes)
+    return replace(result, boxes=boxes, lines=lines, rois=rois, digits=digits)
 
 
 def segment(prepared: Prepared, params: PipelineParams | None = None) -> PipelineResult:

@@ -83,5 +83,5 @@ def test_bench_real_reads_a_folder_and_draws_failures(tmp_path, model):
         ("one.png", "default", "1"),
         ("blank.png", "default", ""),
     ]
-    assert [p.name for p in (out / "failures" / "mlp-default").iterdir()] == ["blank.jpg"]
+    assert [p.name for p in (out / "failures" / "mlp-default").iterdir()] == ["blank.png"]
     assert "| mlp | default | 1/2 = 50.0% | 0 | 1/2 |" in (out / "report.md").read_text()

@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["TextScore", "align_texts", "bench_real", "load_truth", "score_text", "table_markdown"]
 
-DRAWING_SIDE = 1400
+DRAWING_SIDE = 1000
 """Longer side, in pixels, of the image part of a failure drawing."""
 
 
@@ -220,7 +220,7 @@ def bench_real(
     modes : sequence of {"auto", "default"}
         ``auto``: the fit on (``read``'s default); ``default``: the plain defaults.
     out : Path, optional
-        Failure drawings go to ``out/failures/<model>-<mode>/<file>.jpg``.
+        Failure drawings go to ``out/failures/<model>-<mode>/<file>.png``.
     log : callable, optional
         Called with one progress line per reading.
 
@@ -258,9 +258,8 @@ def bench_real(
                     target.mkdir(parents=True, exist_ok=True)
                     drawn = draw_reading(image, reading, entry["text"], record)
                     cv2.imwrite(
-                        str(target / (Path(entry["file"]).stem + ".jpg")),
+                        str(target / (Path(entry["file"]).stem + ".png")),
                         cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR),
-                        [cv2.IMWRITE_JPEG_QUALITY, 88],
                     )
     return records
 
