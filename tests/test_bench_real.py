@@ -85,3 +85,59 @@ def test_bench_real_reads_a_folder_and_draws_failures(tmp_path, model):
     ]
     assert [p.name for p in (out / "failures" / "mlp-default").iterdir()] == ["blank.png"]
     assert "| mlp | default | 1/2 = 50.0% | 0 | 1/2 |" in (out / "report.md").read_text()
+
+
+# What the default reading (the fit on, models/mlp.keras) reaches on each real_dev image.
+# A later change may read more; it must not read any image worse: no fewer digits right,
+# no more extra ones (so a sheet read exactly stays exact).
+REACHED = {
+    "01_pencil_3x3grid_diego2017003.jpg": "462\n119\n753",
+    "m01_pen_beige_wall_light_soha.jpg": "61418",
+    "m05_blackpen_card_on_dark_desk_hypjudy.bmp": "0\n247673\n952481\n000\n9",
+    "m06_blackpen_tilted_touching_hypjudy.bmp": "891\n351941\n8888",
+    "m07_bluepen_yellow_note_4rows_hypjudy.bmp": "1312499693\n0207836761\n54006\n1358200727",
+    "m08_blackpen_4rows_a_hypjudy.bmp": "64193796\n52306\n12307468\n0755",
+    "m09_blackpen_4rows_b_hypjudy.bmp": "14320527\n20170708\n504\n137145",
+    "m10_marker_crossed7_grey_paper_jeko.jpg": "2703",
+    "m11_bluepen_kraft_paper_exif6_jeko.jpg": "1762829\n81\n2",
+    "m14_bluepen_ruled_lines_crossing_qft.jpg": "31417191115",
+    "m15_bluepen_faint_rules_dark_edge_qft.jpg": "347915",
+    "m16_marker_whiteboard_cross_layout_qft.jpg": "9\n356\n7",
+    "m19_pencil_ruled_notebook_garrm.jpg": "123456789",
+    "m20_feltpen_ruled_notebook_garrm.jpg": "123456789",
+    "m21_bold_marker_filled_ruled_garrm.jpg": "223456789",
+    "m22_cheque_amount_dotted_bg_orand.jpg": "9552102",
+    "m23_cheque_amount_guilloche_a_orand.jpg": "78453",
+    "m24_cheque_amount_faint_ink_orand.jpg": "31875",
+    "m25_cheque_amount_touching_70_orand.jpg": "6286",
+    "m26_pencil_salmon_paper_2x2_sachin.jpg": "01\n95",
+    "m27_red_marker_beige_2x2_sachin.jpg": "87\n75",
+}
+
+
+@needs_real_dev
+def test_real_dev_reads_no_sheet_worse_than_reached(model):
+    from digit_pipeline.benchmarking.real import bench_real, load_truth
+
+    entries = {e["file"]: e for e in load_truth(REAL_DEV)}
+    assert set(entries) == set(REACHED)
+    records = bench_real(REAL_DEV, {"mlp": model}, ("auto",))
+    worse = []
+    for r in records:
+        reached = score_text(entries[r["file"]], REACHED[r["file"]])
+        if r["correct"] < reached.correct or r["extra"] > reached.extra:
+            worse.append((r["file"], r["text"], REACHED[r["file"]]))
+    assert not worse, worse
+    assert sum(r["exact"] for r in records) >= 11
+    assert sum(r["correct"] for r in records) >= 190  # of 217
+
+
+@needs_real_dev
+@pytest.mark.parametrize("auto", [True, False], ids=["fit", "no-fit"])
+def test_the_sample_photo_reads_462_119_753(model, auto):
+    # The case-study app's own sample photo: the fit once merged the 2 with the 9 below it.
+    from digit_pipeline.imageio import read_image
+    from digit_pipeline.reading import read_sheet
+
+    image = read_image(REAL_DEV / "01_pencil_3x3grid_diego2017003.jpg")
+    assert read_sheet(image, model=model, auto=auto).text == "462\n119\n753"
