@@ -35,7 +35,7 @@ MIN_SPLIT_WIDTH = 0.6
 """Boxes at least this wide (times their height) are tried as two touching digits."""
 
 SPLIT_GAIN = 0.05
-"""A split is kept when its parts' mean margin beats the whole's by at least this."""
+"""Boxes read with a margin above 1 - this are only tried when they are wide."""
 
 FLAT = 3.0
 """A box wider than this many times its height, and lower than half a digit, is a line."""
@@ -186,9 +186,10 @@ def split_touching(
     half as wide again as the median box, is cut at its ink's
     thinnest column in the middle half; the cut is kept when each part holds ink over
     at least half the box's height, one of them over most of it, side by side on the
-    line (not one above the other), both are read with a margin of at least 0.5 and the
-    parts' mean margin beats the whole's by :data:`SPLIT_GAIN` (or, for a box half as
-    wide again as the median box, both parts are read with a margin of 0.95). Parts are tried
+    line (not one above the other), and the classifier prefers the parts: the whole box,
+    at least 0.8 times as wide as tall, is read unsure (margin under 0.5) and both parts
+    sure (0.9); or, for a box half as wide again as the median box, both parts are read
+    with a margin of 0.95. Parts are tried
     again once (three touching digits).
     """
     from .pipeline import with_boxes
@@ -211,7 +212,11 @@ def split_touching(
         for i, box in enumerate(boxes):
             if i in candidates:
                 a, b = part_sure[k], part_sure[k + 1]
-                better = min(a, b) >= 0.5 and (a + b) / 2 >= sure[i] + SPLIT_GAIN
+                better = (
+                    sure[i] < 0.5
+                    and min(a, b) >= 0.9
+                    and box[2] >= 0.8 * box[3]
+                )
                 if better or (wide[i] and min(a, b) >= 0.95):
                     new_boxes += candidates[i]
                     new_proba += [part_proba[k], part_proba[k + 1]]
