@@ -212,11 +212,7 @@ def split_touching(
         for i, box in enumerate(boxes):
             if i in candidates:
                 a, b = part_sure[k], part_sure[k + 1]
-                better = (
-                    sure[i] < 0.5
-                    and min(a, b) >= 0.9
-                    and box[2] >= 0.8 * box[3]
-                )
+                better = sure[i] < 0.5 and min(a, b) >= 0.9 and box[2] >= 0.8 * box[3]
                 if better or (wide[i] and min(a, b) >= 0.95):
                     new_boxes += candidates[i]
                     new_proba += [part_proba[k], part_proba[k + 1]]
