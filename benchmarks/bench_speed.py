@@ -11,8 +11,9 @@ Prints a Markdown table (paste it into BENCHMARKS.md). Figures per sheet:
 - ``move``: one slider move, i.e. blur -> Canny -> dilate -> boxes on the working copy and
   boxes mapped back (median of ``--repeat`` moves over different Canny thresholds);
 - ``full-res chain``: the same three stages run at full resolution, as the original app did;
-- ``auto-fit``: :func:`digit_pipeline.autofit.auto_fit` on the decoded image (the
-  *Auto-fit boxes* button, and every new image while *Auto-fit each new image* is on);
+- ``auto-fit``: :func:`digit_pipeline.autofit.auto_fit` on the decoded image, with the
+  model judging the candidates (its readings included), as ``read`` and the app's
+  *Auto-fit boxes* button (and every new image while *Auto-fit each new image* is on) run it;
 - ``extract``: ROIs and 28x28 digits for every box (on Extract / Predict);
 - ``call`` / ``predict()``: the model on the batch of digits, called directly vs Keras'
   ``predict`` (median of ``--repeat``);
@@ -122,7 +123,7 @@ def main() -> None:
             return dilate_image(edges, p.dilate_size, p.dilate_iterations)
 
         _, full_ms = timed(full_res_chain, 5)
-        _, fit_ms = timed(lambda i=image: auto_fit(i), 3)
+        _, fit_ms = timed(lambda i=image: auto_fit(i, model=model), 3)
         (_, digits), extract_ms = timed(lambda f=found, r=ready: cut_digits(r, f.boxes, params), 3)
         predict_proba(model, digits)  # warm up
         _, call_ms = timed(lambda d=digits: predict_proba(model, d), args.repeat)

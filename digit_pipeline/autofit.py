@@ -10,14 +10,21 @@ strokes' edges, and the minimum box area drops specks far smaller than a digit.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from .aliases import GrayImage, Image
+from .judge import reading_score
 from .params import PARAM_SPECS, PipelineParams
 from .pipeline import Prepared, prepare
 from .stages import blur_image, page_surround, stroke_width, to_gray
+
+if TYPE_CHECKING:  # pragma: no cover
+    import keras
+
+    from .reading import Reading
 
 TARGET_HEIGHT = 48
 """Working-copy height, in pixels, that the fit gives a typical digit."""
@@ -87,10 +94,21 @@ class AutoFit:
     params: PipelineParams
     stats: SheetStats | None
     prepared: Prepared | None = None
+    reading: Reading | None = None
+    """With a model: the chosen candidate's reading (the fit read it to judge it)."""
 
 
-def auto_fit(image: Image, base: PipelineParams | None = None) -> AutoFit:
-    """Fit every stage parameter to ``image``.
+def auto_fit(
+    image: Image, base: PipelineParams | None = None, model: keras.Model | None = None
+) -> AutoFit:
+    """Fit every stage parameter to ``image``; with a ``model``, let the reading judge.
+
+    Without a model the fit is one estimate from the ink's measurements
+    (:func:`estimate_fit`). With one, that estimate and the plain ``base`` parameters
+    are both read, and the reading with the higher
+    :func:`~digit_pipeline.judge.reading_score` (sure digits, no rejected boxes) wins:
+    a measurement that misjudges a sheet cannot read it worse than the defaults would
+    have, as far as the classifier can tell.
 
     Parameters
     ----------
@@ -99,10 +117,14 @@ def auto_fit(image: Image, base: PipelineParams | None = None) -> AutoFit:
         Parameters the fit does not set (ROI threshold, the switches) come from here;
         defaults if omitted.
 
+    model : keras.Model, optional
+        Fits the contract of :mod:`digit_pipeline.model`.
+
     Returns
     -------
     AutoFit
         On a page without ink the parameters are ``base`` and ``stats`` is None.
+        With a model, ``reading`` holds the chosen reading.
 
     Examples
     --------
@@ -113,6 +135,39 @@ def auto_fit(image: Image, base: PipelineParams | None = None) -> AutoFit:
     >>> fit = auto_fit(page)
     >>> round(fit.stats.digit_height), round(fit.stats.stroke_width)
     (135, 12)
+    """
+    base = base or PipelineParams()
+    fit = estimate_fit(image, base)
+    if model is None:
+        return fit
+    from .reading import read_sheet  # the reading judges: imported when used
+
+    best = None
+    candidates = [(fit.params, fit.prepared)]
+    if fit.params != base:
+        candidates.append((base, None))
+    for params, ready in candidates:
+        reading = read_sheet(image, params, model=model, prepared=ready)
+        sure = np.array([d.top2[0][1] - d.top2[1][1] for d in reading.sheet.digits])
+        score = reading_score(sure, reading.rejected)
+        if best is None or score > best[0]:
+            best = (score, reading)
+    reading = best[1]
+    return AutoFit(reading.params, fit.stats, reading.result.prepared, reading)
+
+
+def estimate_fit(image: Image, base: PipelineParams | None = None) -> AutoFit:
+    """Fit every stage parameter to ``image`` from its ink's measurements alone.
+
+    Parameters
+    ----------
+    image : ndarray of shape (H, W) or (H, W, 3|4), uint8
+    base : PipelineParams, optional
+        Parameters the fit does not set; defaults if omitted.
+
+    Returns
+    -------
+    AutoFit
     """
     base = base or PipelineParams()
     upright = gray = to_gray(image)

@@ -9,7 +9,7 @@ the second when a slider moves. :func:`run_pipeline` does both.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import cv2
@@ -321,6 +321,36 @@ def cut_digits(
         max_side=ROI_SIDE,
     )
     return rois, resize_rois(rois)
+
+
+def with_boxes(
+    result: PipelineResult,
+    boxes: list[Box],
+    lines: list[int] | None = None,
+    cut: tuple[list[GrayImage], DigitBatch] | None = None,
+) -> PipelineResult:
+    """Return ``result`` with other boxes, in the given order; their digits cut on access.
+
+    Parameters
+    ----------
+    result : PipelineResult
+    boxes : list of (x, y, w, h)
+        Original-image pixels.
+    lines : list of int, optional
+        Line index of each box; all 0 if omitted.
+    cut : (rois, digits), optional
+        The boxes' ROIs and digits when they are already cut (a subset of ``result``'s).
+
+    Returns
+    -------
+    PipelineResult
+    """
+    boxes = [tuple(int(v) for v in box) for box in boxes]
+    lines = list(lines) if lines is not None else [0] * len(boxes)
+    new = replace(result, boxes=boxes, lines=lines)
+    if cut is not None:
+        new.__dict__["_cut"] = cut  # seeds the cached_property: nothing is cut again
+    return new
 
 
 def segment(prepared: Prepared, params: PipelineParams | None = None) -> PipelineResult:

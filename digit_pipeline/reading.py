@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -89,6 +89,28 @@ def lines_text(labels: list[int], lines: list[int], sep: str = "\n") -> str:
     return sep.join(rows[k] for k in sorted(rows))
 
 
+def sheet_from_proba(
+    proba: np.ndarray,
+    boxes: Sequence[Box],
+    lines: Sequence[int],
+    timings_ms: dict[str, float] | None = None,
+) -> SheetReading:
+    """Turn class probabilities ``(N, 10)`` of boxes into a :class:`SheetReading`."""
+    digits = []
+    for box, line, p in zip(boxes, lines, proba, strict=True):
+        first, second = np.argsort(p)[::-1][:2]
+        digits.append(
+            DigitReading(
+                box=tuple(int(v) for v in box),
+                label=int(first),
+                confidence=float(p[first]),
+                top2=((int(first), float(p[first])), (int(second), float(p[second]))),
+                line=int(line),
+            )
+        )
+    return SheetReading(tuple(digits), dict(timings_ms or {}))
+
+
 def classify(
     model: keras.Model,
     digits: DigitBatch,
@@ -118,19 +140,7 @@ def classify(
     proba = predict_proba(model, digits)
     timings = dict(timings_ms or {})
     timings["predict"] = (time.perf_counter() - start) * 1000
-    digits = []
-    for box, line, p in zip(boxes, lines, proba, strict=True):
-        first, second = np.argsort(p)[::-1][:2]
-        digits.append(
-            DigitReading(
-                box=tuple(int(v) for v in box),
-                label=int(first),
-                confidence=float(p[first]),
-                top2=((int(first), float(p[first])), (int(second), float(p[second]))),
-                line=int(line),
-            )
-        )
-    return SheetReading(tuple(digits), timings)
+    return sheet_from_proba(proba, boxes, lines, timings)
 
 
 @dataclass(frozen=True)
@@ -152,7 +162,9 @@ class Reading:
     timings_ms : dict of str to float
         ``fit`` (when it ran), ``prepare`` (0 when a prepared image was reused),
         ``segment`` (up to the boxes) and, with a model, ``cut`` (ROIs and 28×28 digits)
-        and ``predict``.
+        and ``predict`` (the judge's splits included).
+    rejected : int
+        Boxes the judge dropped as no digit (:func:`~digit_pipeline.judge.plausible`).
     """
 
     params: PipelineParams
@@ -161,6 +173,7 @@ class Reading:
     stats: SheetStats | None = None
     fitted: bool = False
     timings_ms: dict[str, float] = field(default_factory=dict)
+    rejected: int = 0
 
     @property
     def text(self) -> str:
@@ -217,10 +230,12 @@ def read_sheet(  # Long: 40 of its 65 lines are the numpydoc docstring
         from .autofit import auto_fit  # the fit needs the pipeline: imported when used
 
         start = time.perf_counter()
-        fit = auto_fit(image, base=params)
+        fit = auto_fit(image, base=params, model=model)
         timings["fit"] = (time.perf_counter() - start) * 1000
         params, stats = fit.params, fit.stats
         prepared = fit.prepared if fit.prepared is not None else prepared
+        if fit.reading is not None:  # the fit read the image already, to judge its choice
+            return replace(fit.reading, stats=stats, fitted=True, timings_ms=timings)
     start = time.perf_counter()
     if prepared is None or not prepared.fits(params):
         prepared = prepare(image, params)
@@ -231,8 +246,15 @@ def read_sheet(  # Long: 40 of its 65 lines are the numpydoc docstring
     sheet = None
     if model is not None:
         start = time.perf_counter()
-        digits = result.digits  # cut on first access
+        _ = result.digits  # cut on first access
         timings["cut"] = (time.perf_counter() - start) * 1000
-        sheet = classify(model, digits, result.boxes, result.lines, timings)
-        timings = sheet.timings_ms
-    return Reading(params, result, sheet, stats, auto, timings)
+        from .judge import judge_reading
+
+        start = time.perf_counter()
+        judged = judge_reading(result, model)
+        timings["predict"] = (time.perf_counter() - start) * 1000
+        result, rejected = judged.result, judged.rejected
+        sheet = sheet_from_proba(judged.proba, result.boxes, result.lines, timings)
+    else:
+        rejected = 0
+    return Reading(params, result, sheet, stats, auto, timings, rejected)

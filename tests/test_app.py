@@ -11,8 +11,9 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from digit_pipeline import PARAM_SPECS, PipelineParams
-from digit_pipeline.autofit import auto_fit
+from digit_pipeline.autofit import auto_fit, estimate_fit
 from digit_pipeline.imageio import decode_image
+from digit_pipeline.model import load_model
 
 APP = str(ROOT / "streamlit_app.py")
 
@@ -111,10 +112,13 @@ def slider_values(at: AppTest) -> dict[str, float]:
 def test_new_images_are_fitted_until_switched_off():
     at = start()
     first, second = sample_sheets()[:2]
-    fitted = auto_fit(decode_image(first.read_bytes())).params
+    # The app fits as `read` does: with the sidebar's model judging the candidates.
+    image = decode_image(first.read_bytes())
+    fitted = auto_fit(image, model=load_model()).params
     assert slider_values(at) == {name: getattr(fitted, name) for name in FITTED}
     assert f"Auto-fit for {first.name}" in captions(at)
-    assert fitted.work_size != PipelineParams().work_size  # the fit really moved something
+    estimate = estimate_fit(image).params
+    assert estimate.work_size != PipelineParams().work_size  # the fit really measured
 
     # The same image is not fitted again: a slider the user moves stays where it is.
     at.slider(key="param_canny_lower").set_value(77).run()

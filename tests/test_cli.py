@@ -150,13 +150,20 @@ def test_finetune_command_names_a_missing_model(tmp_path):
 def test_read_fits_each_image_unless_told_otherwise():
     # No fiddling: plain `read` fits each image, as the app does; --no-auto, or an option
     # the fit would set, keeps the defaults and the options as given.
-    from digit_pipeline.autofit import auto_params
+    # With the model the fit lets the reading judge its estimate against the parameters
+    # given (auto_fit(image, base, model)); `read` must pick what that one function picks.
+    from digit_pipeline.autofit import auto_fit, estimate_fit
     from digit_pipeline.imageio import read_image
+    from digit_pipeline.model import load_model
     from digit_pipeline.params import PipelineParams
 
     sheet = sample_sheets()[0]
-    fitted = auto_params(read_image(sheet)).to_dict()
-    assert fitted != PipelineParams().to_dict()
+    image, model = read_image(sheet), load_model()
+    assert estimate_fit(image).params != PipelineParams()
+
+    def fitted(**given):
+        return auto_fit(image, PipelineParams(**given), model=model).params.to_dict()
+
     runs = {
         "plain": run_cli("read", str(sheet), "--json"),
         "no-auto": run_cli("read", str(sheet), "--json", "--no-auto"),
@@ -168,8 +175,9 @@ def test_read_fits_each_image_unless_told_otherwise():
     for name, done in runs.items():
         assert done.returncode == 0, (name, done.stderr)
         params[name] = json.loads(done.stdout)["params"]
-    assert params["plain"] == fitted
+    assert params["plain"] == fitted()
     assert params["no-auto"] == PipelineParams().to_dict()
     assert params["option"] == PipelineParams(canny_lower=41).to_dict()
-    assert params["auto+option"] == fitted  # the fit sets canny_lower itself
-    assert params["unfitted option"] == {**fitted, "roi_threshold": 120}
+    assert params["auto+option"] == fitted(canny_lower=41)
+    assert params["unfitted option"] == fitted(roi_threshold=120)
+    assert params["unfitted option"]["roi_threshold"] == 120

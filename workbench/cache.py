@@ -77,9 +77,15 @@ def preview(digest: str, _data: bytes, name: str) -> tuple[np.ndarray, float]:
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def fitted(digest: str, _data: bytes, name: str, base: PipelineParams) -> AutoFit:
-    """Fit the parameters to an image, once per image and base."""
-    return auto_fit(decoded(digest, _data, name), base=base)
+def fitted(
+    digest: str, _data: bytes, name: str, base: PipelineParams, model_path: str | None = None
+) -> AutoFit:
+    """Fit the parameters to an image, once per image, base and model.
+
+    With a model the fit is the one ``read`` uses: the reading judges the candidates.
+    """
+    model = get_model(model_path) if model_path else None
+    return auto_fit(decoded(digest, _data, name), base=base, model=model)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -109,7 +115,7 @@ def ready_image(source: Source, params: PipelineParams) -> Prepared:
     """Return the prepared image for ``params``: the fit's own when it fits, else cached."""
     fit_base = st.session_state.get("fit_base")
     if fit_base is not None and fit_base[0] == source.digest:
-        fit = fitted(source.digest, source.data, source.name, fit_base[1])
+        fit = fitted(source.digest, source.data, source.name, *fit_base[1:])
         if fit.prepared is not None and fit.prepared.fits(params):
             return fit.prepared
     return prepared(source.digest, source.data, source.name, prepare_key(params))

@@ -40,8 +40,9 @@ def fit_to(source: Source | None) -> None:
     if source is None:
         return
     base = params_from_state()
-    fit = fitted(source.digest, source.data, source.name, base)
-    st.session_state["fit_base"] = (source.digest, base)
+    model_path = selected_model_path()
+    fit = fitted(source.digest, source.data, source.name, base, model_path)
+    st.session_state["fit_base"] = (source.digest, base, model_path)
     params_to_state(fit.params)
     if fit.stats is None:
         st.session_state["fit_note"] = "Auto-fit found no ink on this image; nothing changed."
@@ -130,6 +131,15 @@ def parameter_control(spec: ParamSpec) -> None:
             key=key,
             help=spec.help,
         )
+
+
+def selected_model_path() -> str:
+    """Return the path of the model chosen in the sidebar (the default before it is drawn)."""
+    models = list_models()
+    name = st.session_state.get("model")
+    if name in models:
+        return str(models[name])
+    return str(next(iter(models.values()))) if models else str(MODELS_DIR / "mlp.keras")
 
 
 def model_picker() -> str:

@@ -65,6 +65,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """
     _add_sheet_arguments(parser)
     _add_reading_arguments(parser)
+    parser.add_argument(
+        "--real",
+        default=None,
+        metavar="DIR",
+        help="instead of synthetic sheets, read the real photos of DIR (a truth.json "
+        "beside them, laid out like shared/data/real_dev) as `read` does, and score "
+        "the texts against the truth",
+    )
+    parser.add_argument(
+        "--auto",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="with --real: fit each image (as `read` does, the default) or read with the "
+        "plain defaults (--no-auto); without either, --modes decides",
+    )
 
 
 def _add_sheet_arguments(parser: argparse.ArgumentParser) -> None:
@@ -162,6 +177,8 @@ def run(args: argparse.Namespace) -> int:
     """
     from ..model import DEFAULT_MODEL, ModelLoadError
 
+    if getattr(args, "real", None):
+        return _run_real(args)
     modes = _split(args.modes)
     conditions = _split(args.conditions) or list(CONDITIONS)
     bad = [m for m in modes if m not in MODES] or (["(none)"] if not modes else [])
@@ -200,6 +217,45 @@ def run(args: argparse.Namespace) -> int:
         results = _results(args, names, paths, modes, conditions, plan, records, timing)
         (out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
         (out / "report.md").write_text(f"# Reading benchmark\n\n{head}\n\n{report}")
+        _log(f"wrote {out / 'results.json'} and {out / 'report.md'}")
+    return 0
+
+
+def _run_real(args: argparse.Namespace) -> int:
+    """``bench --real DIR``: read the real photos of DIR (:mod:`.real`) and print the table."""
+    from ..model import DEFAULT_MODEL, ModelLoadError
+    from .real import bench_real, load_truth, table_markdown
+
+    if args.auto is None:
+        modes = ["auto"] if args.modes == ",".join(MODES) else _split(args.modes)
+    else:
+        modes = ["auto" if args.auto else "default"]
+    bad = [m for m in modes if m not in MODES] or (["(none)"] if not modes else [])
+    if bad:
+        _log(f"error: unknown modes {bad}; choose from {', '.join(MODES)}")
+        return 1
+    try:
+        load_truth(args.real)
+    except (OSError, ValueError) as error:
+        _log(f"error: {error}")
+        return 1
+    paths = [str(p) for p in (args.model or [DEFAULT_MODEL])]
+    names = _model_names(paths)
+    try:
+        models = _load_models(names, paths)
+    except ModelLoadError as error:
+        _log(f"error: {error}")
+        return 2
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(out / "failures", ignore_errors=True)  # this tool's output of a past run
+    records = bench_real(args.real, models, modes, out, log=_log)
+    report = table_markdown(records)
+    print(f"real photos: {args.real}\n\n{report}", end="")
+    if out is not None:
+        (out / "results.json").write_text(json.dumps(records, indent=1) + "\n")
+        (out / "report.md").write_text(f"# Real-photo benchmark: {args.real}\n\n{report}")
         _log(f"wrote {out / 'results.json'} and {out / 'report.md'}")
     return 0
 

@@ -1,0 +1,300 @@
+"""The classifier as a judge: split what touches, drop what is no digit, score a reading.
+
+Segmentation alone cannot tell two touching digits from one wide digit, or a rule's
+stub from a ``1``; the classifier can, once the boxes are cut. :func:`judge_reading`
+runs after the boxes are classified, in :func:`~digit_pipeline.reading.read_sheet`:
+
+1. :func:`split_touching` tries a cut through each box wide enough to hold two digits
+   (at the ink's thinnest column near the middle) and keeps it when both parts are
+   digit-shaped and read with more confidence than the whole;
+2. :func:`plausible` drops boxes that look like no digit next to the sheet's typical
+   digit: flat strokes (rules, page edges lying down), thin bars far taller than a digit
+   (page edges, a notebook's spine) and specks the classifier is unsure of;
+3. :func:`reading_score` rates what is left, so that
+   :func:`~digit_pipeline.autofit.auto_fit` can let the reading choose between
+   candidate settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .model import predict_proba
+from .stages import reading_order_indices
+from .stages.refine import typical_height
+
+if TYPE_CHECKING:  # pragma: no cover
+    import keras
+
+    from .pipeline import PipelineResult
+
+MIN_SPLIT_WIDTH = 0.6
+"""Boxes at least this wide (times their height) are tried as two touching digits."""
+
+SPLIT_GAIN = 0.05
+"""Boxes read with a margin above 1 - this are only tried when they are wide."""
+
+FLAT = 3.0
+"""A box wider than this many times its height, and lower than half a digit, is a line."""
+
+BAR = 2.2
+"""A thin box taller than this many typical digits is a page edge or a spine."""
+
+SPECK = 0.3
+"""A box smaller than this fraction of a typical digit, read unsure, is a speck."""
+
+SURE = 0.7
+"""Margin (top probability minus the second) of a confident reading."""
+
+NOISE_COST = 0.5
+"""What a box costs in :func:`reading_score`: one read with a lower margin lowers it."""
+
+
+@dataclass(frozen=True)
+class Judged:
+    """A reading after the judge: the pipeline result and each box's probabilities.
+
+    ``rejected`` counts the boxes :func:`plausible` dropped.
+    """
+
+    result: PipelineResult
+    proba: np.ndarray
+    rejected: int = 0
+
+
+def margins(proba: np.ndarray) -> np.ndarray:
+    """Top probability minus the second, per row (1 = sure, 0 = a coin toss).
+
+    Examples
+    --------
+    >>> margins(np.array([[0.1, 0.7, 0.2], [0.5, 0.5, 0.0]])).round(2).tolist()
+    [0.5, 0.0]
+    """
+    if len(proba) == 0:
+        return np.zeros(0)
+    top = np.sort(proba, axis=1)
+    return top[:, -1] - top[:, -2]
+
+
+def judge_reading(result: PipelineResult, model: keras.Model) -> Judged:
+    """Classify the boxes of ``result``, split touching digits, drop what is no digit.
+
+    Parameters
+    ----------
+    result : PipelineResult
+        From :func:`~digit_pipeline.pipeline.segment`.
+    model : keras.Model
+        Fits the contract of :mod:`digit_pipeline.model`.
+
+    Returns
+    -------
+    Judged
+        Boxes, ROIs, digits and lines in reading order again.
+    """
+    proba = predict_proba(model, result.digits)
+    if not len(proba):
+        return Judged(result, proba)
+    result, proba = split_touching(result, proba, model)
+    keep = plausible(result.boxes, margins(proba), result.prepared.shape)
+    return Judged(_subset(result, proba, np.flatnonzero(keep)), proba[keep], int((~keep).sum()))
+
+
+def reading_score(sure: np.ndarray, rejected: int = 0) -> float:
+    """How believable a reading is: sum over boxes of (margin - :data:`NOISE_COST`).
+
+    Every sure digit adds about half a point; a box read unsure, a merged pair or a bit
+    of texture takes away; a box the judge had to reject costs a quarter point.
+
+    Parameters
+    ----------
+    sure : ndarray of shape (N,), float
+        Each digit's margin (:func:`margins`).
+    rejected : int
+        Boxes :func:`plausible` dropped.
+
+    Examples
+    --------
+    >>> reading_score(np.array([1.0, 1.0, 0.1]), rejected=2)
+    0.1
+    """
+    return round(float(np.sum(np.asarray(sure) - NOISE_COST) - 0.25 * rejected), 9)
+
+
+def plausible(boxes: list, sure: np.ndarray, shape: tuple[int, int] | None = None) -> np.ndarray:
+    """Which boxes may be digits, judged against the sheet's typical digit height.
+
+    Dropped: flat strokes (wider than :data:`FLAT` times their height and lower than
+    half a digit: rules, a page edge lying down), thin bars taller than :data:`BAR`
+    digits (a page edge standing up, a notebook's spine), specks (smaller than
+    :data:`SPECK` of a digit and read unsure, or tiny), and boxes touching the image's
+    border (the photo's frame cuts through the desk, the page's edge and its shadow; a
+    digit cut by the frame cannot be read anyway) unless they fill half the image's
+    height and are read sure: a crop around one line of digits.
+
+    Parameters
+    ----------
+    boxes : list of (x, y, w, h)
+    sure : ndarray of shape (N,), float
+        Each box's margin (:func:`margins`).
+    shape : (height, width), optional
+        The image's; without it no box is judged by the border.
+
+    Returns
+    -------
+    ndarray of shape (N,), bool
+
+    Examples
+    --------
+    >>> boxes = [(0, 0, 20, 40), (30, 0, 22, 42), (60, 0, 21, 38), (0, 60, 90, 4)]
+    >>> plausible(boxes, np.ones(4)).tolist()                    # the last is a rule
+    [True, True, True, False]
+    """
+    if not boxes:
+        return np.zeros(0, bool)
+    size = np.array([b[2:] for b in boxes], np.float64).reshape(-1, 2)
+    width, height = size[:, 0], size[:, 1]
+    typical = typical_height(boxes)
+    flat = (width > FLAT * height) & (height < 0.5 * typical)
+    bar = (height > BAR * typical) & (height > 5 * width)
+    longest = np.maximum(width, height)
+    speck = (longest < SPECK * typical) & (sure < SURE) | (longest < 0.4 * SPECK * typical)
+    border = np.zeros(len(boxes), bool)
+    if shape is not None:
+        xy = np.array([b[:2] for b in boxes], np.float64).reshape(-1, 2)
+        touches = (
+            (xy[:, 0] <= 1)
+            | (xy[:, 1] <= 1)
+            | (xy[:, 0] + width >= shape[1] - 1)
+            | (xy[:, 1] + height >= shape[0] - 1)
+        )
+        # A crop around one line of digits (a cheque's amount, a canvas drawing) has digits
+        # filling most of its height, and they may touch its frame.
+        crop_digit = (sure >= 0.9) & (height >= 0.5 * shape[0]) & (height <= 1.6 * typical)
+        border = touches & ~crop_digit
+    return ~(flat | bar | speck | border)
+
+
+def split_touching(
+    result: PipelineResult, proba: np.ndarray, model: keras.Model
+) -> tuple[PipelineResult, np.ndarray]:
+    """Split boxes of two touching digits where the classifier prefers the parts.
+
+    Each box at least :data:`MIN_SPLIT_WIDTH` times as wide as tall, read unsure or
+    half as wide again as the median box, is cut at its ink's
+    thinnest column in the middle half; the cut is kept when each part holds ink over
+    at least half the box's height, one of them over most of it, side by side on the
+    line (not one above the other), and the classifier prefers the parts: the whole box,
+    at least 0.8 times as wide as tall, is read unsure (margin under 0.5) and both parts
+    sure (0.9); or, for a box half as wide again as the median box, both parts are read
+    with a margin of 0.95. Parts are tried
+    again once (three touching digits).
+    """
+    from .pipeline import with_boxes
+
+    boxes, sure = list(result.boxes), margins(proba)
+    for _ in range(2):
+        candidates, wide = {}, _wide(boxes)
+        for i, box in enumerate(boxes):
+            if box[2] >= MIN_SPLIT_WIDTH * box[3] and (sure[i] < 1.0 - SPLIT_GAIN or wide[i]):
+                parts = _cut(result.prepared, box)
+                if parts is not None:
+                    candidates[i] = parts
+        if not candidates:
+            break
+        flat = [p for parts in candidates.values() for p in parts]
+        part_proba = predict_proba(model, with_boxes(result, flat).digits)
+        part_sure = margins(part_proba)
+        new_boxes, new_proba, changed = [], [], False
+        k = 0
+        for i, box in enumerate(boxes):
+            if i in candidates:
+                a, b = part_sure[k], part_sure[k + 1]
+                better = sure[i] < 0.5 and min(a, b) >= 0.9 and box[2] >= 0.8 * box[3]
+                if better or (wide[i] and min(a, b) >= 0.95):
+                    new_boxes += candidates[i]
+                    new_proba += [part_proba[k], part_proba[k + 1]]
+                    changed = True
+                    k += 2
+                    continue
+                k += 2
+            new_boxes.append(box)
+            new_proba.append(proba[i] if len(proba) > i else np.zeros(10))
+        if not changed:
+            break
+        boxes, proba = new_boxes, np.array(new_proba)
+        sure = margins(proba)
+        result, proba = _recut(result, boxes, proba)
+        boxes = list(result.boxes)
+    return result, proba
+
+
+def _wide(boxes: list) -> np.ndarray:
+    """Boxes at least 1.5 times as wide as the median box: room for two digits."""
+    widths = np.array([b[2] for b in boxes], np.float64)
+    return widths >= 1.5 * np.median(widths) if len(boxes) >= 3 else np.zeros(len(boxes), bool)
+
+
+def _cut(prepared, box):
+    """Return two boxes cut from ``box`` at the ink's thinnest column, or None."""
+    x, y, w, h = box
+    crop = prepared.gray[y : y + h, x : x + w]
+    if crop.size == 0 or w < 6:
+        return None
+    level = (int(crop.min()) + int(np.median(crop))) / 2
+    ink = crop < level
+    if not ink.any():
+        return None
+    columns = ink.sum(axis=0).astype(np.float64)
+    lo, hi = w // 4, w - w // 4
+    if hi - lo < 2:
+        return None
+    cut = lo + int(np.argmin(np.convolve(columns, np.ones(3) / 3, "same")[lo:hi]))
+    parts = []
+    for x0, x1 in ((0, cut), (cut, w)):
+        rows = np.flatnonzero(ink[:, x0:x1].any(axis=1))
+        cols = np.flatnonzero(ink[:, x0:x1].any(axis=0))
+        if len(rows) == 0 or rows[-1] - rows[0] + 1 < 0.5 * h or len(cols) < 0.1 * h:
+            return None
+        parts.append(
+            (
+                x + x0 + int(cols[0]),
+                y + int(rows[0]),
+                int(cols[-1] - cols[0] + 1),
+                int(rows[-1] - rows[0] + 1),
+            )
+        )
+    (_, ya, _, ha), (_, yb, _, hb) = parts
+    overlap = min(ya + ha, yb + hb) - max(ya, yb)
+    if max(ha, hb) < 0.8 * h or overlap < 0.6 * min(ha, hb):
+        return None  # two digits side by side share the line; these are pieces of one
+    return parts
+
+
+def _recut(result: PipelineResult, boxes: list, proba: np.ndarray):
+    """Return ``result`` with new boxes: ROIs and digits cut again, reading order redone."""
+    from .pipeline import with_boxes
+
+    order, lines = reading_order_indices(boxes)
+    return with_boxes(result, [boxes[i] for i in order], lines), proba[order]
+
+
+def _subset(result: PipelineResult, proba: np.ndarray, keep: np.ndarray) -> PipelineResult:
+    """Return ``result`` with only the boxes ``keep`` (indices), lines renumbered."""
+    if len(keep) == len(result.boxes):
+        return result
+    from .pipeline import with_boxes
+
+    return with_boxes(
+        result,
+        [result.boxes[i] for i in keep],
+        _renumber([result.lines[i] for i in keep]),
+        cut=([result.rois[i] for i in keep], result.digits[keep]),
+    )
+
+
+def _renumber(lines: list[int]) -> list[int]:
+    ranks = {line: n for n, line in enumerate(sorted(set(lines)))}
+    return [ranks[line] for line in lines]

@@ -1,0 +1,42 @@
+"""Tests for the judge (digit_pipeline.judge): what is no digit, and how a reading is scored."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from digit_pipeline.judge import margins, plausible, reading_score
+
+DIGITS = [(100, 100, 30, 60), (150, 102, 28, 58), (200, 98, 32, 62), (250, 100, 30, 60)]
+
+
+@pytest.mark.parametrize(
+    ("box", "sure", "kept"),
+    [
+        ((300, 100, 30, 60), 1.0, True),  # another digit
+        ((300, 100, 8, 58), 1.0, True),  # a plain 1
+        ((300, 100, 300, 8), 1.0, False),  # a rule, read as a sure 7
+        ((40, 10, 6, 300), 1.0, False),  # a page edge standing up
+        ((300, 150, 12, 12), 0.3, False),  # a speck read unsure
+        ((300, 150, 16, 16), 1.0, True),  # a small 0, read sure
+        ((300, 150, 4, 4), 1.0, False),  # a speck, however sure
+        ((0, 100, 30, 60), 1.0, False),  # cut by the frame
+        ((300, 100, 45, 60), 0.2, True),  # two touching digits: left for the split
+    ],
+    ids=["digit", "one", "rule", "edge", "speck", "small-zero", "tiny", "frame", "pair"],
+)
+def test_plausible_drops_what_is_no_digit(box, sure, kept):
+    sures = np.array([1.0] * len(DIGITS) + [sure])
+    assert plausible([*DIGITS, box], sures, (600, 800)).tolist() == [True] * len(DIGITS) + [kept]
+
+
+def test_a_crop_of_one_line_may_touch_its_frame():
+    boxes = [(0, 0, 20, 40), (22, 1, 20, 39), (45, 0, 18, 40)]
+    assert plausible(boxes, np.ones(3), (40, 63)).all()
+
+
+def test_a_sure_reading_scores_higher_than_noise():
+    sure = margins(np.eye(10)[[1, 2, 3]])
+    noisy = margins(np.array([[0.4, 0.35] + [0.025] * 8] * 3))
+    assert reading_score(sure) > reading_score(sure, rejected=1) > reading_score(noisy)
+    assert reading_score(np.zeros(0)) == 0.0
