@@ -51,27 +51,42 @@ def matrix_frame(matrix: np.ndarray) -> pd.DataFrame:
 
 
 def confusion_chart(matrix: np.ndarray, title: str = "Confusion matrix") -> alt.LayerChart:
-    """Heatmap with counts; the diagonal (right answers) is left pale so mistakes stand out.
+    """Heatmap with counts: right answers (the diagonal) pale green, mistakes in orange.
 
     Clicking a cell selects it (selection ``cell`` with fields ``true`` and ``predicted``).
     """
     frame = matrix_frame(matrix)
-    frame["shown"] = np.where(frame["true"] == frame["predicted"], 0, frame["count"])
+    frame["diagonal"] = frame["true"] == frame["predicted"]
+    most = max(1, int(frame.loc[~frame["diagonal"], "count"].max()))
     pick = alt.selection_point(name=CELL, fields=["true", "predicted"], on="click")
     base = alt.Chart(frame, title=title).encode(
         x=alt.X("predicted:O", title="predicted digit", axis=alt.Axis(orient="top", labelAngle=0)),
         y=alt.Y("true:O", title="true digit"),
     )
     cells = base.mark_rect(stroke="white").encode(
-        color=alt.Color("shown:Q", title="mistakes", scale=alt.Scale(scheme="oranges")),
+        color=alt.condition(
+            "datum.diagonal",
+            alt.value("#d9f0d3"),
+            alt.Color(
+                "count:Q",
+                title="mistakes",
+                scale=alt.Scale(scheme="oranges", domain=[0, most]),
+            ),
+        ),
         opacity=alt.condition(pick, alt.value(1.0), alt.value(0.35)),
         tooltip=["true", "predicted", "count"],
     )
-    text = base.mark_text(fontSize=11).encode(
-        text="count:Q",
-        color=alt.condition(
-            alt.datum.shown > frame["shown"].max() / 2, alt.value("white"), alt.value("black")
-        ),
+    text = (
+        base.mark_text(fontSize=11)
+        .encode(
+            text="count:Q",
+            color=alt.condition(
+                f"!datum.diagonal && datum.count > {most / 2}",
+                alt.value("white"),
+                alt.value("black"),
+            ),
+        )
+        .transform_filter("datum.count > 0")
     )
     return (cells.add_params(pick) + text).properties(width=420, height=420)
 
