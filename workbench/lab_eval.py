@@ -147,7 +147,7 @@ def evaluate_tab(models: dict[str, Path], data: str) -> None:
         st.dataframe(summary_table(model), hide_index=True)
         st.caption(f"{int(model.count_params()):,} parameters · {card.get('architecture', '')}")
         history = card.get("history")
-        if history:
+        if isinstance(history, list) and history and all(isinstance(h, dict) for h in history):
             a, b = st.columns(2)
             a.altair_chart(curve_chart(history, "loss"))
             b.altair_chart(curve_chart(history, "accuracy"))

@@ -129,6 +129,8 @@ def progress_view() -> None:
         loss = f", loss {snap['batch_loss']:.4f}" if snap["batch_loss"] is not None else ""
         steps = snap["steps"] or "…"
         text = f"Epoch {snap['epoch'] + 1}/{epochs}, batch {snap['batch']}/{steps}{loss}"
+        if not snap["batch"] and not history:
+            text = "Loading MNIST and building the model (the first batch takes a while)…"
         if job.log.stop_requested:
             text += " — stopping after this batch…"
         st.progress(job.log.fraction(), text=text)
