@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import streamlit as st
@@ -13,7 +14,9 @@ from workbench.lab_jobs import TrainingJob, TrainSettings, start_job
 
 ARCH_CHOICES = {"Flatten-Dense": "mlp", "CNN": "cnn"}
 SIZES = {"1 000 digits": 1000, "5 000 digits": 5000, "20 000 digits": 20000, "all (54 000)": None}
-REFRESH_SECONDS = 1.0  # how often the progress redraws while training runs
+# Redraw period while training, s. Each redraw takes the GIL from the training thread; at 1 s
+# on the 2 shared cores a first batch took ~115 s against ~15 s at 5 s (see BENCHMARKS.md).
+REFRESH_SECONDS = float(os.environ.get("DIGIT_WORKBENCH_LAB_REFRESH", "3.0"))
 JOB = "lab_job"  # session_state key of this session's training job
 
 
@@ -145,9 +148,9 @@ def progress_view() -> None:
         left, right = st.columns(2)
         left.altair_chart(curve_chart(history, "loss"))
         right.altair_chart(curve_chart(history, "accuracy"))
-        st.caption(
-            "Time per epoch: " + ", ".join(f"{h['epoch']}: {h['seconds']:.1f} s" for h in history)
-        )
+        mean = sum(h["seconds"] for h in history) / len(history)
+        last = ", ".join(f"{h['epoch']}: {h['seconds']:.1f} s" for h in history[-5:])
+        st.caption(f"Time per epoch (mean {mean:.1f} s) — {last}")
     if job.running:
         return
     if job.error:
