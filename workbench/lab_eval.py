@@ -16,6 +16,7 @@ from digit_pipeline.userdata import Dataset, DatasetError, default_dir
 from workbench.cache import get_model
 from workbench.lab_cache import evaluate_path, test_digits
 from workbench.lab_charts import confusion_chart, curve_chart, difference_chart, picked_cell
+from workbench.lab_real import real_sheets_panel
 
 ANY = "any"  # the "no filter" choice of the true/predicted selectboxes
 GALLERY = 30  # most mistakes shown at once
@@ -142,6 +143,8 @@ def evaluate_tab(models: dict[str, Path], data: str) -> None:
             per_class_table(result).style.format("{:.4f}", subset=["precision", "recall", "f1"])
         )
     mistakes_panel(result, x, event)
+    with st.expander("Reading accuracy on real sheets", expanded=False):
+        real_sheets_panel(path)
     with st.expander("Model summary and training curves", expanded=False):
         model = get_model(str(path))
         st.dataframe(summary_table(model), hide_index=True)
