@@ -1,7 +1,7 @@
 """Digit Workbench: a thin Streamlit layer over the ``digit_pipeline`` package.
 
 Run with ``streamlit run streamlit_app.py``. The pages live in :mod:`workbench`; the
-reading page is the first.
+reading page is the first, the Model lab the second.
 """
 
 import streamlit as st
@@ -9,5 +9,10 @@ import streamlit as st
 from workbench import reading_page
 
 st.set_page_config(page_title="Digit Workbench", layout="wide")
-page = st.navigation([st.Page(reading_page.render, title="Read a sheet", icon="🔢", default=True)])
+page = st.navigation(
+    [
+        st.Page(reading_page.render, title="Read a sheet", icon="🔢", default=True),
+        st.Page("workbench/lab_app.py", title="Model lab", icon="🧪", url_path="lab"),
+    ]
+)
 page.run()

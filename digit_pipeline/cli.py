@@ -1,4 +1,4 @@
-"""Command line: ``python -m digit_pipeline {read,train,finetune,bench} ...``.
+"""Command line: ``python -m digit_pipeline {read,train,finetune,evaluate,bench} ...``.
 
 Pipeline options are generated from :data:`digit_pipeline.params.PARAM_SPECS`, so the CLI,
 the app and the defaults never disagree.
@@ -149,7 +149,24 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=int, default=30, help="most epochs [%(default)s]")
     train.add_argument("--seed", type=int, default=0, help="random seed [%(default)s]")
     train.add_argument(
-        "--hidden", type=int, default=None, help="dense hidden units [mlp 1024, cnn 128]"
+        "--hidden",
+        type=int,
+        nargs="+",
+        default=None,
+        metavar="UNITS",
+        help="dense hidden units; mlp takes 1-3 layers, e.g. --hidden 256 128 [mlp 1024, cnn 128]",
+    )
+    train.add_argument("--dropout", type=float, default=None, help="[mlp 0.2, cnn 0.3]")
+    train.add_argument("--batch-size", type=int, default=128, help="[%(default)s]")
+    train.add_argument(
+        "--learning-rate", type=float, default=1e-3, help="Adam's initial rate [%(default)s]"
+    )
+    train.add_argument(
+        "--train-size",
+        type=int,
+        default=None,
+        metavar="N",
+        help="train on only N training images (a quick demo) [all but the validation split]",
     )
     train.add_argument(
         "--filters", type=int, default=32, help="CNN filters of the first block [%(default)s]"
@@ -202,6 +219,22 @@ def build_parser() -> argparse.ArgumentParser:
         "[$DIGIT_WORKBENCH_MODELS or ~/.digit_workbench/models, <model>-ft-<time>.keras]",
     )
 
+    evaluate = sub.add_parser(
+        "evaluate",
+        help="measure a model on MNIST's test digits: accuracy, confusion matrix, "
+        "per-class precision/recall/F1",
+    )
+    evaluate.add_argument(
+        "--model", default=str(DEFAULT_MODEL), help="a .keras model [%(default)s]"
+    )
+    evaluate.add_argument(
+        "--data",
+        default=None,
+        help="MNIST .npz in keras.datasets layout (its test split is used) "
+        "[download with keras.datasets.mnist]",
+    )
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+
     bench.add_arguments(
         sub.add_parser(
             "bench",
@@ -220,6 +253,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _train(args)
     if args.command == "finetune":
         return _finetune(args)
+    if args.command == "evaluate":
+        return _evaluate(args)
     if args.command == "bench":
         return bench.run(args)
     try:
@@ -230,8 +265,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from .training.progress import text_bar
     from .training.train import train
 
+    if args.epochs < 1:
+        print(f"error: --epochs must be at least 1, got {args.epochs}", file=sys.stderr)
+        return 1
     try:
         result = train(
             args.out,
@@ -241,10 +280,16 @@ def _train(args: argparse.Namespace) -> int:
             epochs=args.epochs,
             seed=args.seed,
             hidden=args.hidden,
+            dropout=args.dropout,
+            batch_size=args.batch_size,
+            learning_rate=args.learning_rate,
+            train_size=args.train_size,
             filters=args.filters,
             patience=args.patience,
             teacher=args.teacher,
             teacher_weight=args.teacher_weight,
+            on_update=text_bar(),
+            verbose=0,
         )
     except (OSError, ValueError, ModelLoadError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -254,6 +299,33 @@ def _train(args: argparse.Namespace) -> int:
         f"MNIST test accuracy {card['mnist_test_accuracy']:.4f} after {card['epochs_run']} "
         f"epochs; wrote {result.path} and {result.path.with_suffix('.json')}"
     )
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from .training.data import load_mnist
+    from .training.evaluation import evaluate_file
+
+    try:
+        _, (x_test, y_test) = load_mnist(args.data)
+        result = evaluate_file(args.model, x_test, y_test)
+    except ModelLoadError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(result.to_dict(str(args.model))))
+        return 0
+    print(f"model {args.model}: accuracy {result.accuracy:.4f} on {result.n} test digits")
+    print("\nconfusion matrix (rows = true digit, columns = predicted)")
+    print("true " + "".join(f"{k:>6}" for k in range(result.confusion.shape[1])))
+    for k, row in enumerate(result.confusion):
+        print(f"{k:>4} " + "".join(f"{v:>6}" for v in row))
+    print(f"\n{'digit':>5} {'precision':>9} {'recall':>7} {'f1':>7} {'support':>8}")
+    for c in result.per_class:
+        print(f"{c.digit:>5} {c.precision:>9.4f} {c.recall:>7.4f} {c.f1:>7.4f} {c.support:>8}")
     return 0
 
 

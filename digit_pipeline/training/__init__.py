@@ -4,7 +4,9 @@
 - :mod:`.architectures`: the Flatten-Dense model and the small CNN;
 - :mod:`.augment`: stroke-width, affine and elastic augmentation in the input pipeline;
 - :mod:`.train`: :func:`~.train.train` (early stopping, cosine decay, distillation, the card);
-- :mod:`.finetune`: teach a model the user's own digits.
+- :mod:`.finetune`: teach a model the user's own digits;
+- :mod:`.progress`: a training run's live figures, a stop request, a text progress bar;
+- :mod:`.evaluation`: accuracy, confusion matrix, per-class scores, mistakes, McNemar.
 
 TensorFlow/Keras is imported only when a model is built or trained.
 """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ..model import INPUT_SHAPE, NUM_CLASSES, _keras
@@ -19,15 +20,15 @@ __all__ = [
 ]
 
 
-def build_mlp(hidden: int = 1024, dropout: float = 0.2) -> keras.Model:
-    """Build the Flatten-Dense model: Flatten -> Dense(relu) -> Dropout -> Dense(softmax).
+def build_mlp(hidden: int | Sequence[int] = 1024, dropout: float = 0.2) -> keras.Model:
+    """Build the Flatten-Dense model: Flatten -> [Dense(relu) -> Dropout] x k -> Dense(softmax).
 
     Parameters
     ----------
-    hidden : int
-        Units of the hidden layer.
+    hidden : int or sequence of int
+        Units of the hidden layer, or of each hidden layer in order.
     dropout : float
-        Dropout rate after it.
+        Dropout rate after each.
 
     Returns
     -------
@@ -39,8 +40,14 @@ def build_mlp(hidden: int = 1024, dropout: float = 0.2) -> keras.Model:
         [
             keras.Input(shape=INPUT_SHAPE),
             keras.layers.Flatten(),
-            keras.layers.Dense(hidden, activation="relu"),
-            keras.layers.Dropout(dropout),
+            *[
+                layer
+                for units in _layers(hidden)
+                for layer in (
+                    keras.layers.Dense(units, activation="relu"),
+                    keras.layers.Dropout(dropout),
+                )
+            ],
             keras.layers.Dense(NUM_CLASSES, activation="softmax"),
         ],
         name="mlp",
@@ -103,15 +110,22 @@ DEFAULT_DROPOUT = {"mlp": 0.2, "cnn": 0.3}
 """Dropout after each architecture's dense layer unless told otherwise."""
 
 
-def describe(arch: str, hidden: int, dropout: float, filters: int = 32) -> str:
+def _layers(hidden: int | Sequence[int]) -> list[int]:
+    return [int(hidden)] if isinstance(hidden, int) else [int(h) for h in hidden]
+
+
+def describe(arch: str, hidden: int | Sequence[int], dropout: float, filters: int = 32) -> str:
     """Return the one-line architecture of a model, as the card shows it.
 
     Examples
     --------
     >>> describe("mlp", 1024, 0.2)
     'Flatten(28x28) -> Dense(1024, relu) -> Dropout(0.2) -> Dense(10, softmax)'
+    >>> describe("mlp", [256, 128], 0.1).count("Dense(")
+    3
     """
-    head = f"Dense({hidden}, relu) -> Dropout({dropout}) -> Dense(10, softmax)"
+    layers = " -> ".join(f"Dense({u}, relu) -> Dropout({dropout})" for u in _layers(hidden))
+    head = f"{layers} -> Dense(10, softmax)"
     if arch == "mlp":
         return f"Flatten(28x28) -> {head}"
     return (

@@ -6,6 +6,7 @@ import datetime as _dt
 import json
 import os
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,7 @@ from .architectures import (
     describe,
 )
 from .data import load_mnist
+from .progress import TrainingLog, monitor
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -55,7 +57,7 @@ def train(  # Long: 56-line docstring, 18-line signature (16 knobs); body ~60, o
     augment: bool = True,
     epochs: int = 30,
     seed: int = 0,
-    hidden: int | None = None,
+    hidden: int | Sequence[int] | None = None,
     dropout: float | None = None,
     filters: int = 32,
     batch_size: int = 128,
@@ -64,6 +66,10 @@ def train(  # Long: 56-line docstring, 18-line signature (16 knobs); body ~60, o
     patience: int = 8,
     teacher: str | os.PathLike[str] | None = None,
     teacher_weight: float = 0.5,
+    train_size: int | None = None,
+    extra: tuple[np.ndarray, np.ndarray] | None = None,
+    log: TrainingLog | None = None,
+    on_update: Callable[[TrainingLog, bool], None] | None = None,
     verbose: int = 2,
 ) -> TrainResult:
     """Train a model on MNIST's training images and save it with its card.
@@ -89,8 +95,9 @@ def train(  # Long: 56-line docstring, 18-line signature (16 knobs); body ~60, o
         Most epochs to run (one epoch = one pass over the training images).
     seed : int
         Seeds Keras, NumPy, the validation split, the shuffle and the augmentation.
-    hidden : int, optional
-        Units of the dense hidden layer; ``None`` = :data:`DEFAULT_HIDDEN` for ``arch``.
+    hidden : int or sequence of int, optional
+        Units of the dense hidden layer(s); ``None`` = :data:`DEFAULT_HIDDEN` for ``arch``.
+        The Flatten-Dense model takes 1-3 layers; the CNN one (the first is used).
     dropout : float, optional
         Dropout after it; ``None`` = :data:`DEFAULT_DROPOUT` for ``arch``.
     filters : int
@@ -110,6 +117,19 @@ def train(  # Long: 56-line docstring, 18-line signature (16 knobs); body ~60, o
         Flatten-Dense model which shapes are alike, which hard labels alone do not.
     teacher_weight : float
         Share of the teacher in the targets, 0-1.
+    train_size : int, optional
+        Train on only this many (seeded, random) training images — a class demo in seconds.
+        The validation split is still cut from the rest of the training images.
+    extra : (ndarray, ndarray), optional
+        More training digits ``(M, 28, 28)`` uint8 and labels (the user's own dataset),
+        added to the training images only (never to validation).
+    log : TrainingLog, optional
+        Filled with per-batch and per-epoch figures as training goes; its
+        :meth:`~.progress.TrainingLog.request_stop` ends training after the current batch
+        (the best weights so far are kept and saved).
+    on_update : callable, optional
+        ``on_update(log, end_of_epoch)`` after each batch and epoch (see
+        :func:`~.progress.text_bar`).
     verbose : int
         Keras verbosity.
 
@@ -127,7 +147,7 @@ def train(  # Long: 56-line docstring, 18-line signature (16 knobs); body ~60, o
     out = Path(out)
     if out.suffix != ".keras":
         raise ValueError(f"out must end in .keras, got {out}")
-    hidden = DEFAULT_HIDDEN[arch] if hidden is None else hidden
+    hidden = _checked_hidden(arch, DEFAULT_HIDDEN[arch] if hidden is None else hidden)
     dropout = DEFAULT_DROPOUT[arch] if dropout is None else dropout
     keras = _keras()
     from .augment import AugmentConfig
@@ -135,22 +155,24 @@ def train(  # Long: 56-line docstring, 18-line signature (16 knobs); body ~60, o
     keras.utils.set_random_seed(seed)
     config = AugmentConfig() if augment else None
     (x_test, y_test), (batches, steps, batch_size), (x_val, y_val), sizes = _training_data(
-        data, seed, validation_size, batch_size, config, teacher, teacher_weight
-    )
+        data, seed, validation_size, batch_size, config, teacher, teacher_weight,
+        train_size=train_size, extra=extra,
+    )  # fmt: skip
 
     model = build_mlp(hidden, dropout) if arch == "mlp" else build_cnn(filters, hidden, dropout)
     _compile(model, learning_rate, epochs * steps, distilled=teacher is not None)
     stop = keras.callbacks.EarlyStopping(
         monitor="val_accuracy", patience=patience, restore_best_weights=True
     )
+    log = TrainingLog() if log is None else log
     start = time.perf_counter()
-    history = model.fit(
+    model.fit(
         batches,
         steps_per_epoch=steps,
         validation_data=(x_val, y_val),
         validation_batch_size=1000,
         epochs=epochs,
-        callbacks=[stop],
+        callbacks=[stop, monitor(log, on_update)],
         verbose=verbose,
         shuffle=False,  # the dataset shuffles itself
     )
@@ -159,7 +181,7 @@ def train(  # Long: 56-line docstring, 18-line signature (16 knobs); body ~60, o
     card = _card(
         out,
         model,
-        history.history,
+        log.history,
         settings={
             "data": data,
             "arch": arch,
@@ -174,6 +196,8 @@ def train(  # Long: 56-line docstring, 18-line signature (16 knobs); body ~60, o
             "patience": patience,
             "teacher": teacher,
             "teacher_weight": teacher_weight,
+            "train_size": train_size,
+            "stopped": log.stop_requested,
         },
         sizes=sizes,
         test_accuracy=test_accuracy,
@@ -193,6 +217,9 @@ def _training_data(
     config: AugmentConfig | None,
     teacher: str | os.PathLike[str] | None,
     teacher_weight: float,
+    *,
+    train_size: int | None = None,
+    extra: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[tuple, tuple, tuple, tuple[int, int, int]]:
     """Load MNIST, cut the seeded validation split and build the (augmented) batches.
 
@@ -206,18 +233,24 @@ def _training_data(
     order = np.random.default_rng(seed).permutation(len(x_train))
     validation_size = min(validation_size, len(x_train) // 5)
     val_idx, fit_idx = order[:validation_size], order[validation_size:]
+    if train_size is not None:
+        if train_size < 1:
+            raise ValueError(f"train_size must be at least 1, got {train_size}")
+        fit_idx = fit_idx[:train_size]
     x_val, y_val = to_model_input(x_train[val_idx]), y_train[val_idx]
-    batch_size = min(batch_size, len(fit_idx))
-    batches = augmented_batches(
-        x_train[fit_idx], y_train[fit_idx], batch_size=batch_size, seed=seed, config=config
-    )
-    steps = len(fit_idx) // batch_size
+    x_fit, y_fit = x_train[fit_idx], y_train[fit_idx]
+    if extra is not None and len(extra[0]):
+        x_fit = np.concatenate([x_fit, np.asarray(extra[0], np.uint8)])
+        y_fit = np.concatenate([y_fit, np.asarray(extra[1]).astype(y_fit.dtype)])
+    batch_size = min(batch_size, len(x_fit))
+    batches = augmented_batches(x_fit, y_fit, batch_size=batch_size, seed=seed, config=config)
+    steps = len(x_fit) // batch_size
     if teacher is not None:
         if not 0.0 <= teacher_weight <= 1.0:
             raise ValueError(f"teacher_weight must be in [0, 1], got {teacher_weight}")
         batches = _distilled(batches, load_model(teacher), teacher_weight)
         y_val = _keras().utils.to_categorical(y_val, NUM_CLASSES)
-    sizes = (len(fit_idx), len(val_idx), len(x_test))
+    sizes = (len(x_fit), len(val_idx), len(x_test))
     return (x_test, y_test), (batches, steps, batch_size), (x_val, y_val), sizes
 
 
@@ -247,18 +280,33 @@ def _command(out: Path, s: dict[str, Any]) -> str:
     arch, augment, teacher, data = s["arch"], s["augment"] is not None, s["teacher"], s["data"]
     return (
         f"python -m digit_pipeline train --arch {arch} "
-        f"--{'' if augment else 'no-'}augment --hidden {s['hidden']} "
+        f"--{'' if augment else 'no-'}augment --hidden {_units(s['hidden'])} "
         + (f"--filters {s['filters']} " if arch == "cnn" else "")
         + f"--epochs {s['epochs']} --patience {s['patience']} --seed {s['seed']} --out {out}"
         + (f" --teacher {teacher} --teacher-weight {s['teacher_weight']:g}" if teacher else "")
+        + (f" --train-size {s['train_size']}" if s["train_size"] else "")
         + (f" --data {data}" if data is not None else "")
     )
+
+
+def _units(hidden: int | list[int]) -> str:
+    return " ".join(str(h) for h in hidden) if isinstance(hidden, list) else str(hidden)
+
+
+def _checked_hidden(arch: str, hidden: int | Sequence[int]) -> int | list[int]:
+    """Return one layer's units as an int, several as a list; the CNN takes one."""
+    units = [int(hidden)] if isinstance(hidden, int | np.integer) else [int(h) for h in hidden]
+    if not 1 <= len(units) <= 3 or min(units) < 1:
+        raise ValueError(f"hidden must be 1-3 layer sizes of at least 1 unit, got {hidden}")
+    if arch == "cnn" and len(units) > 1:
+        raise ValueError(f"the CNN has one hidden dense layer, got {units}")
+    return units[0] if len(units) == 1 else units
 
 
 def _card(  # Long: one flat dict literal, the card's fields in the order the file shows them
     out: Path,
     model: keras.Model,
-    history: dict[str, list[float]],
+    history: list[dict[str, Any]],
     *,
     settings: dict[str, Any],
     sizes: tuple[int, int, int],
@@ -272,6 +320,7 @@ def _card(  # Long: one flat dict literal, the card's fields in the order the fi
     training, validation and test image counts.
     """
     s = settings
+    val = [h["val_accuracy"] or 0.0 for h in history]
     data, teacher, lr, config = s["data"], s["teacher"], s["learning_rate"], s["augment"]
     keras = _keras()
     source = str(data) if data is not None else "keras.datasets.mnist.load_data()"
@@ -279,11 +328,14 @@ def _card(  # Long: one flat dict literal, the card's fields in the order the fi
         "name": out.stem,
         "arch": s["arch"],
         "architecture": describe(s["arch"], s["hidden"], s["dropout"], s["filters"]),
+        "hidden": s["hidden"],
+        "dropout": s["dropout"],
         "parameters": int(model.count_params()),
         "input": "(N, 28, 28) float32 in [0, 1], white digit on black",
         "data": {
             "source": source,
             "train_images": sizes[0],
+            "train_size": s["train_size"],
             "validation_images": sizes[1],
             "test_images": sizes[2],
             "augmentation": config.to_dict() if config else None,
@@ -302,14 +354,17 @@ def _card(  # Long: one flat dict literal, the card's fields in the order the fi
             )
         ),
         "batch_size": s["batch_size"],
-        "epochs_run": len(history["loss"]),
+        "epochs_run": len(history),
         "epochs_max": s["epochs"],
         "early_stopping": f"val_accuracy, patience {s['patience']}, best weights restored",
-        "best_val_accuracy": float(max(history["val_accuracy"])),
-        "best_epoch": int(np.argmax(history["val_accuracy"])) + 1,
+        "best_val_accuracy": float(max(val)) if val else None,
+        "best_epoch": int(np.argmax(val)) + 1 if val else None,
+        "stopped_by_user": s["stopped"],
         "seed": s["seed"],
         "mnist_test_accuracy": test_accuracy,
         "train_seconds": round(seconds, 1),
+        "learning_rate": lr,
+        "history": history,
         "command": _command(out, s),
         "keras_version": keras.__version__,
         "date": _dt.date.today().isoformat(),

@@ -1,0 +1,74 @@
+"""The lab's command line: ``evaluate`` and the figures ``train`` prints and keeps."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import FIXTURES, ROOT
+from test_cli import run_cli
+
+MNIST = Path("/work/shared/data/mnist.npz")
+SMALL = FIXTURES / "mnist_small.npz"
+
+
+@pytest.mark.skipif(not MNIST.is_file(), reason="the full MNIST file is not on this machine")
+def test_evaluate_json_on_the_shipped_model_matches_its_card_and_the_printout():
+    model = ROOT / "models" / "mlp.keras"
+    done = run_cli("evaluate", "--model", str(model), "--data", str(MNIST), "--json")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) == 1
+    record = json.loads(lines[0])
+    assert set(record) == {"model", "n", "accuracy", "confusion", "per_class"}
+    confusion = np.array(record["confusion"])
+    assert confusion.shape == (10, 10) and confusion.sum() == record["n"] == 10_000
+    assert np.trace(confusion) / record["n"] == pytest.approx(record["accuracy"], abs=1e-12)
+    card = json.loads(model.with_suffix(".json").read_text())
+    assert record["accuracy"] == pytest.approx(card["mnist_test_accuracy"], abs=1e-9)
+    assert [c["digit"] for c in record["per_class"]] == list(range(10))
+    assert {"precision", "recall", "f1", "support"} <= set(record["per_class"][0])
+
+    plain = run_cli("evaluate", "--model", str(model), "--data", str(MNIST))
+    assert plain.returncode == 0, plain.stderr
+    printed = float(re.search(r"accuracy (0\.\d+)", plain.stdout).group(1))
+    assert printed == pytest.approx(record["accuracy"], abs=5e-5)
+    assert "rows = true digit" in plain.stdout and "precision" in plain.stdout
+
+
+def test_evaluate_on_the_fixture_and_a_missing_model(tmp_path):
+    done = run_cli("evaluate", "--model", str(ROOT / "models" / "mlp_plain.keras"),
+                   "--data", str(SMALL), "--json")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["n"] == 200
+    missing = run_cli("evaluate", "--model", str(tmp_path / "none.keras"), "--data", str(SMALL))
+    assert missing.returncode == 2 and "none.keras is missing" in missing.stderr
+    assert "Traceback" not in missing.stderr
+
+
+def test_train_prints_progress_and_keeps_the_history_in_the_card(tmp_path):
+    out = tmp_path / "deep.keras"
+    done = run_cli(
+        "train", "--data", str(SMALL), "--epochs", "2", "--patience", "5", "--hidden", "32",
+        "16", "--no-augment", "--batch-size", "32", "--out", str(out),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "epoch 1/2 [" in done.stdout and "#" in done.stdout
+    assert re.search(r"epoch 2/2: loss \d\.\d+ accuracy .* val_accuracy \d\.\d+", done.stdout)
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["architecture"].count("Dense(") == 3 and card["hidden"] == [32, 16]
+    history = card["history"]
+    assert [h["epoch"] for h in history] == [1, 2]
+    for entry in history:
+        assert {"loss", "accuracy", "val_loss", "val_accuracy", "seconds"} <= set(entry)
+        assert entry["seconds"] > 0
+    assert "--hidden 32 16" in card["command"]
+
+
+def test_train_refuses_four_hidden_layers(tmp_path):
+    done = run_cli("train", "--data", str(SMALL), "--hidden", "8", "8", "8", "8",
+                   "--out", str(tmp_path / "x.keras"))  # fmt: skip
+    assert done.returncode == 1 and "1-3 layer sizes" in done.stderr

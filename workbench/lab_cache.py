@@ -1,0 +1,73 @@
+"""The lab's cached heavy numbers: test digits once per file, evaluations per model hash."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from digit_pipeline.training.data import load_mnist
+from digit_pipeline.training.evaluation import Evaluation, evaluate, file_digest
+from workbench.cache import model_future
+
+MNIST_ENV = "DIGIT_WORKBENCH_MNIST"
+SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist.npz"
+
+
+def default_mnist() -> str:
+    """Return the MNIST file the lab uses unless told otherwise.
+
+    ``$DIGIT_WORKBENCH_MNIST`` if set, else ``../shared/data/mnist.npz`` beside the checkout
+    when it exists, else ``""`` (Keras' standard loader, which downloads once).
+    """
+    if os.environ.get(MNIST_ENV):
+        return os.environ[MNIST_ENV]
+    return str(SHARED_MNIST) if SHARED_MNIST.is_file() else ""
+
+
+def data_key(path: str) -> str:
+    """Key a data source by path, size and modification time ("" = Keras' loader)."""
+    if not path:
+        return "keras.datasets.mnist"
+    stat = Path(path).stat()
+    return f"{Path(path).resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
+@st.cache_resource(max_entries=2, show_spinner="Loading MNIST…")
+def mnist(key: str, path: str) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, ...]]:
+    """Load MNIST once per file (read-only arrays shared by every session)."""
+    (x_train, y_train), (x_test, y_test) = load_mnist(path or None)
+    for array in (x_train, y_train, x_test, y_test):
+        array.setflags(write=False)
+    return (x_train, y_train), (x_test, y_test)
+
+
+def test_digits(path: str) -> tuple[np.ndarray, np.ndarray]:
+    """Return MNIST's test digits and labels from ``path`` ("" = Keras' loader)."""
+    return mnist(data_key(path), path)[1]
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def digest(path: str, size: int, mtime_ns: int) -> str:
+    """sha256 of a model file, recomputed only when its size or time changes."""
+    return file_digest(path)
+
+
+def model_digest(path: Path) -> str:
+    """Return the content hash of the model file at ``path``."""
+    stat = path.stat()
+    return digest(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+@st.cache_data(max_entries=32, show_spinner="Evaluating the model on the test digits…")
+def evaluation(model_hash: str, path: str, data: str, data_id: str) -> Evaluation:
+    """Evaluate the model (keyed by its content hash) on the test digits of ``data``."""
+    x, y = test_digits(data)
+    return evaluate(model_future(path).result(), x, y)
+
+
+def evaluate_path(path: Path, data: str) -> Evaluation:
+    """Return the cached evaluation of the model file at ``path`` on ``data``'s test digits."""
+    return evaluation(model_digest(path), str(path), data, data_key(data))

@@ -1,0 +1,201 @@
+"""The lab's Evaluate and Compare tabs: matrix, per-class table, mistakes, McNemar."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from digit_pipeline.model import ModelLoadError, load_card, predict_proba
+from digit_pipeline.training.evaluation import Evaluation, Mistake, mcnemar
+from digit_pipeline.userdata import Dataset, DatasetError, default_dir
+from workbench.cache import get_model
+from workbench.lab_cache import evaluate_path, test_digits
+from workbench.lab_charts import confusion_chart, curve_chart, difference_chart, picked_cell
+from workbench.lab_real import real_sheets_panel
+
+ANY = "any"  # the "no filter" choice of the true/predicted selectboxes
+GALLERY = 30  # most mistakes shown at once
+
+
+def measured(path: Path, data: str) -> Evaluation | None:
+    """Return the (cached) evaluation, or show a sentence and return None."""
+    try:
+        return evaluate_path(path, data)
+    except ModelLoadError as error:
+        st.error(str(error))
+    except (OSError, ValueError) as error:
+        st.error(f"The test digits could not be read from {data or 'Keras'}: {error}")
+    return None
+
+
+def gallery(items: list[tuple[np.ndarray, str]], per_row: int = 10) -> None:
+    """Show 28×28 digits enlarged, with a caption each."""
+    columns = st.columns(per_row)
+    for k, (digit, caption) in enumerate(items):
+        big = cv2.resize(np.asarray(digit), None, fx=3, fy=3, interpolation=cv2.INTER_NEAREST)
+        columns[k % per_row].image(big, caption=caption)
+
+
+def mistake_items(x: np.ndarray, mistakes: list[Mistake]) -> list[tuple[np.ndarray, str]]:
+    """Pair each mistake's digit with "true → predicted (confidence)"."""
+    return [(x[m.index], f"{m.true} → {m.predicted} ({m.confidence:.0%})") for m in mistakes]
+
+
+def per_class_table(result: Evaluation) -> pd.DataFrame:
+    """Per-digit precision, recall, F1 and support, as a table."""
+    return pd.DataFrame([s.to_dict() for s in result.per_class]).set_index("digit")
+
+
+def summary_table(model: Any) -> pd.DataFrame:
+    """Layers, output shapes and parameter counts (what ``model.summary()`` shows)."""
+    rows = []
+    for layer in model.layers:
+        try:
+            shape = str(tuple(layer.output.shape))
+        except (AttributeError, ValueError):
+            shape = "?"
+        rows.append(
+            {
+                "layer": layer.name,
+                "type": type(layer).__name__,
+                "output shape": shape.replace("None", "N"),
+                "parameters": int(layer.count_params()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def mistakes_panel(result: Evaluation, x: np.ndarray, event: Any) -> None:
+    """Filter by a clicked matrix cell (or the two selectboxes) and show the worst mistakes."""
+    true, predicted = picked_cell(event)
+    if true is None:
+        left, right = st.columns(2)
+        t = left.selectbox("True digit", [ANY, *range(10)], key="lab_true")
+        p = right.selectbox("Predicted digit", [ANY, *range(10)], key="lab_pred")
+        true, predicted = (None if t == ANY else t), (None if p == ANY else p)
+    shown = result.mistakes(GALLERY, true=true, predicted=predicted)
+    where = f" read as {predicted}" if predicted is not None else ""
+    which = (
+        f"true {true}{where}"
+        if true is not None
+        else (f"read as {predicted}" if predicted is not None else "all")
+    )
+    st.markdown(f"**Worst mistakes** ({which}: {len(shown)} shown, most confident first)")
+    if not shown:
+        st.info("No mistakes in this cell.")
+        return
+    gallery(mistake_items(x, shown))
+
+
+def own_digits_accuracy(path: Path) -> None:
+    """Accuracy on the user's saved digits, when there are any."""
+    try:
+        x, y = Dataset(default_dir()).load()
+    except (DatasetError, OSError) as error:
+        st.caption(f"Your dataset could not be read: {error}")
+        return
+    if not len(x):
+        st.caption("Your own dataset is empty (save digits on the reading page to measure it).")
+        return
+    hits = predict_proba(get_model(str(path)), x).argmax(axis=1) == y
+    st.metric("Accuracy on your own digits", f"{hits.mean():.2%}", help=f"{len(x)} digits")
+
+
+def evaluate_tab(models: dict[str, Path], data: str) -> None:
+    """Pick a model; show its accuracy, matrix, table, mistakes, summary and curves."""
+    name = st.selectbox("Model to evaluate", list(models), key="lab_eval_model")
+    if st.button("Evaluate", key="lab_evaluate", type="primary"):
+        st.session_state.lab_eval_on = True
+    if not st.session_state.get("lab_eval_on"):
+        st.info("Press Evaluate to measure the model on MNIST's test digits.")
+        return
+    path = models[name]
+    result = measured(path, data)
+    if result is None:
+        return
+    x, _ = test_digits(data)
+    card = load_card(path)
+    first, second, third = st.columns(3)
+    first.metric("MNIST test accuracy", f"{result.accuracy:.2%}", help=f"{result.n} test digits")
+    second.metric("Mistakes", f"{result.n - int(result.correct.sum())}")
+    if card.get("mnist_test_accuracy") is not None:
+        third.metric("Card says", f"{card['mnist_test_accuracy']:.2%}")
+    own_digits_accuracy(path)
+    left, right = st.columns([3, 2])
+    with left:
+        event = st.altair_chart(
+            confusion_chart(result.confusion, f"Confusion matrix — {name}"),
+            on_select="rerun",
+            key="lab_cm",
+        )
+        st.caption(
+            "Rows: the true digit; columns: what the model read. "
+            "Click a cell to see those mistakes."
+        )
+    with right:
+        st.markdown("**Per digit**")
+        st.dataframe(
+            per_class_table(result).style.format("{:.4f}", subset=["precision", "recall", "f1"])
+        )
+    mistakes_panel(result, x, event)
+    with st.expander("Reading accuracy on real sheets", expanded=False):
+        real_sheets_panel(path)
+    with st.expander("Model summary and training curves", expanded=False):
+        model = get_model(str(path))
+        st.dataframe(summary_table(model), hide_index=True)
+        st.caption(f"{int(model.count_params()):,} parameters · {card.get('architecture', '')}")
+        history = card.get("history")
+        if isinstance(history, list) and history and all(isinstance(h, dict) for h in history):
+            a, b = st.columns(2)
+            a.altair_chart(curve_chart(history, "loss"))
+            b.altair_chart(curve_chart(history, "accuracy"))
+        else:
+            st.caption(
+                "This model's card keeps no per-epoch history (it was trained before the lab)."
+            )
+
+
+def compare_tab(models: dict[str, Path], data: str) -> None:
+    """Two models on the same test digits: accuracies, matrix difference, McNemar, digits."""
+    names = list(models)
+    left, right = st.columns(2)
+    name_a = left.selectbox("Model A", names, key="lab_cmp_a")
+    name_b = right.selectbox("Model B", names, index=min(1, len(names) - 1), key="lab_cmp_b")
+    if st.button("Compare", key="lab_compare", type="primary"):
+        st.session_state.lab_cmp_on = True
+    if not st.session_state.get("lab_cmp_on"):
+        st.info("Pick two models and press Compare.")
+        return
+    a, b = measured(models[name_a], data), measured(models[name_b], data)
+    if a is None or b is None:
+        return
+    x, _ = test_digits(data)
+    left.metric(f"A: {name_a}", f"{a.accuracy:.2%}")
+    right.metric(
+        f"B: {name_b}", f"{b.accuracy:.2%}", delta=f"{(b.accuracy - a.accuracy) * 100:+.2f} points"
+    )
+    test = mcnemar(a.correct, b.correct)
+    verdict = "a real difference" if test.p_value < 0.05 else "no significant difference"
+    kind = "exact binomial" if test.method == "exact" else "chi-square with continuity correction"
+    st.markdown(
+        f"**McNemar's test** ({kind}): A alone right on {test.only_a} digits, B alone right on "
+        f"{test.only_b}; p = {test.p_value:.3g} — {verdict} at the 5 % level."
+    )
+    st.altair_chart(difference_chart(b.confusion - a.confusion, "Confusion matrix B − A"))
+    st.caption(
+        "Blue: B puts more digits in this cell than A; red: fewer. On the diagonal blue is good."
+    )
+    for title, mask, who in (
+        ("A right, B wrong", a.correct & ~b.correct, b),
+        ("B right, A wrong", b.correct & ~a.correct, a),
+    ):
+        index = np.flatnonzero(mask)[:GALLERY]
+        more = f", first {len(index)} shown" if mask.sum() > len(index) else ""
+        st.markdown(f"**{title}** ({int(mask.sum())} digits{more})")
+        if len(index):
+            gallery([(x[i], f"{int(a.y_true[i])}: wrong {int(who.predicted[i])}") for i in index])

@@ -1,0 +1,45 @@
+"""The Model lab page: train a model and watch it learn, evaluate one, compare two."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from workbench.common import list_models
+from workbench.lab_cache import default_mnist
+from workbench.lab_eval import compare_tab, evaluate_tab
+from workbench.lab_train import train_tab
+
+
+def data_source() -> str:
+    """Return the MNIST file the lab trains and measures on ("" = Keras' standard loader)."""
+    with st.sidebar:
+        path = st.text_input(
+            "MNIST .npz",
+            default_mnist(),
+            key="lab_data",
+            help="keras.datasets layout (x_train, y_train, x_test, y_test). Empty: "
+            "keras.datasets.mnist.load_data(), which downloads once. Validation is cut "
+            "from the training images; the test digits are only measured.",
+        ).strip()
+    return path
+
+
+def render() -> None:
+    """Draw the Model lab."""
+    st.title("Model lab")
+    st.caption(
+        "Train a Flatten-Dense network (or the small CNN) on MNIST and watch its curves; "
+        "look at a model's confusion matrix and the digits it gets wrong; compare two models."
+    )
+    data = data_source()
+    models = list_models()
+    if not models:
+        st.error("No models found: the shipped models folder is empty.")
+        return
+    train, evaluate, compare = st.tabs(["Train", "Evaluate", "Compare"])
+    with train:
+        train_tab(models, data)
+    with evaluate:
+        evaluate_tab(models, data)
+    with compare:
+        compare_tab(models, data)
