@@ -8,9 +8,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from digit_pipeline.benchmarking.realsheets import SheetResult, read_folder
+from digit_pipeline.benchmarking.real import load_truth, read_entry, score_text
 from digit_pipeline.model import ModelLoadError
-from digit_pipeline.reading import read_sheet
 from workbench.cache import model_future
 from workbench.lab_cache import model_digest
 
@@ -25,15 +24,31 @@ def real_folder() -> Path | None:
 
 
 @st.cache_data(max_entries=8, show_spinner="Reading the real sheets (auto-fit each)…")
-def real_results(model_hash: str, path: str, folder: str) -> list[SheetResult]:
-    """Read every real sheet with the model (keyed by its content hash)."""
+def real_results(model_hash: str, path: str, folder: str) -> list[dict]:
+    """Read every real sheet as ``read`` does, scored as ``bench --real`` scores it.
+
+    Keyed by the model's content hash. A sheet that cannot be read counts 0, with its error.
+    """
     model = model_future(path).result()
-
-    def text(image: object) -> str:
-        sheet = read_sheet(image, model=model, auto=True).sheet
-        return sheet.text if sheet is not None else ""
-
-    return read_folder(folder, text)
+    rows = []
+    for entry in load_truth(folder):
+        try:
+            _, reading, _ = read_entry(Path(folder), entry, model, auto=True)
+            text, error = reading.text, None
+        except (OSError, ValueError) as problem:
+            text, error = "", str(problem)
+        score = score_text(entry, text)
+        rows.append(
+            {
+                "sheet": entry["file"],
+                "truth": entry["text"].replace("\n", " / "),
+                "read": error or text.replace("\n", " / "),
+                "right": score.correct,
+                "digits": score.truth,
+                "extra": score.extra,
+            }
+        )
+    return rows
 
 
 def real_sheets_panel(path: Path) -> None:
@@ -52,23 +67,10 @@ def real_sheets_panel(path: Path) -> None:
     except (OSError, ValueError, KeyError, ModelLoadError) as error:
         st.error(f"The real sheets could not be read: {error}")
         return
-    hits, total = sum(r.hits for r in results), sum(r.total for r in results)
+    hits, total = sum(r["right"] for r in results), sum(r["digits"] for r in results)
     st.metric(
         f"Digits read right on {len(results)} real sheets",
         f"{hits / max(total, 1):.1%}",
         help=f"{hits} of {total}",
     )
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "sheet": r.file,
-                    "truth": r.truth.replace("\n", " / "),
-                    "read": r.error or r.read.replace("\n", " / "),
-                    "right": f"{r.hits}/{r.total}",
-                }
-                for r in results
-            ]
-        ),
-        hide_index=True,
-    )
+    st.dataframe(pd.DataFrame(results), hide_index=True)
