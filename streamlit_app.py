@@ -6,8 +6,13 @@ reading page is the first.
 
 import streamlit as st
 
-from workbench import reading_page
+from workbench import batch_page, reading_page
 
 st.set_page_config(page_title="Digit Workbench", layout="wide")
-page = st.navigation([st.Page(reading_page.render, title="Read a sheet", icon="🔢", default=True)])
+page = st.navigation(
+    [
+        st.Page(reading_page.render, title="Read a sheet", icon="🔢", default=True),
+        st.Page(batch_page.render, title="Read a batch", icon="🗂️", url_path="batch"),
+    ]
+)
 page.run()
