@@ -217,3 +217,13 @@ def test_progress_is_silent_when_stderr_is_not_a_terminal(capsys):
     progress.step()
     progress.close()
     assert capsys.readouterr().err == ""
+
+
+def test_engine_ray_without_ray_says_how_to_install_it(monkeypatch, capsys):
+    from digit_pipeline.batch import run
+    from digit_pipeline.cli import main
+
+    monkeypatch.setattr(run, "ray_available", lambda: False)
+    assert main(["read", str(sample_sheets()[0]), "--engine", "ray"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "pip install -r requirements-ray.txt" in err
