@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -103,7 +104,12 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(model_path: str, params: PipelineParams, auto: bool) -> None:
-    """Pool initializer: load the model once per worker process."""
+    """Pool initializer: load the model once per worker process.
+
+    Workers ignore Ctrl-C: the main process stops handing out work and leaves the journal
+    whole; workers finish the sheet in hand.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
         _WORKER["model"] = load_model(model_path)
