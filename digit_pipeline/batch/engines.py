@@ -100,6 +100,28 @@ def read_sequential(
 
 # --- process pool ------------------------------------------------------------------------
 
+
+def one_thread_each() -> None:
+    """Keep a worker's OpenCV and TensorFlow to one thread each.
+
+    N workers on N cores each running their own thread pools oversubscribe the machine;
+    one thread per worker is what Ray does for a 1-CPU actor (``OMP_NUM_THREADS=1``).
+    """
+    for name in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+        os.environ[name] = "1"
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import cv2
+
+    cv2.setNumThreads(1)
+    try:
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except (ImportError, RuntimeError):  # no TensorFlow backend, or already started
+        pass
+
+
 _WORKER: dict[str, Any] = {}
 
 
@@ -110,7 +132,7 @@ def _init_worker(model_path: str, params: PipelineParams, auto: bool) -> None:
     whole; workers finish the sheet in hand.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    one_thread_each()
     try:
         _WORKER["model"] = load_model(model_path)
     except ModelLoadError as error:
@@ -189,7 +211,7 @@ class _RayReader:
     """A Ray Data actor: loads the model once, then reads batches of sources."""
 
     def __init__(self, model_path: str, params: PipelineParams, auto: bool) -> None:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        one_thread_each()
         self.model = load_model(model_path)
         self.params, self.auto = params, auto
 
