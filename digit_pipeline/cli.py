@@ -9,13 +9,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
+from .batch.run import add_batch_options, load_params_file
 from .benchmarking import run as bench
-from .imageio import ImageReadError, page_count, read_image
 from .model import DEFAULT_MODEL, ModelLoadError
 from .params import PARAM_SPECS, PipelineParams
 
@@ -97,8 +95,20 @@ def add_param_options(parser: argparse.ArgumentParser) -> None:
 
 
 def params_from_args(args: argparse.Namespace) -> PipelineParams:
-    """Build validated :class:`PipelineParams` from parsed options."""
-    return PipelineParams(**{spec.name: getattr(args, spec.name) for spec in PARAM_SPECS})
+    """Build validated :class:`PipelineParams` from parsed options.
+
+    With ``--params FILE`` the file's settings come first and the options given on the
+    command line override them.
+    """
+    values = {spec.name: getattr(args, spec.name) for spec in PARAM_SPECS}
+    if getattr(args, "params", None):
+        given = set(getattr(args, "given_params", ()))
+        saved = load_params_file(args.params)
+        unknown = sorted(set(saved) - set(values))
+        if unknown:
+            raise ValueError(f"--params {args.params} holds unknown settings: {', '.join(unknown)}")
+        values.update({k: v for k, v in saved.items() if k not in given})
+    return PipelineParams(**values)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -111,7 +121,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     read = sub.add_parser("read", help="read the digits of one or more images")
-    read.add_argument("images", nargs="+", metavar="IMAGE")
+    read.add_argument(
+        "images",
+        nargs="+",
+        metavar="IMAGE",
+        help="image files, folders (searched recursively), globs (quote them; ** recurses) "
+        "and ZIP archives (members read in memory, never extracted)",
+    )
     read.add_argument("--json", action="store_true", help="one JSON object per image per line")
     read.add_argument(
         "--auto",
@@ -123,6 +139,13 @@ def build_parser() -> argparse.ArgumentParser:
         "fits each new image); with --auto, options only set what the fit leaves alone",
     )
     read.add_argument("--model", default=str(DEFAULT_MODEL), help="a .keras model [%(default)s]")
+    read.add_argument(
+        "--params",
+        metavar="FILE",
+        help="settings saved by the app's Download these settings button (JSON); options "
+        "given as well override them, and the images are not fitted unless --auto",
+    )
+    add_batch_options(read)
     add_param_options(read)
 
     train = sub.add_parser(
@@ -369,38 +392,9 @@ def _finetune(args: argparse.Namespace) -> int:
 
 
 def _read(args: argparse.Namespace, params: PipelineParams) -> int:
-    from .model import load_model
-    from .reading import read_sheet
+    from .batch.run import run_batch
 
-    try:
-        model = load_model(args.model)
-    except ModelLoadError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    failed = 0
-    for i, name in enumerate(args.images):
-        start = time.perf_counter()
-        try:
-            image = read_image(name)
-        except ImageReadError as error:
-            failed += 1
-            print(f"error: {error}", file=sys.stderr)
-            if args.json:
-                print(json.dumps({"image": name, "error": str(error)}), flush=True)
-            continue
-        load_ms = (time.perf_counter() - start) * 1000
-        pages = page_count(Path(name).read_bytes())
-        if pages > 1:
-            print(f"note: {name} has {pages} pages; reading the first.", file=sys.stderr)
-        read = read_sheet(image, params, model=model, auto=_fits(args))
-        reading = read.sheet
-        if args.json:
-            print(json.dumps(_record(name, image.shape, read.params, reading, load_ms)), flush=True)
-        else:
-            if len(args.images) > 1:
-                print(("\n" if i else "") + f"==> {name} <==")
-            print(reading.text if reading.digits else "(no digits found)", flush=True)
-    return 1 if failed else 0
+    return run_batch(args, params, auto=_fits(args))
 
 
 def _fits(args: argparse.Namespace) -> bool:
@@ -409,19 +403,6 @@ def _fits(args: argparse.Namespace) -> bool:
 
     if args.auto is not None:
         return args.auto
+    if getattr(args, "params", None):
+        return False  # saved settings were tuned on a sheet: read with them as they are
     return not set(getattr(args, "given_params", ())) & set(FITTED_PARAMS)
-
-
-def _record(
-    name: str, shape: tuple[int, ...], params: PipelineParams, reading: Any, load_ms: float
-) -> dict[str, Any]:
-    timings = {"load": load_ms, **reading.timings_ms}
-    return {
-        "image": str(Path(name)),
-        "width": int(shape[1]),
-        "height": int(shape[0]),
-        "params": params.to_dict(),
-        "text": reading.text,
-        "digits": [d.to_dict() for d in reading.digits],
-        "timings_ms": {k: round(v, 2) for k, v in timings.items()},
-    }

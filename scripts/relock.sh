@@ -20,6 +20,7 @@ TMP_SOURCE="relock-tmp-simple-index"
 # Flags shared with tests/test_packaging.py -- keep them in sync.
 EXPORT_MAIN=(export -f requirements.txt)
 EXPORT_DEV=(export -f requirements.txt --only dev)
+EXPORT_RAY=(export -f requirements.txt --extras ray)
 
 poetry() { command "${POETRY_CMD[@]}" "$@"; }
 
@@ -154,6 +155,7 @@ poetry check --lock
 # --- export pinned requirements ----------------------------------------------
 poetry "${EXPORT_MAIN[@]}" --output requirements.txt
 poetry "${EXPORT_DEV[@]}" --output requirements-dev.txt
+poetry "${EXPORT_RAY[@]}" --output requirements-ray.txt
 
 SUCCESS=1
-echo "relock: done -> poetry.lock requirements.txt requirements-dev.txt"
+echo "relock: done -> poetry.lock requirements.txt requirements-dev.txt requirements-ray.txt"

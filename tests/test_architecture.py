@@ -49,7 +49,7 @@ def test_one_reading_path():
     assert chains == ["digit_pipeline/pipeline.py"]
     assert readers == ["digit_pipeline/pipeline.py", "digit_pipeline/reading.py"]
     assert "read_sheet" in found["workbench/cache.py"]  # the app reads through it
-    assert "read_sheet" in found["digit_pipeline/cli.py"]
+    assert "read_sheet" in found["digit_pipeline/batch/engines.py"]  # read, every engine
 
 
 def test_the_stage_names_are_exported_from_the_package():

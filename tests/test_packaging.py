@@ -29,8 +29,9 @@ RELOCK = ROOT / "scripts" / "relock.sh"
 EXPORTS = {
     "requirements.txt": ["export", "-f", "requirements.txt"],
     "requirements-dev.txt": ["export", "-f", "requirements.txt", "--only", "dev"],
+    "requirements-ray.txt": ["export", "-f", "requirements.txt", "--extras", "ray"],
 }
-EXPORT_IDS = ["main", "dev"]
+EXPORT_IDS = ["main", "dev", "ray"]
 MAIN_PACKAGES = ["streamlit", "opencv-python-headless", "tensorflow", "keras", "numpy", "pillow"]
 
 # `name==version ; markers \` -- the first line of each requirement in an export.
@@ -131,7 +132,7 @@ def test_temporary_relock_source_left_nowhere() -> None:
         needles.append(PyPI.simple_url.rstrip("/"))
     except ImportError:
         pass
-    for path in (PYPROJECT, LOCK, ROOT / "requirements.txt", ROOT / "requirements-dev.txt"):
+    for path in (PYPROJECT, LOCK, *(ROOT / name for name in EXPORTS)):
         text = path.read_text(encoding="utf-8")
         for needle in needles:
             assert needle not in text, f"{needle!r} found in {path.name}"
@@ -152,6 +153,7 @@ def test_relock_uses_same_export_flags() -> None:
     script = RELOCK.read_text(encoding="utf-8")
     assert f"EXPORT_MAIN=({' '.join(EXPORTS['requirements.txt'])})" in script
     assert f"EXPORT_DEV=({' '.join(EXPORTS['requirements-dev.txt'])})" in script
+    assert f"EXPORT_RAY=({' '.join(EXPORTS['requirements-ray.txt'])})" in script
 
 
 @pytest.mark.parametrize("filename", list(EXPORTS), ids=EXPORT_IDS)
@@ -182,6 +184,14 @@ def test_pins_match_lock(filename: str, locked: dict[tuple[str, str], set[str]])
 def test_main_dependency_is_pinned(package: str) -> None:
     pins = _parse_requirements((ROOT / "requirements.txt").read_text(encoding="utf-8"))
     assert any(name == package for name, _ in pins), f"{package} missing from requirements.txt"
+
+
+def test_ray_is_an_optional_extra_only() -> None:
+    main = _parse_requirements((ROOT / "requirements.txt").read_text(encoding="utf-8"))
+    ray = _parse_requirements((ROOT / "requirements-ray.txt").read_text(encoding="utf-8"))
+    assert not any(name == "ray" for name, _ in main)
+    assert any(name == "ray" for name, _ in ray)
+    assert set(main) <= set(ray)  # the ray file is the main one plus the extra
 
 
 # --- (e) the wheel carries the shipped models, and installed code finds them ----------

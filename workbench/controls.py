@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import streamlit as st
 
 from digit_pipeline import PARAM_SPECS, ParamSpec, PipelineParams
@@ -102,7 +104,17 @@ def sidebar_controls(source: Source | None) -> PipelineParams:
         st.sidebar.caption(st.session_state["fit_note"])
     for spec in PARAM_SPECS:
         parameter_control(spec)
-    return params_from_state()
+    params = params_from_state()
+    st.sidebar.download_button(
+        "Download these settings",
+        data=json.dumps(params.to_dict(), indent=2) + "\n",
+        file_name="digit-settings.json",
+        mime="application/json",
+        key="download_settings",
+        help="Save the stages as set here, to read a whole archive with them: "
+        "python -m digit_pipeline read FOLDER --params digit-settings.json --out out.jsonl",
+    )
+    return params
 
 
 def parameter_control(spec: ParamSpec) -> None:
