@@ -7,7 +7,7 @@ process tree (the CLI, pool workers, Ray's processes; sampled every 0.2 s from /
 speed-up against one worker in the same run.
 
     python benchmarks/bench_batch.py --sheets 100 --steps 25,50,100 \
-        --data /work/shared/data/mnist.npz
+        --data ../shared/data/mnist.npz
 """
 
 from __future__ import annotations

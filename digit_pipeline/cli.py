@@ -120,6 +120,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
+    _add_read(sub)
+    _add_train(sub)
+    _add_finetune(sub)
+    _add_evaluate(sub)
+    bench.add_arguments(
+        sub.add_parser(
+            "bench",
+            help="reading benchmark: synthetic sheets of MNIST test digits, "
+            "read with default and fitted parameters",
+        )
+    )
+    return parser
+
+
+def _add_read(sub: argparse._SubParsersAction) -> None:
+    """Add ``read``: images, folders, globs and ZIPs, with the stage options."""
     read = sub.add_parser("read", help="read the digits of one or more images")
     read.add_argument(
         "images",
@@ -148,6 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_batch_options(read)
     add_param_options(read)
 
+
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    """Add ``train``: a model trained on MNIST."""
     train = sub.add_parser(
         "train", help="train a model on MNIST (Flatten-Dense by default, or the small CNN)"
     )
@@ -212,8 +231,16 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.5,
         help="share of the teacher's output in the training targets [%(default)s]",
     )
-    train.add_argument("--out", default=str(DEFAULT_MODEL), help="model path [%(default)s]")
+    train.add_argument(
+        "--out",
+        default=None,
+        help="model path [$DIGIT_WORKBENCH_MODELS or ~/.digit_workbench/models, "
+        "<arch>-<time>.keras]; a shipped model is only replaced when named here",
+    )
 
+
+def _add_finetune(sub: argparse._SubParsersAction) -> None:
+    """Add ``finetune``: a model fine-tuned on the user's dataset."""
     finetune = sub.add_parser(
         "finetune",
         help="fine-tune a model on MNIST training data plus your saved digits "
@@ -242,6 +269,9 @@ def build_parser() -> argparse.ArgumentParser:
         "[$DIGIT_WORKBENCH_MODELS or ~/.digit_workbench/models, <model>-ft-<time>.keras]",
     )
 
+
+def _add_evaluate(sub: argparse._SubParsersAction) -> None:
+    """Add ``evaluate``: a model measured on MNIST's test digits."""
     evaluate = sub.add_parser(
         "evaluate",
         help="measure a model on MNIST's test digits: accuracy, confusion matrix, "
@@ -257,15 +287,6 @@ def build_parser() -> argparse.ArgumentParser:
         "[download with keras.datasets.mnist]",
     )
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
-
-    bench.add_arguments(
-        sub.add_parser(
-            "bench",
-            help="reading benchmark: synthetic sheets of MNIST test digits, "
-            "read with default and fitted parameters",
-        )
-    )
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -287,6 +308,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _read(args, params)
 
 
+def _new_model_path(arch: str) -> str:
+    """Return a new path in the user's models folder (no shipped model is replaced unasked)."""
+    import datetime
+
+    from .training.finetune import user_models_dir
+
+    folder = user_models_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return str(folder / f"{arch}-{stamp}.keras")
+
+
 def _train(args: argparse.Namespace) -> int:
     from .training.progress import text_bar
     from .training.train import train
@@ -294,9 +327,10 @@ def _train(args: argparse.Namespace) -> int:
     if args.epochs < 1:
         print(f"error: --epochs must be at least 1, got {args.epochs}", file=sys.stderr)
         return 1
+    out = args.out or _new_model_path(args.arch)
     try:
         result = train(
-            args.out,
+            out,
             data=args.data,
             arch=args.arch,
             augment=args.augment,

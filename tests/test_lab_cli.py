@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 from conftest import FIXTURES, ROOT
 from test_cli import run_cli
 
-MNIST = Path("/work/shared/data/mnist.npz")
+MNIST = ROOT.parent / "shared" / "data" / "mnist.npz"
 SMALL = FIXTURES / "mnist_small.npz"
 
 
@@ -72,3 +71,14 @@ def test_train_refuses_four_hidden_layers(tmp_path):
     done = run_cli("train", "--data", str(SMALL), "--hidden", "8", "8", "8", "8",
                    "--out", str(tmp_path / "x.keras"))  # fmt: skip
     assert done.returncode == 1 and "1-3 layer sizes" in done.stderr
+
+
+def test_train_without_out_writes_a_new_model_in_the_users_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("DIGIT_WORKBENCH_MODELS", str(tmp_path / "mine"))
+    shipped = {p: p.stat().st_mtime_ns for p in (ROOT / "models").glob("*.keras")}
+    done = run_cli("train", "--data", str(SMALL), "--epochs", "1", "--hidden", "8",
+                   "--no-augment", "--train-size", "200")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    [made] = (tmp_path / "mine").glob("mlp-*.keras")
+    assert made.with_suffix(".json").is_file()
+    assert {p: p.stat().st_mtime_ns for p in (ROOT / "models").glob("*.keras")} == shipped
