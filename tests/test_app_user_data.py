@@ -1,22 +1,15 @@
 """The app with the user's own digits: camera, corrections, saving, the dataset, fine-tuning
-and downloads — driven through AppTest with the real package and a temporary home."""
+and downloads — driven through AppTest with the real package and a temporary home
+(``home``: conftest's autouse fixture, with ``home / "dataset"`` and ``home / "models"``)."""
 
 from __future__ import annotations
 
-import pytest
 from conftest import FIXTURES, ROOT, load_truth, sample_sheets
 from streamlit.testing.v1 import AppTest
 
 from digit_pipeline.userdata import Dataset
 
 APP = str(ROOT / "streamlit_app.py")
-
-
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("DIGIT_WORKBENCH_DATA", str(tmp_path / "dataset"))
-    monkeypatch.setenv("DIGIT_WORKBENCH_MODELS", str(tmp_path / "models"))
-    return tmp_path
 
 
 def start(sheet_name: str | None = None) -> AppTest:
