@@ -49,3 +49,9 @@ def test_only_formula_starts_are_escaped(start):
 @pytest.mark.parametrize("text", ["X1", "sheet.png", "'quoted", "1=2", " =x", "", "Xx"])
 def test_ordinary_text_is_kept_as_it_is(text):
     assert spreadsheet_safe(text) == text
+
+
+def test_a_save_without_a_source_stores_an_empty_one(tmp_path):
+    ds = Dataset(tmp_path)
+    ds.save(np.full((1, 28, 28), 9, np.uint8), [9])
+    assert [s.source for s in ds.samples()] == [""]

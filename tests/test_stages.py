@@ -971,3 +971,21 @@ def test_resize_rois_leaves_mnist_strokes_mostly_alone(mnist):
         roi = cv2.resize(crop, None, fx=4, fy=4, interpolation=cv2.INTER_LINEAR)
         touched += _thicken_thin_strokes(roi) is not roi
     assert touched <= 0.05 * len(x_test), touched  # 2 of these 200
+
+
+def test_extract_roi_keeps_lines_unless_asked_and_takes_threshold_zero():
+    """Survivors of mutation testing: the default leaves a ruled line in the ROI (removal is
+    opt-in), and 0 is a valid threshold (only pure black is ink)."""
+    page = np.full((60, 200), 220, np.uint8)
+    page[30:32, :] = 90  # a ruled line running through the box and far past it
+    page[10:50, 95:101] = 0  # a "1"
+    box = [(80, 5, 36, 50)]
+    default = extract_roi_black_white(page, box)[0]
+    assert (default[25:27, :] == 255).all()  # the line is ink by default
+    np.testing.assert_array_equal(
+        default, extract_roi_black_white(page, box, remove_lines=False)[0]
+    )
+    cleaned = extract_roi_black_white(page, box, remove_lines=True)[0]
+    assert not (cleaned[25:27, :5] == 255).any()  # ...and gone when asked
+    only_black = extract_roi_black_white(page, box, threshold=0)[0]
+    assert (only_black > 0).sum() == 40 * 6  # the "1" alone: the grey line is above 0
