@@ -181,3 +181,15 @@ def test_empty_file_short_rows_blank_lines_and_newlines_in_quotes():
     ]
     assert table.extra_fields == ["note"]
     assert table.extras == {ID1: {"note": ""}, ID2: {"note": "n"}}
+
+
+def test_labels_ten_and_cr_and_quotes_that_are_not_ours():
+    from digit_pipeline.userdata import DatasetError
+    from digit_pipeline.userdata.labels import parse_labels
+
+    with pytest.raises(DatasetError, match="line 2: label '10' is not a digit 0-9"):
+        parse_labels(f"id,label\n{ID1},10\n".encode())
+    assert spreadsheet_safe("a\rb") == "a\nb"  # a CR inside would break the row in two
+    assert spreadsheet_text("'quoted") == "'quoted"  # only our own quote is taken off
+    table = parse_labels(f"id,label,source,note\n{ID1},1,s\n".encode())  # one cell short
+    assert table.extras == {ID1: {"note": ""}}
