@@ -1,8 +1,19 @@
-"""Shared fixtures: the repo's paths, the bundled samples with their truth, the model."""
+"""Shared fixtures: the repo's paths, the bundled samples with their truth, the model.
+
+No test reads or writes the real home folder: for the whole run (module and session
+fixtures, doctests, and every subprocess, which inherits ``os.environ``) ``HOME``,
+``DIGIT_WORKBENCH_DATA`` and ``DIGIT_WORKBENCH_MODELS`` point into a temporary folder, and
+every test gets a fresh one of its own (the autouse ``home`` fixture). At the end of the run
+the real ``~/.digit_workbench`` is compared with its state at the start; a change fails the run.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import pwd
+import shutil
+import tempfile
 from pathlib import Path
 
 import cv2
@@ -12,6 +23,66 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_images"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+HOME_VARS = ("HOME", "DIGIT_WORKBENCH_DATA", "DIGIT_WORKBENCH_MODELS")
+# The real home, whatever HOME says: the account's entry in the password database.
+REAL_HOME = Path(pwd.getpwuid(os.getuid()).pw_dir)
+_saved_env: dict[str, str | None] = {}
+_session_home: list[Path] = []
+_real_snapshot: list[object] = []
+
+
+def home_snapshot(home: Path = REAL_HOME) -> object:
+    """Every path under ``home/.digit_workbench`` with its size and mtime (None if absent)."""
+    root = home / ".digit_workbench"
+    if not root.exists():
+        return None
+    return sorted(
+        (str(p.relative_to(root)), p.stat().st_size, p.stat().st_mtime_ns)
+        for p in [root, *root.rglob("*")]
+    )
+
+
+def point_home_at(folder: Path, setenv=os.environ.__setitem__) -> None:
+    """Point HOME and the app's data and model folders into ``folder``."""
+    setenv("HOME", str(folder))
+    setenv("DIGIT_WORKBENCH_DATA", str(folder / "dataset"))
+    setenv("DIGIT_WORKBENCH_MODELS", str(folder / "models"))
+
+
+def pytest_configure(config):
+    _real_snapshot[:] = [home_snapshot()]
+    _saved_env.update({name: os.environ.get(name) for name in HOME_VARS})
+    _session_home[:] = [Path(tempfile.mkdtemp(prefix="digit-workbench-home-"))]
+    point_home_at(_session_home[0])
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _real_snapshot and home_snapshot() != _real_snapshot[0]:
+        print(f"\nFAILED: the tests changed {REAL_HOME / '.digit_workbench'}")
+        session.exitstatus = 1
+
+
+def pytest_unconfigure(config):
+    for name, value in _saved_env.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    for folder in _session_home:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path_factory, monkeypatch) -> Path:
+    """A fresh temporary home for each test: HOME, its dataset and its models folder.
+
+    Made with ``tmp_path_factory`` so a test's own ``tmp_path`` stays empty.
+    """
+    folder = tmp_path_factory.mktemp("home")
+    point_home_at(folder, monkeypatch.setenv)
+    return folder
 
 
 def sample_sheets() -> list[Path]:

@@ -1,7 +1,9 @@
 """A real browser: `streamlit run` on a loopback port, Debian's Chromium driven by Playwright.
 
-Draws "37" on the canvas with mouse strokes, presses Predict and finds "37" on the page — the
-canvas cannot be tested any other way. A screenshot is saved under the test's tmp dir.
+Draws "37" on the canvas with mouse strokes, checks a screenshot of the canvas shows the
+strokes where they were drawn, presses Predict and finds exactly "Sheet reads: 37" on the
+page — the canvas cannot be tested any other way. A full-page screenshot is saved under the
+test's tmp dir.
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ import sys
 import time
 import urllib.request
 
+import numpy as np
 import pytest
 from conftest import ROOT
+
+from digit_pipeline.imageio import decode_image
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -133,12 +138,30 @@ def test_draw_37_and_read_it(app_url, tmp_path):
             for points in (THREE, SEVEN_BAR, SEVEN_STEM):
                 stroke(page.mouse, box, points)
                 page.wait_for_timeout(400)
-            page.get_by_text("2 boxes found").wait_for(timeout=60_000)
+            check_strokes_shown(decode_image(canvas.screenshot(), "canvas.png"))
+            page.get_by_text("2 boxes found.", exact=True).wait_for(timeout=60_000)
             page.get_by_role("button", name="Predict").click()
-            page.get_by_text("Sheet reads").wait_for(timeout=90_000)
-            text = page.get_by_text("Sheet reads").inner_text()
+            reading = page.get_by_text("Sheet reads:")
+            reading.wait_for(timeout=90_000)
+            text = reading.inner_text()
+            shown = decode_image(reading.screenshot(), "reading.png")
         finally:
             page.screenshot(path=str(tmp_path / "browser.png"), full_page=True)
             browser.close()
-    assert "37" in text, text
-    assert (tmp_path / "browser.png").stat().st_size > 10_000
+    assert text == "Sheet reads: 37", text
+    ink = (shown.min(axis=2) if shown.ndim == 3 else shown) < 128
+    assert ink.mean() > 0.01, "the reading's screenshot shows no text"
+
+
+def check_strokes_shown(shot: np.ndarray) -> None:
+    """The canvas's screenshot has dark ink where the 3 and the 7 were drawn, none between
+    or to their right (stroke fractions of the width: 3 at 0.10-0.32, 7 at 0.45-0.62)."""
+    gray = shot.min(axis=2) if shot.ndim == 3 else shot
+    columns = (gray < 128).any(axis=0)
+    width = len(columns)
+
+    def inked(a: float, b: float) -> float:
+        return columns[round(a * width) : round(b * width)].mean()
+
+    assert inked(0.12, 0.30) > 0.9 and inked(0.47, 0.60) > 0.9, "the strokes are not shown"
+    assert inked(0.37, 0.42) == 0 and inked(0.68, 1.0) == 0, "ink where nothing was drawn"

@@ -44,6 +44,12 @@ def test_read_json_matches_schema_and_truth(tmp_path):
         assert 0 <= digit["label"] <= 9 and 0.0 <= digit["confidence"] <= 1.0
         assert digit["top2"][0] == [digit["label"], digit["confidence"]]
     assert good["text"].replace("\n", "") == "".join(str(d["label"]) for d in good["digits"])
+    # ...and the reading is the sheet's truth: text, every label, line and box
+    assert good["text"] == truth["text"]
+    assert [d["label"] for d in good["digits"]] == [d["label"] for d in truth["digits"]]
+    assert [d["line"] for d in good["digits"]] == [d["line"] for d in truth["digits"]]
+    for digit, true in zip(good["digits"], truth["digits"], strict=True):
+        assert max(abs(a - b) for a, b in zip(digit["box"], true["box"], strict=True)) <= 8
     assert set(bad) == {"image", "error"} and bad["image"].endswith("junk.png")
 
 

@@ -6,6 +6,10 @@ import numpy as np
 from conftest import ROOT, sample_sheets
 from streamlit.testing.v1 import AppTest
 
+import workbench.reading_page
+from digit_pipeline.model import DEFAULT_MODEL, load_model
+from workbench.cache import model_future
+
 APP = str(ROOT / "streamlit_app.py")
 
 
@@ -13,7 +17,7 @@ def reading(at: AppTest) -> str | None:
     return at.success[0].value if at.success else None
 
 
-def test_two_sessions_do_not_see_each_other(model):
+def test_two_sessions_do_not_see_each_other(monkeypatch):
     first, second = sample_sheets()[:2]
     alice = AppTest.from_file(APP, default_timeout=120)
     bob = AppTest.from_file(APP, default_timeout=120)
@@ -23,7 +27,18 @@ def test_two_sessions_do_not_see_each_other(model):
     bob.selectbox(key="source").set_value("Upload your own…").run()
     bob.file_uploader(key="upload").set_value((second.name, second.read_bytes(), "image/jpeg"))
     bob.run()
-    weights_before = [w.copy() for w in model.get_weights()]
+    # The model the app holds in st.cache_resource (the same future for every session),
+    # and every model object the page is handed when it predicts.
+    held = model_future(str(DEFAULT_MODEL)).result()
+    weights_before = [w.copy() for w in held.get_weights()]
+    handed = []
+    real_get_model = workbench.reading_page.get_model
+
+    def get_model(path):
+        handed.append(real_get_model(path))
+        return handed[-1]
+
+    monkeypatch.setattr(workbench.reading_page, "get_model", get_model)
 
     alice.button(key="predict").click().run()
     assert reading(alice) is not None
@@ -42,11 +57,11 @@ def test_two_sessions_do_not_see_each_other(model):
     assert alice.slider(key="param_canny_lower").value != 60
     assert not alice.exception and not bob.exception
 
-    from digit_pipeline.model import load_model
-
+    assert len(handed) == 2 and all(m is held for m in handed)  # one model, shared
+    assert model_future(str(DEFAULT_MODEL)).result() is held
     fresh = load_model()
     for before, now, shipped in zip(
-        weights_before, model.get_weights(), fresh.get_weights(), strict=True
+        weights_before, held.get_weights(), fresh.get_weights(), strict=True
     ):
         np.testing.assert_array_equal(before, now)
         np.testing.assert_array_equal(now, shipped)

@@ -971,3 +971,81 @@ def test_resize_rois_leaves_mnist_strokes_mostly_alone(mnist):
         roi = cv2.resize(crop, None, fx=4, fy=4, interpolation=cv2.INTER_LINEAR)
         touched += _thicken_thin_strokes(roi) is not roi
     assert touched <= 0.05 * len(x_test), touched  # 2 of these 200
+
+
+def test_extract_roi_keeps_lines_unless_asked_and_takes_threshold_zero():
+    """Survivors of mutation testing: the default leaves a ruled line in the ROI (removal is
+    opt-in), and 0 is a valid threshold (only pure black is ink)."""
+    page = np.full((60, 200), 220, np.uint8)
+    page[30:32, :] = 90  # a ruled line running through the box and far past it
+    page[10:50, 95:101] = 0  # a "1"
+    box = [(80, 5, 36, 50)]
+    default = extract_roi_black_white(page, box)[0]
+    assert (default[25:27, :] == 255).all()  # the line is ink by default
+    np.testing.assert_array_equal(
+        default, extract_roi_black_white(page, box, remove_lines=False)[0]
+    )
+    cleaned = extract_roi_black_white(page, box, remove_lines=True)[0]
+    assert not (cleaned[25:27, :5] == 255).any()  # ...and gone when asked
+    only_black = extract_roi_black_white(page, box, threshold=0)[0]
+    assert (only_black > 0).sum() == 40 * 6  # the "1" alone: the grey line is above 0
+
+
+def _golden_rois() -> list[np.ndarray]:
+    """Seeded polylines: small and big, thick and hair-thin, wide and tall, one pixel."""
+    rng = np.random.default_rng(7)
+    rois = []
+    for h, w, thick in [(12, 8, 3), (40, 25, 6), (300, 120, 30), (200, 200, 2), (90, 30, 1)]:
+        roi = np.zeros((h, w), np.uint8)
+        pts = (rng.random((6, 2)) * [w - 1, h - 1]).astype(np.int32)
+        cv2.polylines(roi, [pts], False, 255, thick)
+        rois.append(roi)
+    for h, w, thick in [(5, 60, 3), (1, 1, 1)]:
+        roi = np.zeros((h, w), np.uint8)
+        pts = (rng.random((6, 2)) * [w - 1, h - 1]).astype(np.int32)
+        cv2.polylines(roi, [pts], False, 255, thick)
+        rois.append(roi)
+    return rois
+
+
+def test_resize_rois_matches_its_recorded_mnist_cut():
+    """The whole MNIST cut (crop to ink, scale into 20×20 with area or linear interpolation,
+    thicken hair-thin strokes, centre by mass) pinned on seeded shapes: any change to it
+    shows here (recorded with the locked OpenCV; if OpenCV changes, look, then re-record)."""
+    import hashlib
+
+    digits = resize_rois(_golden_rois())
+    assert digits.dtype == np.uint8 and digits.shape == (7, 28, 28)
+    got = [(hashlib.sha256(d.tobytes()).hexdigest()[:16], int((d > 0).sum())) for d in digits]
+    assert got == [
+        ("c2d298958db960bc", 228),
+        ("db4dac00f915f782", 142),
+        ("ce37b1c0499a75fe", 118),
+        ("2c5117376f5fc416", 155),
+        ("4e6ea44c8915fb03", 107),
+        ("ef9d7c3487774390", 48),
+        ("f20ff4378f68b352", 400),
+    ]
+
+
+def test_stroke_width_is_twice_the_ink_over_every_contour():
+    bar = np.zeros((60, 40), np.uint8)
+    bar[10:50, 15:25] = 255  # 10 × 40: area 400, pixel-contour perimeter 2 × (9 + 39)
+    assert stroke_width(bar) == pytest.approx(2 * 400 / 96)
+    bar[0, 0] = 127  # not ink (the cut is > 127)
+    bar[10:50, 15] = 128  # ink
+    assert stroke_width(bar) == pytest.approx(2 * 400 / 96)
+    ring = np.zeros((50, 50), np.uint8)
+    ring[10:40, 10:40] = 255
+    ring[20:30, 20:30] = 0  # a hole: its contour counts too
+    # 800 ink pixels; perimeters 116 outside, 41.66 around the hole (corners cut at 45°)
+    assert stroke_width(ring) == pytest.approx(10.1486, abs=1e-4)
+    assert stroke_width(np.zeros((10, 10), np.uint8)) == 0.0
+
+
+def test_extract_roi_max_side_shrinks_the_longer_side_with_or_without_line_removal():
+    page = np.full((100, 100), 220, np.uint8)
+    page[20:80, 45:55] = 0
+    for remove in (False, True):
+        roi = extract_roi_black_white(page, [(40, 10, 20, 80)], max_side=40, remove_lines=remove)
+        assert roi[0].shape == (40, 10), remove
