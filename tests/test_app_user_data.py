@@ -168,6 +168,7 @@ def test_downloads_carry_the_reading(downloads):
     at = predict(start(sheet.name))
     labels = {b.label for b in at.get("download_button")}
     assert labels == {
+        "Download these settings",  # the sidebar's, for read --params
         "Reading (CSV)",
         "Reading (JSON)",
         "ROIs (ZIP of PNGs)",
