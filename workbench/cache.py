@@ -134,6 +134,7 @@ def pictures(
     digest: str,
     name: str,
     params: PipelineParams,
+    judged: bool,
     _result: PipelineResult,
     _image: np.ndarray,
     _scale: float,
@@ -141,7 +142,8 @@ def pictures(
     """Draw and encode the boxes and the stage panels once per image and parameters.
 
     A rerun that changes neither (a confidence threshold, a correction) sends the same
-    JPEG bytes again instead of drawing and encoding them anew.
+    JPEG bytes again instead of drawing and encoding them anew. ``judged``: the boxes are
+    those of the reading (after the judge), not the plain segmentation's.
     """
     boxes = [tuple(round(v * _scale) for v in box) for box in _result.boxes]
     drawn = draw_boxes(_image, boxes)
@@ -159,8 +161,13 @@ def pictures(
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def digit_pictures(digest: str, name: str, params: PipelineParams, _digits: np.ndarray) -> tuple:
-    """Return each 28×28 digit enlarged ROI_ZOOM times as PNG bytes, once per reading."""
+def digit_pictures(
+    digest: str, name: str, params: PipelineParams, judged: bool, _digits: np.ndarray
+) -> tuple:
+    """Return each 28×28 digit enlarged ROI_ZOOM times as PNG bytes, once per reading.
+
+    ``judged``: the digits of the reading (after the judge), not the plain segmentation's.
+    """
     return tuple(
         encode_png(
             cv2.resize(digit, None, fx=ROI_ZOOM, fy=ROI_ZOOM, interpolation=cv2.INTER_NEAREST)

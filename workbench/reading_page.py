@@ -183,10 +183,14 @@ def render() -> None:
     ready = ready_image(source, params)
     result = stage_results(source.digest, source.name, params, None, ready).result
     forget_old_reading((source.digest, params, model_path))
-    shown = pictures(source.digest, source.name, params, result, image, scale)
-    show_boxes(result, shown)
-    show_stages(shown)
-    digits, reading = extract_and_predict(source, params, model_path, ready, result)
+    boxes_area, stages_area = st.container(), st.container()
+    digits, reading, found = extract_and_predict(source, params, model_path, ready, result)
+    # After Predict the boxes are the judged ones (touching digits split, non-digits dropped).
+    shown = pictures(source.digest, source.name, params, reading is not None, found, image, scale)
+    with boxes_area:
+        show_boxes(found, shown)
+    with stages_area:
+        show_stages(shown)
     low = st.sidebar.slider(
         "Flag digits read with confidence below",
         0.0,
@@ -196,7 +200,8 @@ def render() -> None:
         key="low_confidence",
     )
     if digits is not None and len(digits):
-        show_rois(digit_pictures(source.digest, source.name, params, digits), reading, low)
+        pictured = digit_pictures(source.digest, source.name, params, reading is not None, digits)
+        show_rois(pictured, reading, low)
     elif digits is not None:
         st.info("No digits to extract with these settings.")
     if reading is not None and digits is not None and len(digits):
@@ -212,6 +217,7 @@ def forget_old_reading(signature: tuple[object, ...]) -> None:
         st.session_state["signature"] = signature
         st.session_state["extracted"] = False
         st.session_state["reading"] = None
+        st.session_state["reading_result"] = None
 
 
 def extract_and_predict(
@@ -220,14 +226,17 @@ def extract_and_predict(
     model_path: str,
     ready: Prepared,
     result: PipelineResult,
-) -> tuple[np.ndarray | None, SheetReading | None]:
-    """Draw Extract ROIs and Predict; return the digits (once extracted) and the reading."""
+) -> tuple[np.ndarray | None, SheetReading | None, PipelineResult]:
+    """Draw Extract ROIs and Predict; return the digits, the reading and their results.
+
+    The digits are None until extracted; the results are the judged ones once read.
+    """
     left, right = st.columns(2)
     extract = left.button("Extract ROIs", key="extract", type="primary", width="stretch")
     predict = right.button("Predict", key="predict", width="stretch")
     if extract or predict:
         st.session_state["extracted"] = True
-    if predict and len(result.digits):
+    if predict and len(result.boxes):
         try:
             model = get_model(model_path)
             read = stage_results(source.digest, source.name, params, model_path, ready, model)
@@ -235,6 +244,8 @@ def extract_and_predict(
             st.error(str(error))
         else:
             st.session_state["reading"] = read.sheet
+            st.session_state["reading_result"] = read.result
             st.session_state["reading_id"] = st.session_state.get("reading_id", 0) + 1
-    digits = result.digits if st.session_state["extracted"] else None
-    return digits, st.session_state["reading"]
+    found = st.session_state.get("reading_result") or result
+    digits = found.digits if st.session_state["extracted"] else None
+    return digits, st.session_state["reading"], found
