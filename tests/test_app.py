@@ -183,3 +183,27 @@ def test_blank_upload_says_no_digits():
     assert any("No digits found" in w.value for w in at.warning)
     at.button(key="predict").click().run()
     assert not at.exception
+
+
+REAL_KRAFT = ROOT.parent / "shared" / "data" / "real_dev" / "m11_bluepen_kraft_paper_exif6_jeko.jpg"
+
+
+@pytest.mark.skipif(not REAL_KRAFT.is_file(), reason=f"{REAL_KRAFT} is absent (../shared)")
+def test_after_predict_the_page_shows_the_judged_boxes_and_digits():
+    """The judge drops specks on kraft paper: the digits row must follow the reading."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=300)
+    at.run()
+    at.selectbox(key="source").set_value("Upload your own…").run()
+    at.file_uploader(key="upload").set_value(("kraft.jpg", REAL_KRAFT.read_bytes(), "image/jpeg"))
+    at.run()
+    boxes_before = int(next(c.value for c in at.caption if "found." in c.value).split()[0])
+    at.button(key="predict").click().run()
+    assert not at.exception, at.exception
+    reading = at.session_state["reading"]
+    assert len(reading.digits) < boxes_before  # the judge dropped some
+    captions = [m.value for m in at.markdown if m.value.startswith("#")]
+    assert len(captions) == len(reading.digits)
+    shown = int(next(c.value for c in at.caption if "found." in c.value).split()[0])
+    assert shown == len(reading.digits)
