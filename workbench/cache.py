@@ -108,6 +108,8 @@ def stage_results(
 
     The package's one reading path; cached per image, parameters and model.
     """
+    # ``_ready`` always fits ``params`` (ready_image), so read_sheet never prepares again
+    # and the image argument is not used; the prepared grey stands in for it.
     return read_sheet(_ready.gray, params, model=_model, prepared=_ready)
 
 

@@ -175,8 +175,6 @@ def run(args: argparse.Namespace) -> int:
     int
         0 on success, 1 for bad data or options, 2 when a model cannot be loaded.
     """
-    from ..model import DEFAULT_MODEL, ModelLoadError
-
     if getattr(args, "real", None):
         return _run_real(args)
     modes = _split(args.modes)
@@ -190,13 +188,11 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as error:
         _log(f"error: {error}")
         return 1
-    paths = [str(p) for p in (args.model or [DEFAULT_MODEL])]
-    names = _model_names(paths)
-    try:
-        models = _load_models(names, paths)
-    except ModelLoadError as error:
-        _log(f"error: {error}")
+    loaded = _models_of(args)
+    if loaded is None:
         return 2
+    paths, models = loaded
+    names = list(models)
     out, failures = _output_folders(args)
 
     records: list[dict[str, Any]] = []
@@ -223,7 +219,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_real(args: argparse.Namespace) -> int:
     """``bench --real DIR``: read the real photos of DIR (:mod:`.real`) and print the table."""
-    from ..model import DEFAULT_MODEL, ModelLoadError
     from .real import bench_real, load_truth, table_markdown
 
     if args.auto is None:
@@ -239,13 +234,10 @@ def _run_real(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as error:
         _log(f"error: {error}")
         return 1
-    paths = [str(p) for p in (args.model or [DEFAULT_MODEL])]
-    names = _model_names(paths)
-    try:
-        models = _load_models(names, paths)
-    except ModelLoadError as error:
-        _log(f"error: {error}")
+    loaded = _models_of(args)
+    if loaded is None:
         return 2
+    models = loaded[1]
     out = Path(args.out) if args.out else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
@@ -278,6 +270,18 @@ def _digits_and_plan(
         max_mp=args.max_mp,
     )
     return x_test, y_test, plan
+
+
+def _models_of(args: argparse.Namespace) -> tuple[list[str], dict[str, keras.Model]] | None:
+    """Load ``--model`` (default: the shipped default) by name; None, the error logged, if not."""
+    from ..model import DEFAULT_MODEL, ModelLoadError
+
+    paths = [str(p) for p in (args.model or [DEFAULT_MODEL])]
+    try:
+        return paths, _load_models(_model_names(paths), paths)
+    except ModelLoadError as error:
+        _log(f"error: {error}")
+        return None
 
 
 def _load_models(names: Sequence[str], paths: Sequence[str]) -> dict[str, keras.Model]:
