@@ -44,6 +44,28 @@ def test_opens_on_a_sample_with_boxes_drawn():
     assert at.title[0].value == "Digit Workbench"
 
 
+def test_the_stage_panels_are_drawn_only_while_their_expander_is_open():
+    at = start()
+    assert next(e.label for e in at.expander) == "Stages"
+    assert len(at.main.get("image")) == 1  # the boxes only: a slider move skips the panels
+    at.session_state["show_stages"] = True
+    at.run()
+    captions = [c for image in at.main.get("image") for c in [image.proto.imgs[0].caption]]
+    assert captions[1:] == [
+        "Grey, lighting evened (working copy)",
+        "Lines removed",
+        "Blurred",
+        "Edges",
+        "Dilated",
+        "Boxes",
+    ]
+    at.slider(key="param_canny_lower").set_value(60).run()  # still open after a move
+    assert not at.exception and len(at.main.get("image")) == 7
+    at.session_state["show_stages"] = False
+    at.run()
+    assert len(at.main.get("image")) == 1
+
+
 def test_extract_then_predict_reads_the_sheet():
     at = start()
     sheet = sample_sheets()[0]

@@ -125,10 +125,10 @@ def ready_image(source: Source, params: PipelineParams) -> Prepared:
 
 @dataclass(frozen=True)
 class Pictures:
-    """What the page shows of one reading, encoded once: boxes, stage panels, digits."""
+    """The picked image with the reading's boxes drawn on: the array and its JPEG bytes."""
 
+    drawn: np.ndarray
     boxes: bytes
-    stages: tuple[tuple[str, bytes], ...]
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -141,25 +141,51 @@ def pictures(
     _image: np.ndarray,
     _scale: float,
 ) -> Pictures:
-    """Draw and encode the boxes and the stage panels once per image and parameters.
+    """Draw and encode the boxes once per image and parameters.
 
     A rerun that changes neither (a confidence threshold, a correction) sends the same
     JPEG bytes again instead of drawing and encoding them anew. ``judged``: the boxes are
     those of the reading (after the judge), not the plain segmentation's.
     """
     boxes = [tuple(round(v * _scale) for v in box) for box in _result.boxes]
-    drawn = draw_boxes(_image, boxes)
+    drawn = _read_only(draw_boxes(_image, boxes))
+    return Pictures(drawn, encode_jpeg(drawn, 90))
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def stage_pictures(
+    digest: str,
+    name: str,
+    params: PipelineParams,
+    judged: bool,
+    _result: PipelineResult,
+    _shown: Pictures,
+) -> tuple[tuple[str, bytes], ...]:
+    """Each stage's image, small, as (title, JPEG bytes): drawn only while they are shown.
+
+    A slider move changes the last panels only; the first ones are encoded once per
+    prepared image (and blur) and shared.
+    """
     ready = _result.prepared
-    panels = [
-        ("Grey, lighting evened (working copy)", ready.work),
-        ("Lines removed", ready.cleaned),
-        ("Blurred", _result.blurred),
-        ("Edges", _result.edges),
-        ("Dilated", _result.dilated),
-        ("Boxes", drawn),
-    ]
-    stages = tuple((title, encode_jpeg(thumbnail(panel), 90)) for title, panel in panels)
-    return Pictures(encode_jpeg(drawn, 90), stages)
+    key = prepare_key(params)
+    return (
+        ("Grey, lighting evened (working copy)", _panel(digest, ("work", key), ready.work)),
+        ("Lines removed", _panel(digest, ("cleaned", key), ready.cleaned)),
+        ("Blurred", _panel(digest, ("blurred", key, params.blur_size), _result.blurred)),
+        ("Edges", _encode_panel(_result.edges)),
+        ("Dilated", _encode_panel(_result.dilated)),
+        ("Boxes", _encode_panel(_shown.drawn)),
+    )
+
+
+def _encode_panel(panel: np.ndarray) -> bytes:
+    return encode_jpeg(thumbnail(panel), 90)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _panel(digest: str, key: tuple[object, ...], _image: np.ndarray) -> bytes:
+    """One stage panel as JPEG bytes, once per image and ``key`` (what made the panel)."""
+    return _encode_panel(_image)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ from workbench.cache import (
     pictures,
     preview,
     ready_image,
+    stage_pictures,
     stage_results,
 )
 from workbench.common import Source
@@ -43,10 +45,17 @@ def show_boxes(found: PipelineResult, shown: Pictures) -> None:
         st.warning("No digits found. Try lowering the Canny threshold or the minimum box area.")
 
 
-def show_stages(shown: Pictures) -> None:
-    """Show every stage's image side by side, in an expander."""
-    with st.expander("Stages", expanded=False):
-        panels = shown.stages
+def show_stages(draw: Callable[[], tuple[tuple[str, bytes], ...]]) -> None:
+    """Show every stage's image side by side, in an expander.
+
+    The panels are drawn (``draw()``) only while the expander is open, so a slider move
+    with it closed does not pay for them.
+    """
+    stages = st.expander("Stages", expanded=False, key="show_stages", on_change="rerun")
+    if not stages.open:
+        return
+    with stages:
+        panels = draw()
         for row in range(0, len(panels), 3):
             for column, (title, panel) in zip(st.columns(3), panels[row : row + 3], strict=False):
                 column.image(panel, caption=title, width="stretch")
@@ -190,7 +199,10 @@ def render() -> None:
     with boxes_area:
         show_boxes(found, shown)
     with stages_area:
-        show_stages(shown)
+        judged = reading is not None
+        show_stages(
+            lambda: stage_pictures(source.digest, source.name, params, judged, found, shown)
+        )
     low = st.sidebar.slider(
         "Flag digits read with confidence below",
         0.0,

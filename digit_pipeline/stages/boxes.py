@@ -130,19 +130,21 @@ def reading_order_indices(boxes: Sequence[Box]) -> tuple[list[int], list[int]]:
     ([2, 0, 1], [0, 0, 1])
     """
     chains: list[list[int]] = []
+    # The last box of each chain, top and bottom (arrays: a noisy page has hundreds).
+    tops, bottoms = np.empty(len(boxes)), np.empty(len(boxes))
     for i in sorted(range(len(boxes)), key=lambda k: (boxes[k][0], boxes[k][1])):
         _, y, _, h = boxes[i]
-        best, best_ratio = None, 0.0
-        for chain in chains:
-            _, ly, _, lh = boxes[chain[-1]]
-            overlap = min(y + h, ly + lh) - max(y, ly)
-            ratio = overlap / max(1, min(h, lh))
-            if ratio >= 0.5 and ratio > best_ratio:
-                best, best_ratio = chain, ratio
-        if best is None:
-            chains.append([i])
+        n = len(chains)
+        if n:
+            overlap = np.minimum(y + h, bottoms[:n]) - np.maximum(y, tops[:n])
+            ratio = overlap / np.maximum(1, np.minimum(h, bottoms[:n] - tops[:n]))
+            best = int(np.argmax(ratio))  # the first of equals, as a loop would pick
+        if n and ratio[best] >= 0.5:
+            chains[best].append(i)
         else:
-            best.append(i)
+            best = n
+            chains.append([i])
+        tops[best], bottoms[best] = y, y + h
     chains.sort(key=lambda c: float(np.median([boxes[k][1] + boxes[k][3] / 2 for k in c])))
     order = [k for chain in chains for k in chain]
     lines = [n for n, chain in enumerate(chains) for _ in chain]

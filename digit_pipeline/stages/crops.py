@@ -59,8 +59,14 @@ def _binarize(crop: GrayImage, threshold: int | None) -> GrayImage:
         return np.zeros((max(1, crop.shape[0]), max(1, crop.shape[1])), np.uint8)
     if threshold is None:
         _, ink = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
-        dark, light = crop[ink > 0], crop[ink == 0]
-        if dark.size == 0 or light.size == 0 or light.mean() - dark.mean() < MIN_INK_CONTRAST:
+        # Mean paper minus mean ink, from exact integer sums (called for every box, so
+        # OpenCV's sums rather than NumPy's boolean indexing: five times faster).
+        dark_count, count = cv2.countNonZero(ink), crop.size
+        if dark_count in (0, count):
+            return np.zeros_like(crop)
+        total = int(cv2.sumElems(crop)[0])
+        dark = int(cv2.sumElems(cv2.bitwise_and(crop, ink))[0])
+        if (total - dark) / (count - dark_count) - dark / dark_count < MIN_INK_CONTRAST:
             return np.zeros_like(crop)
         return ink
     return np.where(crop <= threshold, 255, 0).astype(np.uint8)
