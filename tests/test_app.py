@@ -53,6 +53,7 @@ def test_the_stage_panels_are_drawn_only_while_their_expander_is_open():
     captions = [c for image in at.main.get("image") for c in [image.proto.imgs[0].caption]]
     assert captions[1:] == [
         "Grey, lighting evened (working copy)",
+        "Page found (the desk around it shaded)",
         "Lines removed",
         "Blurred",
         "Edges",
@@ -60,7 +61,7 @@ def test_the_stage_panels_are_drawn_only_while_their_expander_is_open():
         "Boxes",
     ]
     at.slider(key="param_canny_lower").set_value(60).run()  # still open after a move
-    assert not at.exception and len(at.main.get("image")) == 7
+    assert not at.exception and len(at.main.get("image")) == 8
     at.session_state["show_stages"] = False
     at.run()
     assert len(at.main.get("image")) == 1

@@ -258,6 +258,31 @@ def test_a_hard_shadow_across_the_digits(mnist, model, mode):
     assert [d.label for d in reading.digits] == labels
 
 
+def test_find_page_on_a_grainy_desk_with_a_glare_and_not_in_a_shadow():
+    # A card turned 12 degrees on a dark grainy desk, a glare on the desk beside it nearly
+    # as bright as the paper: the corners are found, and the desk is masked around them.
+    from digit_pipeline.stages import find_page, page_surround
+
+    rng = np.random.default_rng(3)
+    desk = rng.normal(60, 18, (600, 800)).clip(0, 255).astype(np.uint8)
+    yy, xx = np.mgrid[:600, :800]
+    glare = np.exp(-(((xx - 120) / 140.0) ** 2 + ((yy - 90) / 90.0) ** 2))
+    desk = np.clip(desk + 150 * glare, 0, 255).astype(np.uint8)
+    corners = cv2.boxPoints(((430, 320), (420, 300), 12)).astype(np.float32)
+    cv2.fillConvexPoly(desk, corners.astype(np.int32), PAPER)
+    cv2.line(desk, (380, 280), (380, 360), INK, 6)  # a "1" on the card
+    found = find_page(desk)
+    assert found is not None
+    distances = np.linalg.norm(corners[:, None, :] - found[None, :, :], axis=2).min(axis=1)
+    assert distances.max() < 15, (corners, found)  # each corner within 15 of 800 px
+    surround = page_surround(desk)
+    assert surround[20, 20] and surround[90, 120]  # the desk and its glare
+    assert not surround[320, 380] and not surround[320, 430]  # the "1" and the card
+
+    shaded = _hard_shadow(blank(500, 160), 0.4)  # a lit part with one edge inside: no page
+    assert find_page(shaded) is None and find_page(blank(400, 300)) is None
+
+
 def test_flatten_lighting_makes_the_paper_even():
     from digit_pipeline.stages import flatten_lighting
 

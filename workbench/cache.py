@@ -17,6 +17,7 @@ from digit_pipeline.imageio import decode_image, encode_jpeg, encode_png
 from digit_pipeline.model import load_model, predict_proba
 from digit_pipeline.pipeline import PREPARE_FIELDS, Prepared, prepare, prepare_key
 from digit_pipeline.reading import Reading, read_sheet
+from digit_pipeline.stages import shade_outside
 from workbench.common import PREVIEW_WIDTH, ROI_ZOOM, Source, thumbnail
 
 # Images and stage results are cached with st.cache_resource rather than st.cache_data:
@@ -170,6 +171,10 @@ def stage_pictures(
     key = prepare_key(params)
     return (
         ("Grey, lighting evened (working copy)", _panel(digest, ("work", key), ready.work)),
+        (
+            "Page found (the desk around it shaded)",
+            _panel(digest, ("page", key), shade_outside(ready.work, ready.surround)),
+        ),
         ("Lines removed", _panel(digest, ("cleaned", key), ready.cleaned)),
         ("Blurred", _panel(digest, ("blurred", key, params.blur_size), _result.blurred)),
         ("Edges", _encode_panel(_result.edges)),

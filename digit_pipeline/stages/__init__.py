@@ -39,7 +39,7 @@ from .digits import (
     stroke_width,
 )
 from .digits import _thicken_thin_strokes as _thicken_thin_strokes
-from .drawing import draw_boxes
+from .drawing import draw_boxes, shade_outside
 from .edges import blur_image, dilate_image, edges_canny
 from .page import (
     LIGHTING_WINDOW,
@@ -47,6 +47,7 @@ from .page import (
     STEP_SIZE,
     SURROUND_DARKER,
     SURROUND_INK,
+    find_page,
     flatten_lighting,
     page_surround,
     remove_lines,
@@ -82,6 +83,7 @@ __all__ = [
     "edges_canny",
     "extract_roi_black_white",
     "find_contours_and_boxes",
+    "find_page",
     "flatten_lighting",
     "ink_box",
     "join_fragments",
@@ -93,6 +95,7 @@ __all__ = [
     "remove_lines",
     "resize_rois",
     "scale_boxes",
+    "shade_outside",
     "split_wide_boxes",
     "stroke_width",
     "to_gray",

@@ -68,3 +68,36 @@ def draw_boxes(
                 cv2.LINE_AA,
             )
     return canvas
+
+
+def shade_outside(gray: Image, outside: np.ndarray, color: tuple[int, int, int] = (90, 0, 30)):
+    """Return an RGB copy of ``gray`` with the pixels where ``outside`` is set tinted.
+
+    Shows what :func:`~digit_pipeline.stages.page_surround` took for the desk around the
+    sheet: the page found is what stays untinted.
+
+    Parameters
+    ----------
+    gray : ndarray of shape (H, W), uint8
+    outside : ndarray of shape (H, W)
+        Non-zero where the image is not the page.
+    color : tuple of int
+        RGB tint, blended half and half.
+
+    Returns
+    -------
+    ndarray of shape (H, W, 3), uint8
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> mask = np.zeros((2, 2), np.uint8); mask[0, 0] = 255
+    >>> shade_outside(np.full((2, 2), 200, np.uint8), mask)[:, :, 0].tolist()
+    [[145, 200], [200, 200]]
+    """
+    check_image(gray, "gray", allow_color=False)
+    rgb = cv2.cvtColor(gray, cv2.COLOR_GRAY2RGB)
+    tinted = cv2.addWeighted(rgb, 0.5, np.full_like(rgb, color), 0.5, 0)
+    where = np.asarray(outside) > 0
+    rgb[where] = tinted[where]
+    return rgb

@@ -144,15 +144,135 @@ def page_surround(gray: GrayImage) -> GrayImage:
     background = cv2.morphologyEx(
         small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (window, window))
     )
+    margin = np.ones((9, 9), np.uint8)  # past the page edge: 4 px of the small copy
+    quad = _page_quad(background)
+    if quad is not None:  # a whole sheet on a desk: everything outside it is desk
+        inside = np.zeros(small.shape, np.uint8)
+        cv2.fillConvexPoly(inside, quad, 1)
+        surround = cv2.dilate((1 - inside) * 255, margin)
+        return cv2.resize(surround, (width, height), interpolation=cv2.INTER_NEAREST)
     region = _desk_region(background)
     if region is None:
         return empty
-    margin = 9  # past the page edge: 4 px of the small copy
-    surround = cv2.dilate(region * 255, np.ones((margin, margin), np.uint8))
+    surround = cv2.dilate(region * 255, margin)
     writing = _writing_area(small, background, region)
     if writing is not None:
         surround[writing] = 0
     return cv2.resize(surround, (width, height), interpolation=cv2.INTER_NEAREST)
+
+
+def find_page(gray: GrayImage) -> np.ndarray | None:
+    """Find the four corners of a whole sheet lying on a darker desk, or ``None``.
+
+    See :func:`page_surround` (which masks everything outside these corners) for how.
+
+    Parameters
+    ----------
+    gray : ndarray of shape (H, W), uint8
+        Dark ink on light paper.
+
+    Returns
+    -------
+    ndarray of shape (4, 2), float32, or None
+        The corners in ``gray``'s pixels, in the order of the sheet's outline.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> photo = np.full((300, 400), 60, np.uint8)           # a dark desk...
+    >>> photo[50:250, 60:340] = 230                          # ...with a card on it
+    >>> corners = find_page(photo)
+    >>> sorted((round(float(x), -1), round(float(y), -1)) for x, y in corners)
+    [(60.0, 50.0), (60.0, 250.0), (340.0, 50.0), (340.0, 250.0)]
+    >>> find_page(photo[50:250, 60:340]) is None             # the card alone: no page edge
+    True
+    """
+    check_image(gray, "gray", allow_color=False)
+    small, _ = working_copy(gray, STEP_SIZE)
+    if min(small.shape) < 16:
+        return None
+    window = max(3, max(small.shape) // 16)
+    background = cv2.morphologyEx(
+        small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (window, window))
+    )
+    quad = _page_quad(background)
+    if quad is None:
+        return None
+    scale = np.array([gray.shape[1] / small.shape[1], gray.shape[0] / small.shape[0]])
+    return ((quad + 0.5) * scale - 0.5).astype(np.float32)
+
+
+PAGE_STEPS = (30, 20, 15, 10)
+"""Grey steps (within 3 px of the :data:`STEP_SIZE` copy) tried in turn as the sheet's edge
+by :func:`find_page`: the first that encloses a whole sheet is kept. A desk with a glare
+can be nearly as bright as the paper next to it, so the edge is sometimes faint."""
+
+
+def _page_quad(background: GrayImage) -> np.ndarray | None:
+    """Return the sheet's outline on the small copy as 4 integer corners, or ``None``.
+
+    The copy is cut along its steps (:data:`PAGE_STEPS`); the piece holding most of the
+    well-lit paper is the sheet when it is a quadrilateral it fills (a page is convex),
+    covers 15-90 % of the copy, has at least two sides inside the picture (not within 5 %
+    of its border: so neither a shadow's edge nor a strip of desk along one border
+    counts), is paper-bright throughout (its mean within :data:`SURROUND_DARKER` of the
+    paper's level) and the rest of the picture is at least that much darker.
+    """
+    paper = float(np.percentile(background, 90))
+    lit = background >= paper - 30
+    jump = cv2.morphologyEx(background, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
+    for step in PAGE_STEPS:
+        edge = cv2.dilate((jump >= step).astype(np.uint8), np.ones((5, 5), np.uint8))
+        count, labels = cv2.connectedComponents(1 - edge, connectivity=4)
+        if count < 2:
+            continue
+        share = np.bincount(labels[lit], minlength=count)
+        share[0] = 0
+        piece = (labels == int(np.argmax(share))).astype(np.uint8)
+        piece = cv2.dilate(piece, np.ones((5, 5), np.uint8))  # back over the cut
+        quad = _quadrilateral(piece)
+        if quad is not None and _is_sheet(background, piece, quad, paper):
+            return quad
+    return None
+
+
+def _quadrilateral(piece: np.ndarray) -> np.ndarray | None:
+    """Return the convex hull of ``piece`` as 4 corners, or ``None`` if it is not one."""
+    contours, _ = cv2.findContours(piece, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return None
+    hull = cv2.convexHull(max(contours, key=cv2.contourArea))
+    perimeter = cv2.arcLength(hull, True)
+    for tolerance in (0.02, 0.03, 0.04, 0.05):
+        corners = cv2.approxPolyDP(hull, tolerance * perimeter, True)
+        if len(corners) <= 4:
+            return corners[:, 0, :] if len(corners) == 4 else None
+    return None
+
+
+def _is_sheet(background: GrayImage, piece: np.ndarray, quad: np.ndarray, paper: float) -> bool:
+    height, width = background.shape
+    area = cv2.contourArea(quad)
+    if not 0.15 * background.size <= area <= 0.9 * background.size:
+        return False
+    if np.count_nonzero(piece) < 0.9 * area:
+        return False
+    inside = np.zeros(background.shape, np.uint8)
+    cv2.fillConvexPoly(inside, quad, 1)
+    sheet, desk = background[inside > 0], background[inside == 0]
+    if sheet.mean() < paper - SURROUND_DARKER or desk.mean() > sheet.mean() - SURROUND_DARKER:
+        return False
+    sides_inside = 0
+    near_x, near_y = max(5, round(0.05 * width)), max(5, round(0.05 * height))
+    for (x0, y0), (x1, y1) in zip(quad, np.roll(quad, -1, axis=0), strict=True):
+        along_border = (
+            max(x0, x1) < near_x
+            or min(x0, x1) >= width - near_x
+            or max(y0, y1) < near_y
+            or min(y0, y1) >= height - near_y
+        )
+        sides_inside += not along_border
+    return sides_inside >= 2
 
 
 def _desk_region(background: GrayImage) -> np.ndarray | None:
