@@ -75,6 +75,22 @@ class SheetReading:
         return lines_text([d.label for d in self.digits], [d.line for d in self.digits])
 
 
+def without(reading: SheetReading, drop: Sequence[int]) -> SheetReading:
+    """Return ``reading`` without the digits at the indices ``drop`` (marked "not a digit").
+
+    The remaining digits keep their order and lines; the timings are kept.
+
+    Examples
+    --------
+    >>> d = [DigitReading((0, 0, 1, 1), n, 1.0, ((n, 1.0), (0, 0.0)), 0) for n in (4, 1, 6)]
+    >>> without(SheetReading(tuple(d)), [1]).text
+    '46'
+    """
+    dropped = set(drop)
+    kept = tuple(d for i, d in enumerate(reading.digits) if i not in dropped)
+    return SheetReading(kept, dict(reading.timings_ms))
+
+
 def lines_text(labels: list[int], lines: list[int], sep: str = "\n") -> str:
     """Join digit labels into text, ``sep`` between written lines.
 

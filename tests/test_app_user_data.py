@@ -162,6 +162,36 @@ def test_correct_a_label_then_save_twice_and_from_two_sessions(home, downloads):
     assert {s.id: s.label for s in dataset.samples()} == dict(zip(ids, model, strict=True))
 
 
+def test_a_box_marked_not_a_digit_leaves_the_reading_downloads_and_dataset(home, downloads):
+    """The corrections table can say a box holds no digit: the text, every download and
+    the dataset then go without it, as if it had never been read."""
+    from digit_pipeline.reading import without
+    from workbench.reading_page import NOT_A_DIGIT
+
+    sheet = sample_sheets()[0]
+    at = predict(start(sheet.name))
+    reading = at.session_state["reading"]
+    model = [d.label for d in reading.digits]
+    key = f"corrections_{at.session_state['reading_id']}"
+    at.session_state[key] = {
+        "edited_rows": {1: {"correct label": NOT_A_DIGIT}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    assert not at.exception
+    rest = without(reading, [1])
+    labels = model[:1] + model[2:]
+    lines = [d.line for d in rest.digits]
+    assert sheet_text(at) == f"Sheet reads: **{lines_text(labels, lines, ' / ')}** (1 corrected)"
+    digits = check_downloads(downloads, sheet, rest, labels)
+    assert len(digits) == len(model) - 1
+    at.button(key="save").click().run()
+    assert not at.exception
+    saved = Dataset(home / "dataset").samples()
+    assert sorted(s.id for s in saved) == sorted(digit_id(d) for d in digits)
+
+
 def test_downloads_carry_the_reading(downloads):
     """Without corrections every download holds the model's reading: the sheet's truth."""
     sheet = sample_sheets()[0]

@@ -11,7 +11,7 @@ import streamlit as st
 from digit_pipeline import PipelineParams, PipelineResult, Prepared
 from digit_pipeline.exports import annotated_png, reading_csv, reading_json, rois_zip
 from digit_pipeline.model import ModelLoadError
-from digit_pipeline.reading import LOW_CONFIDENCE, SheetReading, lines_text
+from digit_pipeline.reading import LOW_CONFIDENCE, SheetReading, lines_text, without
 from workbench.cache import (
     Pictures,
     decoded,
@@ -83,13 +83,18 @@ def show_rois(pictures: tuple[bytes, ...], reading: SheetReading | None, low: fl
             column.markdown(caption)
 
 
-def show_reading(reading: SheetReading, low: float) -> list[int]:
+NOT_A_DIGIT = "not a digit"
+"""The corrections table's choice for a box that holds no digit (a speck, a rule's stub)."""
+
+
+def show_reading(reading: SheetReading, low: float) -> list[int | None]:
     """Show the sheet as text and a table in which every label can be corrected.
 
     Returns
     -------
-    list of int
-        The labels after the user's corrections (the model's where untouched).
+    list of int or None
+        The labels after the user's corrections (the model's where untouched); None for
+        a box the user marked :data:`NOT_A_DIGIT`.
     """
     st.subheader("Reading")
     rows = [
@@ -101,11 +106,14 @@ def show_reading(reading: SheetReading, low: float) -> list[int]:
             "second choice": d.top2[1][0],
             "second confidence": d.top2[1][1],
             "line": d.line + 1,
-            "correct label": d.label,
+            "correct label": str(d.label),
         }
         for i, d in enumerate(reading.digits)
     ]
-    st.caption("Correct a label in the last column; the reading and downloads follow it.")
+    st.caption(
+        "Correct a label in the last column, or mark a box that holds no digit "
+        f"“{NOT_A_DIGIT}”; the reading, the downloads and what is saved follow it."
+    )
     edited = st.data_editor(
         rows,
         hide_index=True,
@@ -116,15 +124,39 @@ def show_reading(reading: SheetReading, low: float) -> list[int]:
                 format="percent", min_value=0, max_value=1
             ),
             "second confidence": st.column_config.NumberColumn(format="percent"),
-            "correct label": st.column_config.SelectboxColumn(options=list(range(10))),
+            "correct label": st.column_config.SelectboxColumn(
+                options=[str(n) for n in range(10)] + [NOT_A_DIGIT], required=True
+            ),
         },
     )
-    labels = [int(row["correct label"]) for row in edited]
-    lines = [d.line for d in reading.digits]
+    labels = [
+        _label(row["correct label"], d.label) for row, d in zip(edited, reading.digits, strict=True)
+    ]
+    kept = [(n, d.line) for n, d in zip(labels, reading.digits, strict=True) if n is not None]
     changed = sum(a != d.label for a, d in zip(labels, reading.digits, strict=True))
     note = f" ({changed} corrected)" if changed else ""
-    st.success(f"Sheet reads: **{lines_text(labels, lines, ' / ')}**{note}")
+    text = lines_text([n for n, _ in kept], [line for _, line in kept], " / ")
+    st.success(f"Sheet reads: **{text or '(no digits)'}**{note}")
     return labels
+
+
+def _label(value: object, model_label: int) -> int | None:
+    """Return the table's value as a digit: None for "not a digit", the model's if empty."""
+    if value == NOT_A_DIGIT:
+        return None
+    try:
+        return int(str(value))
+    except ValueError:
+        return model_label
+
+
+def drop_not_digits(
+    reading: SheetReading, digits: np.ndarray, labels: list[int | None]
+) -> tuple[SheetReading, np.ndarray, list[int]]:
+    """Return the reading, the digits and the labels without the boxes marked not a digit."""
+    drop = [i for i, n in enumerate(labels) if n is None]
+    keep = [i for i, n in enumerate(labels) if n is not None]
+    return without(reading, drop), digits[keep], [labels[i] for i in keep]
 
 
 def show_downloads(
@@ -217,9 +249,10 @@ def render() -> None:
     elif digits is not None:
         st.info("No digits to extract with these settings.")
     if reading is not None and digits is not None and len(digits):
-        labels = show_reading(reading, low)
-        save_to_dataset(source, digits, labels)
-        show_downloads(source, reading, digits, labels)
+        reading, digits, labels = drop_not_digits(reading, digits, show_reading(reading, low))
+        if len(digits):
+            save_to_dataset(source, digits, labels)
+            show_downloads(source, reading, digits, labels)
     show_dataset(model_path)
 
 
