@@ -198,11 +198,27 @@ def estimate_fit(image: Image, base: PipelineParams | None = None) -> AutoFit:
     return AutoFit(params, stats, ready)
 
 
-def is_dark_paper(gray: GrayImage) -> bool:
-    """Whether the sheet is light ink on dark paper: most of its pixels are dark.
+INK_SHARE = 0.35
+""":func:`is_dark_paper`: a grey class (Otsu) holding at most this share of the paper is ink."""
 
-    A sheet photographed on a dark desk is judged by the paper alone
-    (:func:`~digit_pipeline.stages.page_surround`), however much desk the photo shows.
+STROKE_POLARITY = 1.25
+""":func:`is_dark_paper` trusts the strokes' polarity when one side is this much stronger."""
+
+
+def is_dark_paper(gray: GrayImage) -> bool:
+    """Whether the sheet is light ink on dark paper, judged by the ink, not the exposure.
+
+    On a copy about 300 px long, the paper (without the desk around a photographed sheet,
+    :func:`~digit_pipeline.stages.page_surround`) is split in two grey classes (Otsu):
+    ink is the minority, so when the darker class holds at most :data:`INK_SHARE` of it
+    the ink is dark, and when the lighter class does, the ink is light (the classes at
+    least :data:`MIN_DARKNESS` grey levels apart). Otherwise (a
+    lighting gradient splits the paper itself) the strokes decide: thin strokes darker
+    than the paper around them (a black-hat 7 px wide) against thin strokes brighter than
+    it (a top-hat), when one is :data:`STROKE_POLARITY` times the other (99.5th
+    percentiles). Only when neither tells (a blank sheet) does the grey level: most
+    pixels darker than :data:`DARK_PAPER`. An underexposed photo of white paper is dark
+    all over, but its pencil is still the darker minority.
 
     Examples
     --------
@@ -212,11 +228,30 @@ def is_dark_paper(gray: GrayImage) -> bool:
     >>> desk = np.full((300, 300), 70, np.uint8); desk[60:240, 60:240] = 230
     >>> is_dark_paper(desk)                          # mostly desk, but the sheet is light
     False
+    >>> dim = np.full((300, 300), 60, np.uint8); dim[60:240, 140:145] = 20
+    >>> is_dark_paper(dim), is_dark_paper(255 - dim)  # a dim photo of a pencil "1"; light ink
+    (False, True)
     """
     small = gray[:: max(1, gray.shape[0] // 300), :: max(1, gray.shape[1] // 300)]
     surround = page_surround(small)
-    paper = small[surround == 0] if surround.any() else small
-    return bool(np.median(paper) < DARK_PAPER)
+    paper = surround == 0 if surround.any() else np.ones(small.shape, bool)
+    level, _ = cv2.threshold(
+        small[paper].reshape(1, -1), 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU
+    )
+    values = small[paper]
+    darker = values <= level
+    dark_share = float(np.mean(darker))
+    apart = 0 < dark_share < 1 and values[~darker].mean() - values[darker].mean() >= MIN_DARKNESS
+    if apart and (dark_share <= INK_SHARE or dark_share >= 1 - INK_SHARE):
+        return dark_share >= 1 - INK_SHARE
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
+    dark = float(np.percentile(cv2.morphologyEx(small, cv2.MORPH_BLACKHAT, kernel)[paper], 99.5))
+    light = float(np.percentile(cv2.morphologyEx(small, cv2.MORPH_TOPHAT, kernel)[paper], 99.5))
+    if light > STROKE_POLARITY * dark:
+        return True
+    if dark > STROKE_POLARITY * light:
+        return False
+    return bool(np.median(small[paper]) < DARK_PAPER)
 
 
 def auto_params(image: Image) -> PipelineParams:

@@ -86,6 +86,26 @@ def test_dark_paper_is_detected_and_read(files, mnist):
     assert len(run_pipeline(dark, PipelineParams(invert=True)).boxes) == 3
 
 
+@pytest.mark.parametrize("name", ["pencil_three_lines.jpg", "pen_ruled.jpg", "scan_small_many.jpg"])
+def test_an_underexposed_photo_of_white_paper_is_not_taken_for_dark_paper(name, model):
+    # A third of the light: the whole sheet is darker than DARK_PAPER, but its strokes are
+    # still darker than its paper, so it is read as dark ink on (dim) white paper.
+    from conftest import SAMPLES, load_truth
+
+    from digit_pipeline.autofit import DARK_PAPER, is_dark_paper
+    from digit_pipeline.reading import read_sheet
+
+    sheet = SAMPLES / name
+    dim = (decode_image(sheet.read_bytes()).astype(np.float32) * 0.3).astype(np.uint8)
+    assert np.median(dim) < DARK_PAPER
+    assert not is_dark_paper(dim.mean(axis=2).astype(np.uint8))
+    fit = auto_fit(dim, model=model)
+    assert not fit.params.invert
+    truth = [d["label"] for d in load_truth(sheet)["digits"]]
+    read = [d.label for d in read_sheet(dim, fit.params, model=model).sheet.digits]
+    assert len(read) == len(truth)
+
+
 def test_noise_is_capped_and_fast(files):
     noise = decode_image(next(f for f in files if f.name == "noise.png").data)
     params = PipelineParams(min_box_area=0, blur_size=1, canny_lower=0, dilate_iterations=0)

@@ -42,6 +42,7 @@ from .digits import _thicken_thin_strokes as _thicken_thin_strokes
 from .drawing import draw_boxes, shade_outside
 from .edges import blur_image, dilate_image, edges_canny
 from .page import (
+    DIM_PAPER,
     LIGHTING_WINDOW,
     SHARP_STEP,
     STEP_SIZE,
@@ -64,6 +65,7 @@ from .refine import (
 )
 
 __all__ = [
+    "DIM_PAPER",
     "LIGHTING_WINDOW",
     "MAX_CONTOURS",
     "MIN_INK_CONTRAST",

@@ -24,6 +24,9 @@ SHARP_STEP = 30
 LIGHTING_WINDOW = 10
 """:func:`flatten_lighting` fills in ink with a closing 1/this of the image's side wide."""
 
+DIM_PAPER = 120.0
+""":func:`flatten_lighting` brings paper darker than this (an underexposed photo) up to it."""
+
 SURROUND_INK = 20
 """Strokes this many grey levels (and a quarter) darker than what is around them are
 handwriting: in a dark region at the border they and the paper around them are paper in a
@@ -328,7 +331,8 @@ def flatten_lighting(gray: GrayImage) -> GrayImage:
     is estimated on a copy about :data:`STEP_SIZE` px long by a grey closing
     1/:data:`LIGHTING_WINDOW` of its side wide (wider than any stroke, so the ink is
     filled in) and scaled back up; each pixel is divided by it and multiplied by the
-    brightness of the well-lit paper (the estimate's 90th percentile). Ink keeps its
+    brightness of the well-lit paper (the estimate's 90th percentile, at least
+    :data:`DIM_PAPER`). Ink keeps its
     darkness *relative to the paper around it*, wherever the light falls; an evenly lit
     sheet is left as it was.
 
@@ -361,7 +365,9 @@ def flatten_lighting(gray: GrayImage) -> GrayImage:
     # shadow's slanted edge that meets the border would bend there.
     padded = cv2.copyMakeBorder(small, *(window,) * 4, cv2.BORDER_REPLICATE)
     level = cv2.morphologyEx(padded, cv2.MORPH_CLOSE, kernel)[window:-window, window:-window]
-    paper = max(1.0, float(np.percentile(level, 90)))
+    # An underexposed photo's paper is brought up to DIM_PAPER: its ink keeps its darkness
+    # relative to the paper, so a dim pencil sheet gets the contrast of a lit one.
+    paper = max(DIM_PAPER, float(np.percentile(level, 90)))
     # Scaled up, a sharp shadow edge would blur into the shade and leave a dark seam
     # there; eroding the estimate first moves that blur onto the lit side, where paper
     # brighter than its estimate reads as well-lit paper (so the sheet's edge against a
