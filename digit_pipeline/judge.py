@@ -46,6 +46,9 @@ BAR = 2.2
 SPECK = 0.3
 """A box smaller than this fraction of a typical digit, read unsure, is a speck."""
 
+LONE = 0.5
+"""A box alone on its line and smaller than this fraction of a typical digit is a speck."""
+
 SURE = 0.7
 """Margin (top probability minus the second) of a confident reading."""
 
@@ -98,7 +101,7 @@ def judge_reading(result: PipelineResult, model: keras.Model) -> Judged:
     if not len(proba):
         return Judged(result, proba)
     result, proba = split_touching(result, proba, model)
-    keep = plausible(result.boxes, margins(proba), result.prepared.shape)
+    keep = plausible(result.boxes, margins(proba), result.prepared.shape, result.lines)
     return Judged(_subset(result, proba, np.flatnonzero(keep)), proba[keep], int((~keep).sum()))
 
 
@@ -123,7 +126,12 @@ def reading_score(sure: np.ndarray, rejected: int = 0) -> float:
     return round(float(np.sum(np.asarray(sure) - NOISE_COST) - 0.25 * rejected), 9)
 
 
-def plausible(boxes: list, sure: np.ndarray, shape: tuple[int, int] | None = None) -> np.ndarray:
+def plausible(
+    boxes: list,
+    sure: np.ndarray,
+    shape: tuple[int, int] | None = None,
+    lines: list[int] | None = None,
+) -> np.ndarray:
     """Which boxes may be digits, judged against the sheet's typical digit height.
 
     Dropped: flat strokes (wider than :data:`FLAT` times their height and lower than
@@ -132,7 +140,8 @@ def plausible(boxes: list, sure: np.ndarray, shape: tuple[int, int] | None = Non
     :data:`SPECK` of a digit and read unsure, or tiny), and boxes touching the image's
     border (the photo's frame cuts through the desk, the page's edge and its shadow; a
     digit cut by the frame cannot be read anyway) unless they fill half the image's
-    height and are read sure: a crop around one line of digits.
+    height and are read sure: a crop around one line of digits; and, given the lines,
+    a box alone on its line and smaller than :data:`LONE` of a digit (a paper fibre).
 
     Parameters
     ----------
@@ -141,6 +150,8 @@ def plausible(boxes: list, sure: np.ndarray, shape: tuple[int, int] | None = Non
         Each box's margin (:func:`margins`).
     shape : (height, width), optional
         The image's; without it no box is judged by the border.
+    lines : list of int, optional
+        Each box's line; without them no box is judged alone on its line.
 
     Returns
     -------
@@ -174,7 +185,14 @@ def plausible(boxes: list, sure: np.ndarray, shape: tuple[int, int] | None = Non
         # filling most of its height, and they may touch its frame.
         crop_digit = (sure >= 0.9) & (height >= 0.5 * shape[0]) & (height <= 1.6 * typical)
         border = touches & ~crop_digit
-    return ~(flat | bar | speck | border)
+    lone = np.zeros(len(boxes), bool)
+    if lines is not None and len(set(lines)) > 1:
+        # Alone on a line of its own and less than half a digit: a fibre of the paper, a
+        # dot of dirt — handwriting does not leave one small mark on a line by itself.
+        counts = np.bincount(np.asarray(lines), minlength=max(lines) + 1)
+        alone = counts[np.asarray(lines)] == 1
+        lone = alone & (longest < LONE * typical)
+    return ~(flat | bar | speck | border | lone)
 
 
 def split_touching(

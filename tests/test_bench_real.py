@@ -99,7 +99,7 @@ REACHED = {
     "m08_blackpen_4rows_a_hypjudy.bmp": "64193796\n52306\n12307468\n0755",
     "m09_blackpen_4rows_b_hypjudy.bmp": "14320527\n20170708\n504\n137145",
     "m10_marker_crossed7_grey_paper_jeko.jpg": "2703",
-    "m11_bluepen_kraft_paper_exif6_jeko.jpg": "1762829\n1\n2",
+    "m11_bluepen_kraft_paper_exif6_jeko.jpg": "1762829\n1",
     "m14_bluepen_ruled_lines_crossing_qft.jpg": "31417191115",
     "m15_bluepen_faint_rules_dark_edge_qft.jpg": "347915",
     "m16_marker_whiteboard_cross_layout_qft.jpg": "9\n356\n7",

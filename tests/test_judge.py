@@ -30,6 +30,21 @@ def test_plausible_drops_what_is_no_digit(box, sure, kept):
     assert plausible([*DIGITS, box], sures, (600, 800)).tolist() == [True] * len(DIGITS) + [kept]
 
 
+@pytest.mark.parametrize(
+    ("box", "kept"),
+    [
+        ((200, 300, 16, 16), False),  # a fibre alone on a line of its own
+        ((200, 300, 30, 60), True),  # a whole digit alone on its line (a cross layout)
+        ((300, 150, 16, 16), True),  # the same small mark beside the digits: a small 0
+    ],
+    ids=["lone-speck", "lone-digit", "small-zero"],
+)
+def test_a_small_mark_alone_on_its_line_is_no_digit(box, kept):
+    boxes = [*DIGITS, box]
+    lines = [0] * len(DIGITS) + [1 if box[1] > 200 else 0]
+    assert plausible(boxes, np.ones(len(boxes)), (600, 800), lines)[-1] == kept
+
+
 def test_a_crop_of_one_line_may_touch_its_frame():
     boxes = [(0, 0, 20, 40), (22, 1, 20, 39), (45, 0, 18, 40)]
     assert plausible(boxes, np.ones(3), (40, 63)).all()
