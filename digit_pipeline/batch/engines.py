@@ -22,7 +22,7 @@ from ..imageio import ImageReadError, decode_image, page_count
 from ..model import ModelLoadError, load_model
 from ..params import PipelineParams
 from ..reading import read_sheet
-from .sources import Source, load_bytes
+from .sources import Source, bytes_digest, digest, load_bytes
 
 Result = tuple[Source, dict[str, Any], str | None]
 """A source, its record (as ``read --json`` prints it) and a note for stderr, or None."""
@@ -79,13 +79,21 @@ def read_data(
 def read_record(
     source: Source, params: PipelineParams, model: Any, auto: bool
 ) -> tuple[dict[str, Any], str | None]:
-    """Fetch and read one source."""
+    """Fetch and read one source.
+
+    The record carries the source's content hash under ``"hash"`` (the resume key's
+    half that :func:`~.sources.digest` gives), taken from the bytes just read, so the
+    main process need not read every file a second time to hash it.
+    """
     start = time.perf_counter()
     try:
         data = load_bytes(source)
     except ImageReadError as error:
-        return {"image": source.name, "error": str(error)}, None
-    return read_data(data, source.name, params, model, auto, (time.perf_counter() - start) * 1000)
+        return {"image": source.name, "error": str(error), "hash": digest(source)}, None
+    content_hash = bytes_digest(source, data)
+    load_ms = (time.perf_counter() - start) * 1000
+    record, note = read_data(data, source.name, params, model, auto, load_ms)
+    return {**record, "hash": content_hash}, note
 
 
 def read_sequential(

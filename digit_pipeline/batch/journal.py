@@ -49,6 +49,11 @@ class Journal:
                 self.done.add(record_key(record))
         self._file: IO[bytes] = open(self.path, "ab")
 
+    @property
+    def names(self) -> set[str]:
+        """The image names that have a line."""
+        return {name for name, _ in self.done}
+
     def is_done(self, name: str, content_hash: str | None) -> bool:
         """Whether this image, with this content, already has its line.
 

@@ -101,8 +101,14 @@ def run_batch(args: argparse.Namespace, params: PipelineParams, auto: bool) -> i
             return 2
         if journal.cut:
             print(f"note: cut an unfinished last line off {args.out}.", file=sys.stderr)
-        hashes = {s.name: digest(s) for s in sources}
-        pending = [s for s in sources if not journal.is_done(s.name, hashes[s.name])]
+        # Only an image whose name the journal holds needs hashing here, to see whether
+        # its content changed; the others are hashed by whoever reads them.
+        hashes = {s.name: digest(s) for s in sources if s.name in journal.names}
+        pending = [
+            s
+            for s in sources
+            if s.name not in hashes or not journal.is_done(s.name, hashes[s.name])
+        ]
         skipped = len(sources) - len(pending)
         if skipped:
             print(
@@ -113,13 +119,14 @@ def run_batch(args: argparse.Namespace, params: PipelineParams, auto: bool) -> i
     progress = Progress(len(pending), enabled=not args.quiet)
     model = str(Path(args.model).resolve()) if Path(args.model).exists() else args.model
     try:
-        for source, record, note in _engine(args, pending, params, model, auto):
+        for _source, record, note in _engine(args, pending, params, model, auto):
             if note:
                 print(note, file=sys.stderr)
             if "error" in record:
                 failed += 1
                 print(f"error: {record['error']}", file=sys.stderr)
-            _emit(args, record, progress.done, len(sources) > 1, journal, hashes.get(source.name))
+            content_hash = record.pop("hash", None)  # read_record's; the journal keeps it
+            _emit(args, record, progress.done, len(sources) > 1, journal, content_hash)
             if csv is not None:
                 csv.add(record)
             progress.step()

@@ -183,6 +183,19 @@ def digest(source: Source) -> str | None:
         return None
 
 
+def bytes_digest(source: Source, data: bytes) -> str | None:
+    """Return :func:`digest` of ``source`` from the bytes already read from it.
+
+    Examples
+    --------
+    >>> bytes_digest(Source("a.png", "a.png"), b"")[:15]
+    'sha256:e3b0c442'
+    """
+    if source.member is None:
+        return "sha256:" + hashlib.sha256(data).hexdigest()
+    return digest(source)  # a member's CRC32 and size, from the archive's directory
+
+
 @lru_cache(maxsize=4)
 def _archive(path: str) -> zipfile.ZipFile:
     """Return an open archive, kept open per process (members are read one at a time)."""
