@@ -183,6 +183,39 @@ def test_engine_ray_on_a_local_instance_reads_the_same(tmp_path, archive):
     assert len(lines(ray_out)) == 7
 
 
+NEEDS_RAY = pytest.mark.skipif(
+    not __import__("digit_pipeline.batch.engines").batch.engines.ray_available(),
+    reason="Ray is not installed (pip install -r requirements-ray.txt)",
+)
+
+
+@NEEDS_RAY
+def test_engine_ray_on_an_existing_cluster_and_a_missing_one(tmp_path):
+    # A cluster started apart (`ray start --head`), as a user's would be, reached with
+    # --address HOST:PORT; then, once it is stopped, the same command says so in one
+    # sentence (exit 2), with no traceback.
+    sheets = [str(p) for p in sample_sheets()[:2]]
+    ray = Path(sys.executable).with_name("ray")
+    port = str(20000 + os.getpid() % 20000)
+    start = [str(ray), "start", "--head", "--port", port, "--num-cpus", "2"]
+    start += ["--include-dashboard=false", "--disable-usage-stats"]
+    subprocess.run(start, check=True, capture_output=True, timeout=120, env=ENV)
+    try:
+        out = tmp_path / "cluster.jsonl"
+        address = f"127.0.0.1:{port}"
+        done = run_cli("read", *sheets, "--engine", "ray", "--address", address, "--out", str(out))
+        assert done.returncode == 0, done.stderr
+        local = run_cli("read", *sheets, "--json", "--workers", "1")
+        assert texts(lines(out)) == texts(json.loads(x) for x in local.stdout.splitlines())
+    finally:
+        subprocess.run([str(ray), "stop", "--force"], capture_output=True, timeout=120, env=ENV)
+    # (A dead HOST:PORT makes Ray wait minutes for it; `auto` fails at once.)
+    gone = run_cli("read", *sheets, "--engine", "ray", "--address", "auto", "--quiet")
+    assert gone.returncode == 2
+    assert gone.stderr.startswith("error: cannot reach the Ray cluster at auto (")
+    assert "Traceback" not in gone.stderr
+
+
 # --- in process: no model, fast -------------------------------------------------------
 
 

@@ -206,6 +206,10 @@ def _collect(source: Source, future: Future) -> Result:
 # --- Ray Data ----------------------------------------------------------------------------
 
 
+class RayConnectError(ConnectionError):
+    """``--engine ray --address ...`` could not reach the cluster; the message says why."""
+
+
 def ray_available() -> bool:
     """Whether Ray (with Ray Data) can be imported."""
     try:
@@ -254,6 +258,8 @@ def read_ray(
     ------
     ImportError
         With :data:`RAY_MISSING` when Ray is not installed.
+    RayConnectError
+        When ``address`` names a cluster that cannot be reached.
     """
     import json
 
@@ -268,7 +274,14 @@ def read_ray(
     if not ray.is_initialized():
         os.environ.setdefault("RAY_DISABLE_USAGE_STATS", "1")
         if address:
-            ray.init(address=address, log_to_driver=False)
+            try:
+                ray.init(address=address, log_to_driver=False)
+            except (ConnectionError, RuntimeError, ValueError) as error:
+                raise RayConnectError(
+                    f"cannot reach the Ray cluster at {address} ({error}). Is it running, "
+                    "and does this machine have its address (and its token, if it asks "
+                    "for one: RAY_AUTH_TOKEN)?"
+                ) from error
         else:
             ray.init(num_cpus=workers, log_to_driver=False, include_dashboard=False)
         started = True

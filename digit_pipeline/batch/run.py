@@ -17,6 +17,7 @@ from ..model import ModelLoadError
 from ..params import PipelineParams
 from .engines import (
     RAY_MISSING,
+    RayConnectError,
     Result,
     default_workers,
     ray_available,
@@ -130,7 +131,7 @@ def run_batch(args: argparse.Namespace, params: PipelineParams, auto: bool) -> i
             if csv is not None:
                 csv.add(record)
             progress.step()
-    except ModelLoadError as error:
+    except (ModelLoadError, RayConnectError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
