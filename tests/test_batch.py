@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -23,14 +24,14 @@ from digit_pipeline.batch.sources import expand, unsafe_member
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
 
 
-def run_cli(*args: str, cwd=ROOT) -> subprocess.CompletedProcess:
+def run_cli(*args: str, cwd=ROOT, env=None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "digit_pipeline", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=600,
-        env=ENV,
+        env=env or ENV,
     )
 
 
@@ -191,26 +192,29 @@ NEEDS_RAY = pytest.mark.skipif(
 
 @NEEDS_RAY
 def test_engine_ray_on_an_existing_cluster_and_a_missing_one(tmp_path):
-    # A cluster started apart (`ray start --head`), as a user's would be, reached with
-    # --address HOST:PORT; then, once it is stopped, the same command says so in one
-    # sentence (exit 2), with no traceback.
+    # A cluster started apart (`ray start --head`) that asks for a token, as Ray's own
+    # default does, reached with --address HOST:PORT by a driver that has the token in its
+    # environment; then, once it is stopped, `--address auto` says so in one sentence
+    # (exit 2), with no traceback.
     sheets = [str(p) for p in sample_sheets()[:2]]
     ray = Path(sys.executable).with_name("ray")
     port = str(20000 + os.getpid() % 20000)
+    env = {**ENV, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
     start = [str(ray), "start", "--head", "--port", port, "--num-cpus", "2"]
     start += ["--include-dashboard=false", "--disable-usage-stats"]
-    subprocess.run(start, check=True, capture_output=True, timeout=120, env=ENV)
+    subprocess.run(start, check=True, capture_output=True, timeout=120, env=env)
     try:
         out = tmp_path / "cluster.jsonl"
         address = f"127.0.0.1:{port}"
-        done = run_cli("read", *sheets, "--engine", "ray", "--address", address, "--out", str(out))
-        assert done.returncode == 0, done.stderr
+        args = ("--engine", "ray", "--address", address, "--out", str(out))
+        done = run_cli("read", *sheets, *args, env=env)
+        assert done.returncode == 0, done.stderr[-2000:]
         local = run_cli("read", *sheets, "--json", "--workers", "1")
         assert texts(lines(out)) == texts(json.loads(x) for x in local.stdout.splitlines())
     finally:
-        subprocess.run([str(ray), "stop", "--force"], capture_output=True, timeout=120, env=ENV)
+        subprocess.run([str(ray), "stop", "--force"], capture_output=True, timeout=120, env=env)
     # (A dead HOST:PORT makes Ray wait minutes for it; `auto` fails at once.)
-    gone = run_cli("read", *sheets, "--engine", "ray", "--address", "auto", "--quiet")
+    gone = run_cli("read", *sheets, "--engine", "ray", "--address", "auto", "--quiet", env=env)
     assert gone.returncode == 2
     assert gone.stderr.startswith("error: cannot reach the Ray cluster at auto (")
     assert "Traceback" not in gone.stderr
