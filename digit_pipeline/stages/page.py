@@ -105,8 +105,13 @@ def page_surround(gray: GrayImage) -> GrayImage:
     A phone photo of a sheet often shows the desk around it. Canny finds the page's edge,
     whose closed outline would hold every digit inside one box, and the desk's grain gives
     boxes of its own. On a copy about :data:`STEP_SIZE` px long whose strokes are filled
-    in (a grey closing 1/16 of its side wide), the page's edge is where that background
-    jumps by :data:`SHARP_STEP` or more; the surround is every region at least
+    in (a grey closing 1/16 of its side wide), a whole sheet in view is looked for first:
+    the copy is cut along its grey steps (:data:`PAGE_STEPS`) and the piece holding the
+    well-lit paper is the sheet when it is a quadrilateral it fills, covering 15-90 % of
+    the copy, with at least two sides inside it, paper-bright, and a surround at least
+    :data:`SURROUND_DARKER` darker (:func:`find_page`); then everything outside it is the
+    surround. Failing that (a page cut by the frame), the page's edge is where that
+    background jumps by :data:`SHARP_STEP` or more; the surround is every region at least
     :data:`SURROUND_DARKER` grey levels darker than the paper, cut apart along that edge,
     that touches the image border, covers at least 2 % of the image and is bounded mostly
     by the edge, while the paper left inside covers at least a quarter. Gentle lighting
@@ -140,13 +145,9 @@ def page_surround(gray: GrayImage) -> GrayImage:
     check_image(gray, "gray", allow_color=False)
     height, width = gray.shape
     empty = np.zeros((height, width), np.uint8)
-    small, _ = working_copy(gray, STEP_SIZE)
-    if min(small.shape) < 16:
+    small, background = _filled_copy(gray)
+    if background is None:
         return empty
-    window = max(3, max(small.shape) // 16)
-    background = cv2.morphologyEx(
-        small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (window, window))
-    )
     margin = np.ones((9, 9), np.uint8)  # past the page edge: 4 px of the small copy
     quad = _page_quad(background)
     if quad is not None:  # a whole sheet on a desk: everything outside it is desk
@@ -191,18 +192,27 @@ def find_page(gray: GrayImage) -> np.ndarray | None:
     True
     """
     check_image(gray, "gray", allow_color=False)
-    small, _ = working_copy(gray, STEP_SIZE)
-    if min(small.shape) < 16:
+    small, background = _filled_copy(gray)
+    if background is None:
         return None
-    window = max(3, max(small.shape) // 16)
-    background = cv2.morphologyEx(
-        small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (window, window))
-    )
     quad = _page_quad(background)
     if quad is None:
         return None
     scale = np.array([gray.shape[1] / small.shape[1], gray.shape[0] / small.shape[0]])
     return ((quad + 0.5) * scale - 0.5).astype(np.float32)
+
+
+def _filled_copy(gray: GrayImage) -> tuple[GrayImage, GrayImage | None]:
+    """Return the :data:`STEP_SIZE` copy and it with strokes filled in (None if tiny).
+
+    The filling is a grey closing 1/16 of the copy's side wide.
+    """
+    small, _ = working_copy(gray, STEP_SIZE)
+    if min(small.shape) < 16:
+        return small, None
+    window = max(3, max(small.shape) // 16)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (window, window))
+    return small, cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel)
 
 
 PAGE_STEPS = (30, 20, 15, 10)
