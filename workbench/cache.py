@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -170,13 +171,13 @@ def stage_pictures(
     ready = _result.prepared
     key = prepare_key(params)
     return (
-        ("Grey, lighting evened (working copy)", _panel(digest, ("work", key), ready.work)),
+        ("Grey, lighting evened (working copy)", _panel(digest, ("work", key), lambda: ready.work)),
         (
             "Page found (the desk around it shaded)",
-            _panel(digest, ("page", key), shade_outside(ready.work, ready.surround)),
+            _panel(digest, ("page", key), lambda: shade_outside(ready.work, ready.surround)),
         ),
-        ("Lines removed", _panel(digest, ("cleaned", key), ready.cleaned)),
-        ("Blurred", _panel(digest, ("blurred", key, params.blur_size), _result.blurred)),
+        ("Lines removed", _panel(digest, ("cleaned", key), lambda: ready.cleaned)),
+        ("Blurred", _panel(digest, ("blurred", key, params.blur_size), lambda: _result.blurred)),
         ("Edges", _encode_panel(_result.edges)),
         ("Dilated", _encode_panel(_result.dilated)),
         ("Boxes", _encode_panel(_shown.drawn)),
@@ -188,9 +189,12 @@ def _encode_panel(panel: np.ndarray) -> bytes:
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def _panel(digest: str, key: tuple[object, ...], _image: np.ndarray) -> bytes:
-    """One stage panel as JPEG bytes, once per image and ``key`` (what made the panel)."""
-    return _encode_panel(_image)
+def _panel(digest: str, key: tuple[object, ...], _draw: Callable[[], np.ndarray]) -> bytes:
+    """One stage panel as JPEG bytes, once per image and ``key`` (what made the panel).
+
+    ``_draw`` makes the panel's image; it runs only when the panel is not cached yet.
+    """
+    return _encode_panel(_draw())
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
