@@ -179,9 +179,7 @@ def run(args: argparse.Namespace) -> int:
         return _run_real(args)
     modes = _split(args.modes)
     conditions = _split(args.conditions) or list(CONDITIONS)
-    bad = [m for m in modes if m not in MODES] or (["(none)"] if not modes else [])
-    if bad:
-        _log(f"error: unknown modes {bad}; choose from {', '.join(MODES)}")
+    if not _known_modes(modes):
         return 1
     try:
         x_test, y_test, plan = _digits_and_plan(args, conditions)
@@ -217,6 +215,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _known_modes(modes: list[str]) -> bool:
+    """Whether ``modes`` is a non-empty list of :data:`MODES`; say which are not, if not."""
+    bad = [m for m in modes if m not in MODES] or (["(none)"] if not modes else [])
+    if bad:
+        _log(f"error: unknown modes {bad}; choose from {', '.join(MODES)}")
+    return not bad
+
+
 def _run_real(args: argparse.Namespace) -> int:
     """``bench --real DIR``: read the real photos of DIR (:mod:`.real`) and print the table."""
     from .real import bench_real, load_truth, table_markdown
@@ -225,9 +231,7 @@ def _run_real(args: argparse.Namespace) -> int:
         modes = ["auto"] if args.modes == ",".join(MODES) else _split(args.modes)
     else:
         modes = ["auto" if args.auto else "default"]
-    bad = [m for m in modes if m not in MODES] or (["(none)"] if not modes else [])
-    if bad:
-        _log(f"error: unknown modes {bad}; choose from {', '.join(MODES)}")
+    if not _known_modes(modes):
         return 1
     try:
         load_truth(args.real)
