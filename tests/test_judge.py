@@ -55,3 +55,40 @@ def test_a_sure_reading_scores_higher_than_noise():
     noisy = margins(np.array([[0.4, 0.35] + [0.025] * 8] * 3))
     assert reading_score(sure) > reading_score(sure, rejected=1) > reading_score(noisy)
     assert reading_score(np.zeros(0)) == 0.0
+
+
+def _ink(width: int, height: int) -> np.ndarray:
+    return np.zeros((height, width), np.uint8)
+
+
+def test_pieces_side_by_side_are_two_digits_and_a_dot_is_left_out():
+    import cv2
+
+    from digit_pipeline.judge import _pieces
+
+    roi = _ink(60, 50)
+    cv2.line(roi, (8, 2), (8, 47), 255, 3)  # a 1
+    cv2.circle(roi, (40, 32), 9, 255, 3)  # a small 0 beside it, written apart
+    cv2.circle(roi, (24, 46), 1, 255, -1)  # a dot of dirt between them
+    parts = _pieces(roi, (100, 200, 60, 50), typical=50)
+    assert parts is not None and len(parts) == 2
+    (xa, ya, wa, ha), (xb, yb, wb, hb) = parts
+    assert xa < 110 < xa + wa and xb + wb <= 160 and xb > 125  # in image pixels
+    assert ha >= 45 and 18 <= hb <= 24
+
+
+def test_pieces_of_one_digit_stay_together():
+    import cv2
+
+    from digit_pipeline.judge import _pieces
+
+    four = _ink(40, 50)  # a 4 in two strokes: the bar crosses the upright
+    cv2.line(four, (4, 2), (4, 30), 255, 3)
+    cv2.line(four, (4, 30), (36, 30), 255, 3)
+    cv2.line(four, (26, 5), (26, 48), 255, 3)
+    four[30:33, 20:30] = 0  # lifted the pen where the bar meets the upright
+    assert _pieces(four, (0, 0, 40, 50), typical=50) is None
+    five = _ink(40, 50)  # a 5 whose top bar floats above its body
+    cv2.line(five, (8, 3), (34, 3), 255, 3)
+    cv2.ellipse(five, (20, 32), (14, 14), 0, -120, 180, 255, 3)
+    assert _pieces(five, (0, 0, 40, 50), typical=50) is None
