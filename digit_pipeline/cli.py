@@ -124,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(sub)
     _add_finetune(sub)
     _add_evaluate(sub)
+    _add_train_verifier(sub)
     bench.add_arguments(
         sub.add_parser(
             "bench",
@@ -289,6 +290,26 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
 
 
+def _add_train_verifier(sub: argparse._SubParsersAction) -> None:
+    """Add ``train-verifier``: the judge's one/several/no-digit model."""
+    verifier = sub.add_parser(
+        "train-verifier",
+        help="train the judge's verifier (one digit, several, or no digit) on crops made "
+        "from MNIST's training digits",
+    )
+    verifier.add_argument(
+        "--out",
+        default="models/judge/verifier.keras",
+        help="the .keras file to write, its card beside it [%(default)s]",
+    )
+    verifier.add_argument(
+        "--data", default=None, help="MNIST .npz in keras.datasets layout [download]"
+    )
+    verifier.add_argument("--count", type=int, default=120_000, help="[%(default)s]")
+    verifier.add_argument("--epochs", type=int, default=4, help="[%(default)s]")
+    verifier.add_argument("--seed", type=int, default=0, help="[%(default)s]")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = build_parser()
@@ -301,6 +322,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _evaluate(args)
     if args.command == "bench":
         return bench.run(args)
+    if args.command == "train-verifier":
+        return _train_verifier(args)
     try:
         params = params_from_args(args)
     except ValueError as error:
@@ -318,6 +341,21 @@ def _new_model_path(arch: str) -> str:
     folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     return str(folder / f"{arch}-{stamp}.keras")
+
+
+def _train_verifier(args: argparse.Namespace) -> int:
+    from .training.verifier import train_verifier
+
+    if args.epochs < 1 or args.count < 30:
+        print("error: --epochs must be at least 1 and --count at least 30", file=sys.stderr)
+        return 1
+    try:
+        card = train_verifier(args.out, args.data, args.count, args.epochs, args.seed)
+    except (OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"validation accuracy {card['validation_accuracy']:.4f}; wrote {args.out}")
+    return 0
 
 
 def _train(args: argparse.Namespace) -> int:

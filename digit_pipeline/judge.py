@@ -18,6 +18,7 @@ runs after the boxes are classified, in :func:`~digit_pipeline.reading.read_shee
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -51,6 +52,12 @@ SPECK = 0.3
 LONE = 0.5
 """A box alone on its line and smaller than this fraction of a typical digit is a speck."""
 
+NO_DIGIT = 0.5
+"""A box the verifier calls no digit with more than this probability is dropped."""
+
+SEVERAL_DIGITS = 0.9
+"""A box the verifier calls several digits with more than this is cut more readily."""
+
 SURE = 0.7
 """Margin (top probability minus the second) of a confident reading."""
 
@@ -70,6 +77,41 @@ class Judged:
     rejected: int = 0
 
 
+ONE, SEVERAL, NONE = 0, 1, 2
+"""The verifier's classes (:mod:`digit_pipeline.training.verifier`): one digit, several, none."""
+
+VERIFIER = "judge/verifier.keras"
+"""The shipped verifier, relative to the shipped models' folder."""
+
+
+@functools.cache
+def load_verifier() -> keras.Model | None:
+    """Load the shipped verifier (:mod:`digit_pipeline.training.verifier`), or None.
+
+    Without it (a models folder that lacks the file) the judge works as before it
+    existed: the classifier's margins alone decide.
+    """
+    from .model import MODELS_DIR, _keras
+
+    path = MODELS_DIR / VERIFIER
+    if not path.is_file():
+        return None
+    return _keras().saving.load_model(path, compile=False, safe_mode=True)
+
+
+def verdicts(verifier: keras.Model | None, digits: np.ndarray) -> np.ndarray:
+    """Return the verifier's ``(N, 3)`` probabilities of one digit, several, no digit.
+
+    Without a verifier every box is one digit (``[1, 0, 0]``).
+    """
+    if verifier is None or len(digits) == 0:
+        out = np.zeros((len(digits), 3), np.float32)
+        out[:, 0] = 1.0
+        return out
+    x = np.asarray(digits, np.float32) / 255.0
+    return np.asarray(verifier(x, training=False), np.float32)
+
+
 def margins(proba: np.ndarray) -> np.ndarray:
     """Top probability minus the second, per row (1 = sure, 0 = a coin toss).
 
@@ -84,7 +126,9 @@ def margins(proba: np.ndarray) -> np.ndarray:
     return top[:, -1] - top[:, -2]
 
 
-def judge_reading(result: PipelineResult, model: keras.Model) -> Judged:
+def judge_reading(
+    result: PipelineResult, model: keras.Model, verifier: keras.Model | None = None
+) -> Judged:
     """Classify the boxes of ``result``, split touching digits, drop what is no digit.
 
     Parameters
@@ -93,17 +137,24 @@ def judge_reading(result: PipelineResult, model: keras.Model) -> Judged:
         From :func:`~digit_pipeline.pipeline.segment`.
     model : keras.Model
         Fits the contract of :mod:`digit_pipeline.model`.
+    verifier : keras.Model, optional
+        Says one digit, several or no digit (:func:`load_verifier`, the default): boxes
+        of several digits are cut more readily, boxes of no digit are dropped.
 
     Returns
     -------
     Judged
         Boxes, ROIs, digits and lines in reading order again.
     """
+    verifier = verifier if verifier is not None else load_verifier()
     proba = predict_proba(model, result.digits)
     if not len(proba):
         return Judged(result, proba)
-    result, proba = split_touching(result, proba, model)
-    keep = plausible(result.boxes, margins(proba), result.prepared.shape, result.lines)
+    result, proba = split_touching(result, proba, model, verifier)
+    verdict = verdicts(verifier, result.digits)
+    keep = plausible(
+        result.boxes, margins(proba), result.prepared.shape, result.lines, verdict[:, NONE]
+    )
     return Judged(_subset(result, proba, np.flatnonzero(keep)), proba[keep], int((~keep).sum()))
 
 
@@ -133,6 +184,7 @@ def plausible(
     sure: np.ndarray,
     shape: tuple[int, int] | None = None,
     lines: list[int] | None = None,
+    none: np.ndarray | None = None,
 ) -> np.ndarray:
     """Which boxes may be digits, judged against the sheet's typical digit height.
 
@@ -143,7 +195,8 @@ def plausible(
     border (the photo's frame cuts through the desk, the page's edge and its shadow; a
     digit cut by the frame cannot be read anyway) unless they fill half the image's
     height and are read sure: a crop around one line of digits; and, given the lines,
-    a box alone on its line and smaller than :data:`LONE` of a digit (a paper fibre).
+    a box alone on its line and smaller than :data:`LONE` of a digit (a paper fibre);
+    and, given the verifier's verdicts, a box it calls no digit (over :data:`NO_DIGIT`).
 
     Parameters
     ----------
@@ -154,6 +207,8 @@ def plausible(
         The image's; without it no box is judged by the border.
     lines : list of int, optional
         Each box's line; without them no box is judged alone on its line.
+    none : ndarray of shape (N,), float, optional
+        The verifier's probability that each box holds no digit (:func:`verdicts`).
 
     Returns
     -------
@@ -194,11 +249,15 @@ def plausible(
         counts = np.bincount(np.asarray(lines), minlength=max(lines) + 1)
         alone = counts[np.asarray(lines)] == 1
         lone = alone & (longest < LONE * typical)
-    return ~(flat | bar | speck | border | lone)
+    nothing = np.zeros(len(boxes), bool) if none is None else np.asarray(none) > NO_DIGIT
+    return ~(flat | bar | speck | border | lone | nothing)
 
 
 def split_touching(
-    result: PipelineResult, proba: np.ndarray, model: keras.Model
+    result: PipelineResult,
+    proba: np.ndarray,
+    model: keras.Model,
+    verifier: keras.Model | None = None,
 ) -> tuple[PipelineResult, np.ndarray]:
     """Split boxes of touching or merged digits where the classifier prefers the parts.
 
@@ -216,6 +275,11 @@ def split_touching(
     (margin under 0.5) and both parts sure (0.9); or, for a box half as wide again as
     the median box, both parts are read with a margin of 0.95. Parts are tried again
     once (three touching digits).
+
+    A box the ``verifier`` calls several digits (:data:`SEVERAL_DIGITS`) is cut more
+    readily, when the verifier calls each part one digit: into its pieces when none is
+    read with a margin under 0.3, at its thinnest column (whatever its width) when both
+    parts are read with 0.8.
     """
     from .pipeline import with_boxes
 
@@ -223,13 +287,14 @@ def split_touching(
     typical = typical_height(boxes)
     for _ in range(2):
         candidates, wide = {}, _wide(boxes)
+        several = verdicts(verifier, result.digits)[:, SEVERAL] > SEVERAL_DIGITS
         rois = result.rois
         for i, box in enumerate(boxes):
             pieces = _pieces(rois[i], box, typical)
             if pieces is not None:
                 candidates[i] = (pieces, True)
-            elif box[2] >= MIN_SPLIT_WIDTH * box[3] and (
-                sure[i] < 1.0 - SPLIT_GAIN or wide[i]
+            elif several[i] or (
+                box[2] >= MIN_SPLIT_WIDTH * box[3] and (sure[i] < 1.0 - SPLIT_GAIN or wide[i])
             ):
                 parts = _cut(result.prepared, box)
                 if parts is not None:
@@ -237,8 +302,10 @@ def split_touching(
         if not candidates:
             break
         flat = [p for parts, _ in candidates.values() for p in parts]
-        part_proba = predict_proba(model, with_boxes(result, flat).digits)
+        part_digits = with_boxes(result, flat).digits
+        part_proba = predict_proba(model, part_digits)
         part_sure = margins(part_proba)
+        part_one = verdicts(verifier, part_digits)[:, ONE] > 0.5
         new_boxes, new_proba, changed = [], [], False
         k = 0
         for i, box in enumerate(boxes):
@@ -248,12 +315,16 @@ def split_touching(
                 weakest = float(part_sure[k : k + n].min())
                 if by_pieces:
                     mean = float(part_sure[k : k + n].mean())
-                    better = (weakest >= 0.9 and (sure[i] < 0.5 or wide[i])) or (
-                        weakest >= 0.3 and mean >= sure[i] + 0.3
+                    better = (
+                        (weakest >= 0.9 and (sure[i] < 0.5 or wide[i]))
+                        or (weakest >= 0.3 and mean >= sure[i] + 0.3)
+                        or (several[i] and weakest >= 0.3 and part_one[k : k + n].all())
                     )
                 else:
-                    better = (sure[i] < 0.5 and weakest >= 0.9 and box[2] >= 0.8 * box[3]) or (
-                        wide[i] and weakest >= 0.95
+                    better = (
+                        (sure[i] < 0.5 and weakest >= 0.9 and box[2] >= 0.8 * box[3])
+                        or (wide[i] and weakest >= 0.95)
+                        or (several[i] and weakest >= 0.8 and part_one[k : k + n].all())
                     )
                 if better:
                     new_boxes += parts
@@ -295,7 +366,7 @@ def _pieces(roi: np.ndarray, box: tuple, typical: float) -> list | None:
     ink = stats[1:, cv2.CC_STAT_AREA]
     groups = [
         [int(s[0]), int(s[0] + s[2]), int(s[1]), int(s[1] + s[3])]
-        for s, area in zip(stats[1:], ink)
+        for s, area in zip(stats[1:], ink, strict=True)
         if area >= 0.03 * ink.sum()
     ]
     merged = True

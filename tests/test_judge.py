@@ -72,7 +72,7 @@ def test_pieces_side_by_side_are_two_digits_and_a_dot_is_left_out():
     cv2.circle(roi, (24, 46), 1, 255, -1)  # a dot of dirt between them
     parts = _pieces(roi, (100, 200, 60, 50), typical=50)
     assert parts is not None and len(parts) == 2
-    (xa, ya, wa, ha), (xb, yb, wb, hb) = parts
+    (xa, _, wa, ha), (xb, _, wb, hb) = parts
     assert xa < 110 < xa + wa and xb + wb <= 160 and xb > 125  # in image pixels
     assert ha >= 45 and 18 <= hb <= 24
 

@@ -212,7 +212,12 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_wheel_carries_the_shipped_models_inside_the_package(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as whl:
         names = set(whl.namelist())
-    shipped = {p.name for p in (ROOT / "models").iterdir() if p.suffix in (".keras", ".json")}
+    shipped = {
+        p.relative_to(ROOT / "models").as_posix()
+        for p in (ROOT / "models").rglob("*")
+        if p.suffix in (".keras", ".json")
+    }
+    assert "judge/verifier.keras" in shipped
     assert {"mlp.keras", "mlp.json"} <= shipped
     assert {f"digit_pipeline/models/{name}" for name in shipped} <= names
     assert not any(n.startswith("models/") for n in names), "no top-level models/ in site-packages"

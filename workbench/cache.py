@@ -15,6 +15,7 @@ from digit_pipeline import PipelineParams, PipelineResult, draw_boxes
 from digit_pipeline.autofit import AutoFit, auto_fit
 from digit_pipeline.contract import MNIST_SIZE
 from digit_pipeline.imageio import decode_image, encode_jpeg, encode_png
+from digit_pipeline.judge import load_verifier, verdicts
 from digit_pipeline.model import load_model, predict_proba
 from digit_pipeline.pipeline import PREPARE_FIELDS, Prepared, prepare, prepare_key
 from digit_pipeline.reading import Reading, read_sheet
@@ -34,7 +35,9 @@ def loader() -> ThreadPoolExecutor:
 
 def _load_and_warm(path: str) -> Any:
     model = load_model(path)
-    predict_proba(model, np.zeros((1, MNIST_SIZE, MNIST_SIZE), np.uint8))  # builds the graph
+    blank = np.zeros((1, MNIST_SIZE, MNIST_SIZE), np.uint8)
+    predict_proba(model, blank)  # builds the graph
+    verdicts(load_verifier(), blank)  # the judge's verifier, loaded once per process
     return model
 
 
