@@ -344,17 +344,23 @@ def split_touching(
     return result, proba
 
 
+STACKED = 1.6
+"""A box this many typical digits tall or more is also tried as digits one above another."""
+
 PIECE = 0.25
 """A piece of a box's ink at least this many typical digits tall may be a digit of its own."""
 
 
 def _pieces(roi: np.ndarray, box: tuple, typical: float) -> list | None:
-    """Return the boxes of the digit-sized ink pieces of ``roi`` side by side, or None.
+    """Return the boxes of the digit-sized ink pieces of ``roi``, or None.
 
     The ink's connected pieces are grouped while their columns overlap (a 4's two
     strokes, a 5's bar, a 7's cross stay together); pieces smaller than :data:`PIECE`
     typical digits (a dot, a stray mark) are left out. Two or more groups, each that
-    tall, lying side by side, are returned in image pixels.
+    tall, lying side by side, are returned in image pixels. A box of
+    :data:`STACKED` typical digits' height or more is also tried one above another:
+    pieces grouped while their rows overlap, two or more groups each at least 0.6
+    typical digits tall (two digits of consecutive lines merged into one box).
     """
     x, y, w, h = box
     if roi.size == 0 or not roi.any() or typical <= 0:
@@ -364,24 +370,14 @@ def _pieces(roi: np.ndarray, box: tuple, typical: float) -> list | None:
     if count < 3:
         return None
     ink = stats[1:, cv2.CC_STAT_AREA]
-    groups = [
+    pieces = [
         [int(s[0]), int(s[0] + s[2]), int(s[1]), int(s[1] + s[3])]
         for s, area in zip(stats[1:], ink, strict=True)
         if area >= 0.03 * ink.sum()
     ]
-    merged = True
-    while merged and len(groups) > 1:
-        merged = False
-        groups.sort()
-        for a in range(len(groups) - 1):
-            g, o = groups[a], groups[a + 1]
-            overlap = min(g[1], o[1]) - max(g[0], o[0])
-            if overlap > 0.25 * min(g[1] - g[0], o[1] - o[0]):
-                groups[a] = [min(g[0], o[0]), max(g[1], o[1]), min(g[2], o[2]), max(g[3], o[3])]
-                del groups[a + 1]
-                merged = True
-                break
-    tall = [g for g in groups if (g[3] - g[2]) / sy >= PIECE * typical]
+    tall = [g for g in _grouped(pieces, 0) if (g[3] - g[2]) / sy >= PIECE * typical]
+    if len(tall) < 2 and h >= STACKED * typical:
+        tall = [g for g in _grouped(pieces, 2) if (g[3] - g[2]) / sy >= 0.6 * typical]
     if len(tall) < 2:
         return None
     return [
@@ -393,6 +389,27 @@ def _pieces(roi: np.ndarray, box: tuple, typical: float) -> list | None:
         )
         for g in tall
     ]
+
+
+def _grouped(pieces: list, axis: int) -> list:
+    """Merge ``[x0, x1, y0, y1]`` pieces while they overlap along ``axis`` (0: x, 2: y).
+
+    Two pieces overlapping by more than a quarter of the shorter one's extent become one.
+    """
+    groups = [list(p) for p in pieces]
+    merged = True
+    while merged and len(groups) > 1:
+        merged = False
+        groups.sort(key=lambda g: (g[axis], g[axis + 1]))
+        for a in range(len(groups) - 1):
+            g, o = groups[a], groups[a + 1]
+            overlap = min(g[axis + 1], o[axis + 1]) - max(g[axis], o[axis])
+            if overlap > 0.25 * min(g[axis + 1] - g[axis], o[axis + 1] - o[axis]):
+                groups[a] = [min(g[0], o[0]), max(g[1], o[1]), min(g[2], o[2]), max(g[3], o[3])]
+                del groups[a + 1]
+                merged = True
+                break
+    return groups
 
 
 def _wide(boxes: list) -> np.ndarray:

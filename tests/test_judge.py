@@ -92,3 +92,21 @@ def test_pieces_of_one_digit_stay_together():
     cv2.line(five, (8, 3), (34, 3), 255, 3)
     cv2.ellipse(five, (20, 32), (14, 14), 0, -120, 180, 255, 3)
     assert _pieces(five, (0, 0, 40, 50), typical=50) is None
+
+
+def test_pieces_one_above_another_in_a_tall_box_are_two_digits():
+    import cv2
+
+    from digit_pipeline.judge import _pieces
+
+    roi = _ink(40, 110)  # a 2 written just above a 9: one box for both
+    cv2.ellipse(roi, (20, 18), (14, 14), 0, 180, 360, 255, 3)
+    cv2.line(roi, (34, 18), (6, 48), 255, 3)
+    cv2.line(roi, (6, 48), (34, 48), 255, 3)
+    cv2.circle(roi, (20, 70), 11, 255, 3)
+    cv2.line(roi, (31, 70), (29, 106), 255, 3)
+    parts = _pieces(roi, (0, 0, 40, 110), typical=50)
+    assert parts is not None and len(parts) == 2
+    (_, ya, _, ha), (_, yb, _, hb) = sorted(parts, key=lambda b: b[1])
+    assert ya + ha <= yb + 2 and ha >= 30 and hb >= 30
+    assert _pieces(roi, (0, 0, 40, 110), typical=80) is None  # a box one digit tall
