@@ -22,12 +22,11 @@ import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import cv2
 import numpy as np
 
 from .model import predict_proba
 from .stages import reading_order_indices
-from .stages.refine import typical_height
+from .stages.refine import column_cut, ink_pieces, typical_height
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -225,8 +224,7 @@ def plausible(
     size = np.array([b[2:] for b in boxes], np.float64).reshape(-1, 2)
     width, height = size[:, 0], size[:, 1]
     typical = typical_height(boxes)
-    flat = (width > FLAT * height) & (height < 0.5 * typical)
-    bar = (height > BAR * typical) & (height > 5 * width)
+    shaped = shaped_like_no_digit(boxes)
     longest = np.maximum(width, height)
     speck = (longest < SPECK * typical) & (sure < SURE) | (longest < 0.4 * SPECK * typical)
     border = np.zeros(len(boxes), bool)
@@ -250,7 +248,46 @@ def plausible(
         alone = counts[np.asarray(lines)] == 1
         lone = alone & (longest < LONE * typical)
     nothing = np.zeros(len(boxes), bool) if none is None else np.asarray(none) > NO_DIGIT
-    return ~(flat | bar | speck | border | lone | nothing)
+    return ~(shaped | speck | border | lone | nothing)
+
+
+def shaped_like_no_digit(boxes: list) -> np.ndarray:
+    """Boxes no digit can fill, by their shape alone: flat strokes and thin tall bars.
+
+    Flat: wider than :data:`FLAT` times their height and lower than half a typical digit
+    (a rule, a page edge lying down); a bar: taller than :data:`BAR` typical digits and
+    five times its width (a page edge standing up, a notebook's spine). Known before
+    anything is cut or read, so :func:`drop_shapes` spares their (large) cut.
+
+    Examples
+    --------
+    >>> shaped_like_no_digit([(0, 0, 20, 40), (30, 0, 22, 42), (0, 60, 900, 6)]).tolist()
+    [False, False, True]
+    """
+    if not boxes:
+        return np.zeros(0, bool)
+    size = np.array([b[2:] for b in boxes], np.float64).reshape(-1, 2)
+    width, height = size[:, 0], size[:, 1]
+    typical = typical_height(boxes)
+    flat = (width > FLAT * height) & (height < 0.5 * typical)
+    bar = (height > BAR * typical) & (height > 5 * width)
+    return flat | bar
+
+
+def drop_shapes(result: PipelineResult) -> tuple[PipelineResult, int]:
+    """Return ``result`` without the boxes :func:`shaped_like_no_digit`, and how many.
+
+    Done before the digits are cut: a rule's box on a 12 MP photo spans the page, and
+    cutting it (lines removed on strips past it) is the slowest part of a reading.
+    """
+    shaped = shaped_like_no_digit(result.boxes)
+    if not shaped.any():
+        return result, 0
+    from .pipeline import with_boxes
+
+    keep = np.flatnonzero(~shaped)
+    boxes = [result.boxes[i] for i in keep]
+    return with_boxes(result, boxes, _renumber([result.lines[i] for i in keep])), int(shaped.sum())
 
 
 def split_touching(
@@ -262,8 +299,9 @@ def split_touching(
     """Split boxes of touching or merged digits where the classifier prefers the parts.
 
     Two ways to cut a box are tried. First its ink's pieces: a box whose ink falls into
-    two or more digit-sized pieces side by side (:func:`_pieces`: a digit written close
-    to the next and joined to it by the dilation or as a "fragment") is cut into them
+    two or more digit-sized pieces side by side
+    (:func:`~digit_pipeline.stages.refine.ink_pieces`: a digit written close to the next
+    and joined to it by the dilation or as a "fragment") is cut into them
     when every piece is read sure (margin 0.9) and the whole is read unsure (under 0.5)
     or is half as wide again as the median box, or when the pieces' mean margin beats
     the whole's by 0.3 with none under 0.3. Otherwise a box at least
@@ -290,13 +328,13 @@ def split_touching(
         several = verdicts(verifier, result.digits)[:, SEVERAL] > SEVERAL_DIGITS
         rois = result.rois
         for i, box in enumerate(boxes):
-            pieces = _pieces(rois[i], box, typical)
+            pieces = ink_pieces(rois[i], box, typical)
             if pieces is not None:
                 candidates[i] = (pieces, True)
             elif several[i] or (
                 box[2] >= MIN_SPLIT_WIDTH * box[3] and (sure[i] < 1.0 - SPLIT_GAIN or wide[i])
             ):
-                parts = _cut(result.prepared, box)
+                parts = column_cut(result.prepared.gray, box)
                 if parts is not None:
                     candidates[i] = (parts, False)
         if not candidates:
@@ -344,114 +382,10 @@ def split_touching(
     return result, proba
 
 
-STACKED = 1.6
-"""A box this many typical digits tall or more is also tried as digits one above another."""
-
-PIECE = 0.25
-"""A piece of a box's ink at least this many typical digits tall may be a digit of its own."""
-
-
-def _pieces(roi: np.ndarray, box: tuple, typical: float) -> list | None:
-    """Return the boxes of the digit-sized ink pieces of ``roi``, or None.
-
-    The ink's connected pieces are grouped while their columns overlap (a 4's two
-    strokes, a 5's bar, a 7's cross stay together); pieces smaller than :data:`PIECE`
-    typical digits (a dot, a stray mark) are left out. Two or more groups, each that
-    tall, lying side by side, are returned in image pixels. A box of
-    :data:`STACKED` typical digits' height or more is also tried one above another:
-    pieces grouped while their rows overlap, two or more groups each at least 0.6
-    typical digits tall (two digits of consecutive lines merged into one box).
-    """
-    x, y, w, h = box
-    if roi.size == 0 or not roi.any() or typical <= 0:
-        return None
-    sy, sx = roi.shape[0] / max(h, 1), roi.shape[1] / max(w, 1)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(roi, connectivity=8)
-    if count < 3:
-        return None
-    ink = stats[1:, cv2.CC_STAT_AREA]
-    pieces = [
-        [int(s[0]), int(s[0] + s[2]), int(s[1]), int(s[1] + s[3])]
-        for s, area in zip(stats[1:], ink, strict=True)
-        if area >= 0.03 * ink.sum()
-    ]
-    tall = [g for g in _grouped(pieces, 0) if (g[3] - g[2]) / sy >= PIECE * typical]
-    if len(tall) < 2 and h >= STACKED * typical:
-        tall = [g for g in _grouped(pieces, 2) if (g[3] - g[2]) / sy >= 0.6 * typical]
-    if len(tall) < 2:
-        return None
-    return [
-        (
-            x + int(g[0] / sx),
-            y + int(g[2] / sy),
-            max(1, round((g[1] - g[0]) / sx)),
-            max(1, round((g[3] - g[2]) / sy)),
-        )
-        for g in tall
-    ]
-
-
-def _grouped(pieces: list, axis: int) -> list:
-    """Merge ``[x0, x1, y0, y1]`` pieces while they overlap along ``axis`` (0: x, 2: y).
-
-    Two pieces overlapping by more than a quarter of the shorter one's extent become one.
-    """
-    groups = [list(p) for p in pieces]
-    merged = True
-    while merged and len(groups) > 1:
-        merged = False
-        groups.sort(key=lambda g: (g[axis], g[axis + 1]))
-        for a in range(len(groups) - 1):
-            g, o = groups[a], groups[a + 1]
-            overlap = min(g[axis + 1], o[axis + 1]) - max(g[axis], o[axis])
-            if overlap > 0.25 * min(g[axis + 1] - g[axis], o[axis + 1] - o[axis]):
-                groups[a] = [min(g[0], o[0]), max(g[1], o[1]), min(g[2], o[2]), max(g[3], o[3])]
-                del groups[a + 1]
-                merged = True
-                break
-    return groups
-
-
 def _wide(boxes: list) -> np.ndarray:
     """Boxes at least 1.5 times as wide as the median box: room for two digits."""
     widths = np.array([b[2] for b in boxes], np.float64)
     return widths >= 1.5 * np.median(widths) if len(boxes) >= 3 else np.zeros(len(boxes), bool)
-
-
-def _cut(prepared, box):
-    """Return two boxes cut from ``box`` at the ink's thinnest column, or None."""
-    x, y, w, h = box
-    crop = prepared.gray[y : y + h, x : x + w]
-    if crop.size == 0 or w < 6:
-        return None
-    level = (int(crop.min()) + int(np.median(crop))) / 2
-    ink = crop < level
-    if not ink.any():
-        return None
-    columns = ink.sum(axis=0).astype(np.float64)
-    lo, hi = w // 4, w - w // 4
-    if hi - lo < 2:
-        return None
-    cut = lo + int(np.argmin(np.convolve(columns, np.ones(3) / 3, "same")[lo:hi]))
-    parts = []
-    for x0, x1 in ((0, cut), (cut, w)):
-        rows = np.flatnonzero(ink[:, x0:x1].any(axis=1))
-        cols = np.flatnonzero(ink[:, x0:x1].any(axis=0))
-        if len(rows) == 0 or rows[-1] - rows[0] + 1 < 0.5 * h or len(cols) < 0.1 * h:
-            return None
-        parts.append(
-            (
-                x + x0 + int(cols[0]),
-                y + int(rows[0]),
-                int(cols[-1] - cols[0] + 1),
-                int(rows[-1] - rows[0] + 1),
-            )
-        )
-    (_, ya, _, ha), (_, yb, _, hb) = parts
-    overlap = min(ya + ha, yb + hb) - max(ya, yb)
-    if max(ha, hb) < 0.8 * h or overlap < 0.6 * min(ha, hb):
-        return None  # two digits side by side share the line; these are pieces of one
-    return parts
 
 
 def _recut(result: PipelineResult, boxes: list, proba: np.ndarray):

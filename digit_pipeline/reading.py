@@ -261,15 +261,16 @@ def read_sheet(  # Long: 40 of its 65 lines are the numpydoc docstring
     timings["segment"] = (time.perf_counter() - start) * 1000
     sheet = None
     if model is not None:
+        from .judge import drop_shapes, judge_reading
+
         start = time.perf_counter()
+        result, shaped = drop_shapes(result)  # rules and edges: never cut, never read
         _ = result.digits  # cut on first access
         timings["cut"] = (time.perf_counter() - start) * 1000
-        from .judge import judge_reading
-
         start = time.perf_counter()
         judged = judge_reading(result, model)
         timings["predict"] = (time.perf_counter() - start) * 1000
-        result, rejected = judged.result, judged.rejected
+        result, rejected = judged.result, judged.rejected + shaped
         sheet = sheet_from_proba(judged.proba, result.boxes, result.lines, timings)
     else:
         rejected = 0

@@ -64,13 +64,13 @@ def _ink(width: int, height: int) -> np.ndarray:
 def test_pieces_side_by_side_are_two_digits_and_a_dot_is_left_out():
     import cv2
 
-    from digit_pipeline.judge import _pieces
+    from digit_pipeline.stages.refine import ink_pieces
 
     roi = _ink(60, 50)
     cv2.line(roi, (8, 2), (8, 47), 255, 3)  # a 1
     cv2.circle(roi, (40, 32), 9, 255, 3)  # a small 0 beside it, written apart
     cv2.circle(roi, (24, 46), 1, 255, -1)  # a dot of dirt between them
-    parts = _pieces(roi, (100, 200, 60, 50), typical=50)
+    parts = ink_pieces(roi, (100, 200, 60, 50), typical=50)
     assert parts is not None and len(parts) == 2
     (xa, _, wa, ha), (xb, _, wb, hb) = parts
     assert xa < 110 < xa + wa and xb + wb <= 160 and xb > 125  # in image pixels
@@ -80,24 +80,24 @@ def test_pieces_side_by_side_are_two_digits_and_a_dot_is_left_out():
 def test_pieces_of_one_digit_stay_together():
     import cv2
 
-    from digit_pipeline.judge import _pieces
+    from digit_pipeline.stages.refine import ink_pieces
 
     four = _ink(40, 50)  # a 4 in two strokes: the bar crosses the upright
     cv2.line(four, (4, 2), (4, 30), 255, 3)
     cv2.line(four, (4, 30), (36, 30), 255, 3)
     cv2.line(four, (26, 5), (26, 48), 255, 3)
     four[30:33, 20:30] = 0  # lifted the pen where the bar meets the upright
-    assert _pieces(four, (0, 0, 40, 50), typical=50) is None
+    assert ink_pieces(four, (0, 0, 40, 50), typical=50) is None
     five = _ink(40, 50)  # a 5 whose top bar floats above its body
     cv2.line(five, (8, 3), (34, 3), 255, 3)
     cv2.ellipse(five, (20, 32), (14, 14), 0, -120, 180, 255, 3)
-    assert _pieces(five, (0, 0, 40, 50), typical=50) is None
+    assert ink_pieces(five, (0, 0, 40, 50), typical=50) is None
 
 
 def test_pieces_one_above_another_in_a_tall_box_are_two_digits():
     import cv2
 
-    from digit_pipeline.judge import _pieces
+    from digit_pipeline.stages.refine import ink_pieces
 
     roi = _ink(40, 110)  # a 2 written just above a 9: one box for both
     cv2.ellipse(roi, (20, 18), (14, 14), 0, 180, 360, 255, 3)
@@ -105,8 +105,8 @@ def test_pieces_one_above_another_in_a_tall_box_are_two_digits():
     cv2.line(roi, (6, 48), (34, 48), 255, 3)
     cv2.circle(roi, (20, 70), 11, 255, 3)
     cv2.line(roi, (31, 70), (29, 106), 255, 3)
-    parts = _pieces(roi, (0, 0, 40, 110), typical=50)
+    parts = ink_pieces(roi, (0, 0, 40, 110), typical=50)
     assert parts is not None and len(parts) == 2
     (_, ya, _, ha), (_, yb, _, hb) = sorted(parts, key=lambda b: b[1])
     assert ya + ha <= yb + 2 and ha >= 30 and hb >= 30
-    assert _pieces(roi, (0, 0, 40, 110), typical=80) is None  # a box one digit tall
+    assert ink_pieces(roi, (0, 0, 40, 110), typical=80) is None  # a box one digit tall
