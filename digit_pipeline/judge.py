@@ -10,7 +10,10 @@ runs after the boxes are classified, in :func:`~digit_pipeline.reading.read_shee
    parts are digit-shaped and read with more confidence than the whole;
 2. :func:`plausible` drops boxes that look like no digit next to the sheet's typical
    digit: flat strokes (rules, page edges lying down), thin bars far taller than a digit
-   (page edges, a notebook's spine) and specks the classifier is unsure of;
+   (page edges, a notebook's spine), specks the classifier is unsure of, and boxes the
+   *verifier* calls no digit (:func:`load_verifier`: a small model that says one digit,
+   several or none — the classifier has only ten answers and gives one, often surely, to
+   a rule's stub or to two digits in one box);
 3. :func:`reading_score` rates what is left, so that
    :func:`~digit_pipeline.autofit.auto_fit` can let the reading choose between
    candidate settings.
