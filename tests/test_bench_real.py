@@ -115,13 +115,20 @@ REACHED = {
 }
 
 
+@pytest.fixture(scope="module")
+def real_dev_records(model):
+    from digit_pipeline.benchmarking.real import bench_real
+
+    return bench_real(REAL_DEV, {"mlp": model}, ("auto", "default"))
+
+
 @needs_real_dev
-def test_real_dev_reads_no_sheet_worse_than_reached(model):
-    from digit_pipeline.benchmarking.real import bench_real, load_truth
+def test_real_dev_reads_no_sheet_worse_than_reached(real_dev_records):
+    from digit_pipeline.benchmarking.real import load_truth
 
     entries = {e["file"]: e for e in load_truth(REAL_DEV)}
     assert set(entries) == set(REACHED)
-    records = bench_real(REAL_DEV, {"mlp": model}, ("auto",))
+    records = [r for r in real_dev_records if r["mode"] == "auto"]
     worse = []
     for r in records:
         reached = score_text(entries[r["file"]], REACHED[r["file"]])
@@ -130,6 +137,21 @@ def test_real_dev_reads_no_sheet_worse_than_reached(model):
     assert not worse, worse
     assert sum(r["exact"] for r in records) >= 13
     assert sum(r["correct"] for r in records) >= 207  # of 217
+
+
+@needs_real_dev
+def test_the_fit_reads_no_real_dev_sheet_worse_than_the_defaults(real_dev_records):
+    # Issue 10: the fit must never read a real photo worse than the plain defaults do.
+    by_mode = {(r["file"], r["mode"]): r for r in real_dev_records}
+    files = {f for f, _ in by_mode}
+    assert len(files) == 21
+    worse = [
+        (f, by_mode[f, "auto"]["text"], by_mode[f, "default"]["text"])
+        for f in sorted(files)
+        if by_mode[f, "auto"]["correct"] < by_mode[f, "default"]["correct"]
+        or by_mode[f, "auto"]["extra"] > by_mode[f, "default"]["extra"]
+    ]
+    assert not worse, worse
 
 
 @needs_real_dev
