@@ -109,7 +109,7 @@ REACHED = {
     "m22_cheque_amount_dotted_bg_orand.jpg": "9552102",
     "m23_cheque_amount_guilloche_a_orand.jpg": "78453",
     "m24_cheque_amount_faint_ink_orand.jpg": "31875",
-    "m25_cheque_amount_touching_70_orand.jpg": "6286",
+    "m25_cheque_amount_touching_70_orand.jpg": "706286",
     "m26_pencil_salmon_paper_2x2_sachin.jpg": "01\n95",
     "m27_red_marker_beige_2x2_sachin.jpg": "87\n75",
 }
@@ -136,7 +136,7 @@ def test_real_dev_reads_no_sheet_worse_than_reached(real_dev_records):
             worse.append((r["file"], r["text"], REACHED[r["file"]]))
     assert not worse, worse
     assert sum(r["exact"] for r in records) >= 13
-    assert sum(r["correct"] for r in records) >= 207  # of 217
+    assert sum(r["correct"] for r in records) >= 209  # of 217
 
 
 @needs_real_dev

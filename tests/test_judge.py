@@ -110,3 +110,21 @@ def test_pieces_one_above_another_in_a_tall_box_are_two_digits():
     (_, ya, _, ha), (_, yb, _, hb) = sorted(parts, key=lambda b: b[1])
     assert ya + ha <= yb + 2 and ha >= 30 and hb >= 30
     assert ink_pieces(roi, (0, 0, 40, 110), typical=80) is None  # a box one digit tall
+
+
+def test_column_cut_may_leave_a_small_digit_beside_a_tall_one_when_asked():
+    import cv2
+
+    from digit_pipeline.stages.refine import column_cut
+
+    page = np.full((60, 70), 230, np.uint8)  # a tall 7 whose bar runs into a small 0
+    cv2.line(page, (2, 4), (30, 4), 30, 3)
+    cv2.line(page, (30, 4), (16, 58), 30, 3)
+    cv2.line(page, (24, 30), (46, 30), 30, 2)  # the crossing bar reaches the 0
+    cv2.circle(page, (55, 34), 9, 30, 3)
+    box = (0, 0, 70, 60)
+    assert column_cut(page, box) is None  # the 0 spans a third of the box: not a part
+    parts = column_cut(page, box, min_part=0.3)
+    assert parts is not None and len(parts) == 2
+    (xa, _, wa, ha), (xb, _, _, hb) = parts
+    assert xa + wa <= xb + 1 and ha >= 50 and 18 <= hb <= 26

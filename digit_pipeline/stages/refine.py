@@ -427,12 +427,13 @@ def _grouped(pieces: list, axis: int) -> list:
     return groups
 
 
-def column_cut(gray: GrayImage, box: Box) -> list | None:
+def column_cut(gray: GrayImage, box: Box, min_part: float = 0.5) -> list | None:
     """Return two boxes cut from ``box`` at the ink's thinnest column, or None.
 
     The cut is sought in the middle half of the box (the ink below the level halfway
     between its darkest pixel and its median); each part must hold ink over at least
-    half the box's height, one of them over 0.8 of it, and the two must share the line.
+    ``min_part`` of the box's height (a half by default), one of them over 0.8 of it, and
+    the two must share the line.
     """
     x, y, w, h = box
     crop = gray[y : y + h, x : x + w]
@@ -451,7 +452,7 @@ def column_cut(gray: GrayImage, box: Box) -> list | None:
     for x0, x1 in ((0, cut), (cut, w)):
         rows = np.flatnonzero(ink[:, x0:x1].any(axis=1))
         cols = np.flatnonzero(ink[:, x0:x1].any(axis=0))
-        if len(rows) == 0 or rows[-1] - rows[0] + 1 < 0.5 * h or len(cols) < 0.1 * h:
+        if len(rows) == 0 or rows[-1] - rows[0] + 1 < min_part * h or len(cols) < 0.1 * h:
             return None
         parts.append(
             (
