@@ -230,3 +230,27 @@ def test_after_predict_the_page_shows_the_judged_boxes_and_digits():
     assert len(captions) == len(reading.digits)
     shown = int(next(c.value for c in at.caption if "found." in c.value).split()[0])
     assert shown == len(reading.digits)
+
+
+def test_predict_says_how_many_boxes_it_set_aside_as_no_digit():
+    # Three digits and a short slanted stretch of a rule: the boxes show four before
+    # Predict; after it the reading has three and a caption says where the fourth went.
+    import cv2
+    from conftest import FIXTURES
+
+    with np.load(FIXTURES / "mnist_small.npz") as data:
+        x, y = data["x_test"], data["y_test"]
+    page = np.full((200, 420), 235, np.uint8)
+    for k, d in enumerate((3, 4, 8)):
+        ink = cv2.resize(x[int(np.flatnonzero(y == d)[0])], (84, 84), interpolation=cv2.INTER_CUBIC)
+        region = page[50:134, 30 + 100 * k : 114 + 100 * k]
+        np.minimum(region, 235 - (ink.astype(np.int32) * 200 // 255).astype(np.uint8), out=region)
+    cv2.line(page, (335, 112), (385, 90), 40, 5)
+    at = start()
+    at.selectbox(key="source").set_value("Upload your own…").run()
+    at.file_uploader(key="upload").set_value(("stub.png", png_bytes(page), "image/png")).run()
+    assert not at.exception and box_count(at) == 4
+    at.button(key="predict").click().run()
+    assert not at.exception
+    assert len(at.success[0].value.split("**")[1]) == 3
+    assert "1 box set aside as no digit" in captions(at)

@@ -87,8 +87,11 @@ NOT_A_DIGIT = "not a digit"
 """The corrections table's choice for a box that holds no digit (a speck, a rule's stub)."""
 
 
-def show_reading(reading: SheetReading, low: float) -> list[int | None]:
+def show_reading(reading: SheetReading, low: float, set_aside: int = 0) -> list[int | None]:
     """Show the sheet as text and a table in which every label can be corrected.
+
+    ``set_aside`` boxes the judge dropped as no digit are counted in a caption, so that a
+    box drawn before Predict does not vanish unexplained.
 
     Returns
     -------
@@ -137,6 +140,11 @@ def show_reading(reading: SheetReading, low: float) -> list[int | None]:
     note = f" ({changed} corrected)" if changed else ""
     text = lines_text([n for n, _ in kept], [line for _, line in kept], " / ")
     st.success(f"Sheet reads: **{text or '(no digits)'}**{note}")
+    if set_aside:
+        st.caption(
+            f"{set_aside} box{'es' if set_aside != 1 else ''} set aside as no digit (a rule, "
+            "a page edge, a speck, paper texture or a piece of a digit): not in the reading."
+        )
     return labels
 
 
@@ -249,7 +257,9 @@ def render() -> None:
     elif digits is not None:
         st.info("No digits to extract with these settings.")
     if reading is not None and digits is not None and len(digits):
-        reading, digits, labels = drop_not_digits(reading, digits, show_reading(reading, low))
+        set_aside = st.session_state.get("reading_set_aside", 0)
+        labels = show_reading(reading, low, set_aside)
+        reading, digits, labels = drop_not_digits(reading, digits, labels)
         if len(digits):
             save_to_dataset(source, digits, labels)
             show_downloads(source, reading, digits, labels)
@@ -263,6 +273,7 @@ def forget_old_reading(signature: tuple[object, ...]) -> None:
         st.session_state["extracted"] = False
         st.session_state["reading"] = None
         st.session_state["reading_result"] = None
+        st.session_state["reading_set_aside"] = 0
 
 
 def extract_and_predict(
@@ -290,6 +301,7 @@ def extract_and_predict(
         else:
             st.session_state["reading"] = read.sheet
             st.session_state["reading_result"] = read.result
+            st.session_state["reading_set_aside"] = read.rejected
             st.session_state["reading_id"] = st.session_state.get("reading_id", 0) + 1
     found = st.session_state.get("reading_result") or result
     digits = found.digits if st.session_state["extracted"] else None
