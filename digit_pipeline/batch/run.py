@@ -104,7 +104,8 @@ def run_batch(args: argparse.Namespace, params: PipelineParams, auto: bool) -> i
             print(f"note: cut an unfinished last line off {args.out}.", file=sys.stderr)
         # Only an image whose name the journal holds needs hashing here, to see whether
         # its content changed; the others are hashed by whoever reads them.
-        hashes = {s.name: digest(s) for s in sources if s.name in journal.names}
+        known = journal.names  # a set built from the journal's lines: once, not per image
+        hashes = {s.name: digest(s) for s in sources if s.name in known}
         pending = [
             s
             for s in sources
