@@ -152,8 +152,7 @@ def judge_reading(
     proba = predict_proba(model, result.digits)
     if not len(proba):
         return Judged(result, proba)
-    result, proba = split_touching(result, proba, model, verifier)
-    verdict = verdicts(verifier, result.digits)
+    result, proba, verdict = split_touching(result, proba, model, verifier)
     keep = plausible(
         result.boxes, margins(proba), result.prepared.shape, result.lines, verdict[:, NONE]
     )
@@ -298,8 +297,11 @@ def split_touching(
     proba: np.ndarray,
     model: keras.Model,
     verifier: keras.Model | None = None,
-) -> tuple[PipelineResult, np.ndarray]:
+) -> tuple[PipelineResult, np.ndarray, np.ndarray]:
     """Split boxes of touching or merged digits where the classifier prefers the parts.
+
+    Returns the result, its boxes' probabilities and the verifier's :func:`verdicts` on
+    them (computed once per set of boxes, and handed back for :func:`plausible`).
 
     Two ways to cut a box are tried. First its ink's pieces: a box whose ink falls into
     two or more digit-sized pieces side by side
@@ -327,9 +329,10 @@ def split_touching(
 
     boxes, sure = list(result.boxes), margins(proba)
     typical = typical_height(boxes)
+    verdict = verdicts(verifier, result.digits)
     for _ in range(2):
         candidates, wide = {}, _wide(boxes)
-        several = verdicts(verifier, result.digits)[:, SEVERAL] > SEVERAL_DIGITS
+        several = verdict[:, SEVERAL] > SEVERAL_DIGITS
         rois = result.rois
         for i, box in enumerate(boxes):
             pieces = ink_pieces(rois[i], box, typical)
@@ -385,7 +388,8 @@ def split_touching(
         sure = margins(proba)
         result, proba = _recut(result, boxes, proba)
         boxes = list(result.boxes)
-    return result, proba
+        verdict = verdicts(verifier, result.digits)
+    return result, proba, verdict
 
 
 def _wide(boxes: list) -> np.ndarray:
