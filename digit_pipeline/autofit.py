@@ -235,10 +235,8 @@ def is_dark_paper(gray: GrayImage) -> bool:
     small = gray[:: max(1, gray.shape[0] // 300), :: max(1, gray.shape[1] // 300)]
     surround = page_surround(small)
     paper = surround == 0 if surround.any() else np.ones(small.shape, bool)
-    level, _ = cv2.threshold(
-        small[paper].reshape(1, -1), 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU
-    )
     values = small[paper]
+    level, _ = cv2.threshold(values.reshape(1, -1), 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     darker = values <= level
     dark_share = float(np.mean(darker))
     apart = 0 < dark_share < 1 and values[~darker].mean() - values[darker].mean() >= MIN_DARKNESS
@@ -251,7 +249,7 @@ def is_dark_paper(gray: GrayImage) -> bool:
         return True
     if dark > STROKE_POLARITY * light:
         return False
-    return bool(np.median(small[paper]) < DARK_PAPER)
+    return bool(np.median(values) < DARK_PAPER)
 
 
 def auto_params(image: Image) -> PipelineParams:
