@@ -17,7 +17,8 @@ trained on crops made the way the pipeline makes them (binary ink, cut with
 :func:`~digit_pipeline.judge.judge_reading` uses it to drop boxes that are no digit and to
 split boxes that hold several. It never reads a digit: that stays the classifier's job.
 The shipped verifier is ``models/judge/verifier.keras``; rebuild it with
-``python -m digit_pipeline train-verifier`` (:data:`VERIFIER_COMMAND`).
+``python -m digit_pipeline train-verifier --data ../shared/data/mnist.npz`` (the card's
+``command`` is the exact line).
 """
 
 from __future__ import annotations
@@ -35,11 +36,6 @@ from ..judge import ONE, SEVERAL
 from ..stages import resize_rois
 
 CLASSES = ("one digit", "several digits", "no digit")
-
-VERIFIER_COMMAND = (
-    "python -m digit_pipeline train-verifier --data ../shared/data/mnist.npz "
-    "--out models/judge/verifier.keras"
-)
 
 _SCALE = 3
 """MNIST digits are enlarged this much before they are thresholded and combined."""
