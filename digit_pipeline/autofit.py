@@ -147,7 +147,7 @@ def auto_fit(
     if fit.params != base:
         candidates.append((base, None))
     for params, ready in candidates:
-        reading = read_sheet(image, params, model=model, prepared=ready)
+        reading = read_sheet(image, params, model=model, prepared=ready, page=None)
         sure = np.array([d.top2[0][1] - d.top2[1][1] for d in reading.sheet.digits])
         score = reading_score(sure, reading.rejected)
         if best is None or score > best[0]:

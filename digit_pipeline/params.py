@@ -65,6 +65,9 @@ class PipelineParams:
         Number of dilation passes.
     min_box_area : int
         Boxes smaller than this (working-copy pixels) are dropped as specks.
+    flatten_page : bool
+        In a photo of a whole sheet on a darker desk, warp the sheet flat before reading
+        (:func:`~digit_pipeline.stages.page_corners`); a scan or a crop is read as it is.
     invert : bool
         The sheet has light ink on dark paper: invert it before anything else.
     remove_lines : bool
@@ -140,6 +143,11 @@ class PipelineParams:
         low=0,
         high=5000,
         step=10,
+    )
+    flatten_page: bool = _spec(
+        True,
+        "Flatten the page",
+        "In a photo of a sheet on a darker desk, warp the sheet flat (four corners) first.",
     )
     invert: bool = _spec(
         False,

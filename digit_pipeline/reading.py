@@ -181,6 +181,12 @@ class Reading:
         and ``predict`` (the judge's splits included).
     rejected : int
         Boxes the judge dropped as no digit (:func:`~digit_pipeline.judge.plausible`).
+    page : ndarray of shape (4, 2) or None
+        The corners of the page that was flattened before reading, in the given image's
+        pixels (top-left, top-right, bottom-right, bottom-left); None when the image was
+        read as it is. With a page, every box is in the flattened page's pixels.
+    image : ndarray or None
+        The image the boxes belong to: the flattened page, or the given image itself.
     """
 
     params: PipelineParams
@@ -190,6 +196,8 @@ class Reading:
     fitted: bool = False
     timings_ms: dict[str, float] = field(default_factory=dict)
     rejected: int = 0
+    page: np.ndarray | None = None
+    image: Image | None = None
 
     @property
     def text(self) -> str:
@@ -197,15 +205,16 @@ class Reading:
         return "" if self.sheet is None else self.sheet.text
 
 
-def read_sheet(  # Long: 40 of its 65 lines are the numpydoc docstring
+def read_sheet(  # Long: 50 of its 80 lines are the numpydoc docstring
     image: Image,
     params: PipelineParams | None = None,
     *,
     model: keras.Model | None = None,
     auto: bool = False,
     prepared: Prepared | None = None,
+    page: object = "auto",
 ) -> Reading:
-    """Read a sheet: fit (optionally), prepare, segment, cut the digits, classify them.
+    """Read a sheet: flatten its page, fit (optionally), prepare, segment, cut, classify.
 
     The one reading path: the app, ``read`` and ``bench`` all call it.
 
@@ -223,7 +232,13 @@ def read_sheet(  # Long: 40 of its 65 lines are the numpydoc docstring
         Fit the parameters to the image first (:func:`~digit_pipeline.autofit.auto_fit`).
     prepared : Prepared, optional
         ``image`` already prepared; reused when it :meth:`~Prepared.fits` the parameters
-        used, which skips the slowest step on a large working copy.
+        used, which skips the slowest step on a large working copy. Pass ``page=None``
+        with it: a prepared image is one whose page is already flattened (or not).
+    page : "auto", None or array-like of shape (4, 2)
+        ``"auto"``: with ``params.flatten_page`` (the default), a photo of a whole sheet
+        on a darker desk is warped flat first (:func:`~digit_pipeline.stages.page_corners`,
+        :func:`~digit_pipeline.stages.flatten_page`); a scan or a crop is read as it is.
+        ``None``: read the image as it is. Four corners: flatten the page they enclose.
 
     Returns
     -------
@@ -242,6 +257,9 @@ def read_sheet(  # Long: 40 of its 65 lines are the numpydoc docstring
     params = params or PipelineParams()
     timings: dict[str, float] = {}
     stats = None
+    if isinstance(page, str) and page == "auto" and not params.flatten_page:
+        page = None
+    image, corners = _flattened(image, page, timings)
     if auto:
         from .autofit import auto_fit  # the fit needs the pipeline: imported when used
 
@@ -251,7 +269,9 @@ def read_sheet(  # Long: 40 of its 65 lines are the numpydoc docstring
         params, stats = fit.params, fit.stats
         prepared = fit.prepared if fit.prepared is not None else prepared
         if fit.reading is not None:  # the fit read the image already, to judge its choice
-            return replace(fit.reading, stats=stats, fitted=True, timings_ms=timings)
+            return replace(
+                fit.reading, stats=stats, fitted=True, timings_ms=timings, page=corners, image=image
+            )
     start = time.perf_counter()
     if prepared is None or not prepared.fits(params):
         prepared = prepare(image, params)
@@ -274,4 +294,23 @@ def read_sheet(  # Long: 40 of its 65 lines are the numpydoc docstring
         sheet = sheet_from_proba(judged.proba, result.boxes, result.lines, timings)
     else:
         rejected = 0
-    return Reading(params, result, sheet, stats, auto, timings, rejected)
+    return Reading(params, result, sheet, stats, auto, timings, rejected, corners, image)
+
+
+def _flattened(image: Image, page: object, timings: dict[str, float]) -> tuple[Image, Any]:
+    """Return the image to read and the page's corners (None: read as it is); see read_sheet."""
+    from .stages import flatten_page, order_corners, page_corners
+
+    if page is None:
+        return image, None
+    start = time.perf_counter()
+    if isinstance(page, str):
+        if page != "auto":
+            raise ValueError(f"page must be 'auto', None or four corners, got {page!r}")
+        corners = page_corners(image)
+    else:
+        corners = order_corners(page)
+    if corners is not None:
+        image = flatten_page(image, corners)
+    timings["page"] = (time.perf_counter() - start) * 1000
+    return image, corners

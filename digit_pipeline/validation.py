@@ -2,7 +2,8 @@
 
 Stage parameters (:func:`check_image`, :func:`check_int`, :func:`check_float`) and the
 saved dataset's digits, labels and sample ids (:func:`check_digits`, :func:`check_labels`,
-:func:`check_id`). Each raises ``ValueError`` naming the parameter and the bad value.
+:func:`check_id`), and a page's corners (:func:`check_corners`). Each raises ``ValueError``
+naming the parameter and the bad value.
 """
 
 from __future__ import annotations
@@ -204,6 +205,50 @@ def check_digits(digits: object, name: str = "digits") -> DigitBatch:
     if digits.ndim != 3 or digits.shape[1:] != (MNIST_SIZE, MNIST_SIZE):
         raise ValueError(f"{name} must have shape (N, 28, 28), got {digits.shape}")
     return digits
+
+
+def check_corners(corners: object, name: str = "corners") -> np.ndarray:
+    """Check four finite (x, y) corners of a quadrilateral and return them as float32.
+
+    Parameters
+    ----------
+    corners : object
+        Anything ``numpy.asarray`` turns into shape (4, 2) of numbers.
+    name : str
+        Parameter name used in the error message.
+
+    Returns
+    -------
+    ndarray of shape (4, 2), float32
+        A new array.
+
+    Raises
+    ------
+    ValueError
+        If the shape is wrong, a value is not a finite number, or the corners enclose no
+        area (three or four of them on a line).
+
+    Examples
+    --------
+    >>> check_corners([[0, 0], [10, 0], [10, 5], [0, 5]]).shape
+    (4, 2)
+    >>> check_corners([[0, 0], [10, 0], [20, 0], [0, 0]])
+    Traceback (most recent call last):
+    ...
+    ValueError: corners must enclose an area, got [[0, 0], [10, 0], [20, 0], [0, 0]]
+    """
+    try:
+        array = np.asarray(corners, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be 4 (x, y) points, got {corners!r}") from None
+    if array.shape != (4, 2) or not np.isfinite(array).all():
+        raise ValueError(f"{name} must be 4 finite (x, y) points, got {corners!r}")
+    x, y = array[:, 0], array[:, 1]
+    area = 0.5 * abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
+    if area < 1.0:
+        shown = array.astype(int).tolist() if np.all(array == np.rint(array)) else corners
+        raise ValueError(f"{name} must enclose an area, got {shown!r}")
+    return array.astype(np.float32)
 
 
 def check_labels(labels: object, n: int, name: str = "labels") -> list[int]:

@@ -137,3 +137,27 @@ def line_of_digits(mnist, indices, gap: int, height: int = 80, margin: int = 40)
         boxes.append(box)
         x = box[0] + box[2] + gap
     return page, boxes, [int(y_test[i]) for i in indices]
+
+
+def on_desk(
+    card: np.ndarray, turn: float = 8.0, lean: float = 0.08
+) -> tuple[np.ndarray, np.ndarray]:
+    """Photograph ``card`` on a dark, grainy desk: turned, its far edge shorter.
+
+    Returns the photo and where the card's corners went (top-left, top-right,
+    bottom-right, bottom-left).
+    """
+    height, width = card.shape[:2]
+    size = (int(width * 1.6), int(height * 1.6))
+    source = np.float32([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]])
+    angle = np.deg2rad(turn)
+    rotation = np.float32([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    target = (source - [width / 2, height / 2]) @ rotation.T + [size[0] / 2, size[1] / 2]
+    target[0, 0] += lean * width  # the far edge shorter: a photo taken at an angle
+    target[1, 0] -= lean * width
+    target = target.astype(np.float32)
+    grain = np.random.default_rng(0).integers(-12, 12, (size[1], size[0], 3))
+    desk = np.clip(np.array([70, 60, 50]) + grain, 0, 255).astype(np.uint8)
+    matrix = cv2.getPerspectiveTransform(source, target)
+    photo = cv2.warpPerspective(card, matrix, size, dst=desk, borderMode=cv2.BORDER_TRANSPARENT)
+    return photo, target

@@ -254,3 +254,46 @@ def test_predict_says_how_many_boxes_it_set_aside_as_no_digit():
     assert not at.exception
     assert len(at.success[0].value.split("**")[1]) == 3
     assert "1 box set aside as no digit" in captions(at)
+
+
+def test_a_photographed_page_is_flattened_and_its_corners_can_be_moved():
+    from conftest import SAMPLES, on_desk
+
+    from digit_pipeline.imageio import read_image
+
+    card = SAMPLES / "pencil_three_lines.jpg"
+    truth = load_truth(card)
+    photo, _ = on_desk(read_image(card))
+    at = start()
+    at.selectbox(key="source").set_value("Upload your own…").run()
+    at.file_uploader(key="upload").set_value(("desk.png", png_bytes(photo), "image/png")).run()
+    assert not at.exception, at.exception
+    assert "A page was found in this photo" in captions(at)
+    assert box_count(at) == len(truth["digits"])
+    at.session_state["show_stages"] = True
+    at.run()
+    first = at.main.get("image")[1].proto.imgs[0].caption
+    assert first == "Page found in the photo (flattened from here)"
+    at.button(key="predict").click().run()
+    assert not at.exception
+    assert at.success[0].value.split("**")[1] == truth["text"].replace("\n", " / ")
+
+    # Corners pulled together: no page; a clear warning and the photo read as it is.
+    for index, (x, y) in enumerate(((50.0, 50.0), (52.0, 50.0), (52.0, 52.0), (50.0, 52.0))):
+        at.slider(key=f"page_x{index}").set_value(x)
+        at.slider(key=f"page_y{index}").set_value(y)
+    at.run()
+    assert not at.exception
+    assert any("enclose almost nothing" in w.value for w in at.sidebar.warning)
+    captions_now = [image.proto.imgs[0].caption for image in at.main.get("image")]
+    assert "Page found in the photo (flattened from here)" not in captions_now
+
+    # Back to the page found; then flattening switched off: the photo as it is.
+    at.button(key="page_reset").click().run()
+    assert not at.sidebar.warning
+    assert at.main.get("image")[1].proto.imgs[0].caption.startswith("Page found in the photo")
+    at.toggle(key="param_flatten_page").set_value(False).run()
+    assert not at.exception
+    assert "Page corners" not in [e.label for e in at.sidebar.expander]
+    captions_now = [image.proto.imgs[0].caption for image in at.main.get("image")]
+    assert "Page found in the photo (flattened from here)" not in captions_now

@@ -31,11 +31,22 @@ def test_read_json_matches_schema_and_truth(tmp_path):
     records = [json.loads(line) for line in done.stdout.splitlines()]
     assert len(records) == 2
     good, bad = records
-    assert set(good) == {"image", "width", "height", "params", "text", "digits", "timings_ms"}
+    assert set(good) == {
+        "image",
+        "width",
+        "height",
+        "page",
+        "params",
+        "text",
+        "digits",
+        "timings_ms",
+    }
+    assert good["page"] is None  # a generated scan: no desk, no page to flatten
     truth = load_truth(sheet)
     assert (good["width"], good["height"]) == (truth["width"], truth["height"])
     assert good["params"]["blur_size"] == 5
-    assert set(good["timings_ms"]) == {"load", "prepare", "segment", "cut", "predict"}  # no fit
+    # no fit: the page search (none found), then the reading
+    assert set(good["timings_ms"]) == {"load", "page", "prepare", "segment", "cut", "predict"}
     assert len(good["digits"]) == len(truth["digits"])
     for digit in good["digits"]:
         assert set(digit) == DIGIT_KEYS

@@ -19,8 +19,8 @@ from digit_pipeline.judge import load_verifier, verdicts
 from digit_pipeline.model import load_model, predict_proba
 from digit_pipeline.pipeline import PREPARE_FIELDS, Prepared, prepare, prepare_key
 from digit_pipeline.reading import Reading, read_sheet
-from digit_pipeline.stages import shade_outside
-from workbench.common import PREVIEW_WIDTH, ROI_ZOOM, Source, thumbnail
+from digit_pipeline.stages import draw_outline, flatten_page, page_corners, shade_outside
+from workbench.common import PANEL_WIDTH, PREVIEW_WIDTH, ROI_ZOOM, Source, thumbnail
 
 # Images and stage results are cached with st.cache_resource rather than st.cache_data:
 # cache_data would pickle a copy of a 12 MP image (36 MB) on every rerun. Sharing is safe:
@@ -68,12 +68,32 @@ def decoded(digest: str, _data: bytes, name: str) -> np.ndarray:
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def preview(digest: str, _data: bytes, name: str) -> tuple[np.ndarray, float]:
-    """Return a copy at most PREVIEW_WIDTH wide for display, and its scale.
+def _flattened(key: str, _image: np.ndarray, corners: tuple[tuple[float, float], ...]):
+    return _read_only(flatten_page(_image, corners))
+
+
+def source_image(source: Source) -> np.ndarray:
+    """Return the image read: the decoded file, or the page flattened out of it (``corners``)."""
+    image = decoded(source.digest, source.data, source.name)
+    if source.corners is None:
+        return image
+    return _flattened(source.key, image, source.corners)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def found_page(digest: str, _data: bytes, name: str) -> tuple[tuple[float, float], ...] | None:
+    """Return the corners of the page found in the picked photo, once per file (or None)."""
+    corners = page_corners(decoded(digest, _data, name))
+    return None if corners is None else tuple((float(x), float(y)) for x, y in corners)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def preview(key: str, _source: Source) -> tuple[np.ndarray, float]:
+    """Return a copy of the image read at most PREVIEW_WIDTH wide for display, and its scale.
 
     Boxes are drawn on it, so a 12 MP photo is never copied or re-encoded on a slider move.
     """
-    image = decoded(digest, _data, name)
+    image = source_image(_source)
     scale = min(1.0, PREVIEW_WIDTH / image.shape[1])
     if scale == 1.0:
         return image, 1.0
@@ -83,21 +103,21 @@ def preview(digest: str, _data: bytes, name: str) -> tuple[np.ndarray, float]:
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def fitted(
-    digest: str, _data: bytes, name: str, base: PipelineParams, model_path: str | None = None
+    key: str, _source: Source, base: PipelineParams, model_path: str | None = None
 ) -> AutoFit:
-    """Fit the parameters to an image, once per image, base and model.
+    """Fit the parameters to an image, once per image read (``Source.key``), base and model.
 
     With a model the fit is the one ``read`` uses: the reading judges the candidates.
     """
     model = get_model(model_path) if model_path else None
-    return auto_fit(decoded(digest, _data, name), base=base, model=model)
+    return auto_fit(source_image(_source), base=base, model=model)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def prepared(digest: str, _data: bytes, name: str, key: tuple[object, ...]) -> Prepared:
-    """Prepare an image once per image and prepare settings (``prepare_key``)."""
-    params = PipelineParams(**dict(zip(PREPARE_FIELDS, key, strict=True)))
-    return prepare(decoded(digest, _data, name), params)
+def prepared(key: str, _source: Source, settings: tuple[object, ...]) -> Prepared:
+    """Prepare an image once per image read and prepare settings (``prepare_key``)."""
+    params = PipelineParams(**dict(zip(PREPARE_FIELDS, settings, strict=True)))
+    return prepare(source_image(_source), params)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -115,17 +135,17 @@ def stage_results(
     """
     # ``_ready`` always fits ``params`` (ready_image), so read_sheet never prepares again
     # and the image argument is not used; the prepared grey stands in for it.
-    return read_sheet(_ready.gray, params, model=_model, prepared=_ready)
+    return read_sheet(_ready.gray, params, model=_model, prepared=_ready, page=None)
 
 
 def ready_image(source: Source, params: PipelineParams) -> Prepared:
     """Return the prepared image for ``params``: the fit's own when it fits, else cached."""
     fit_base = st.session_state.get("fit_base")
-    if fit_base is not None and fit_base[0] == source.digest:
-        fit = fitted(source.digest, source.data, source.name, *fit_base[1:])
+    if fit_base is not None and fit_base[0] == source.key:
+        fit = fitted(source.key, source, *fit_base[1:])
         if fit.prepared is not None and fit.prepared.fits(params):
             return fit.prepared
-    return prepared(source.digest, source.data, source.name, prepare_key(params))
+    return prepared(source.key, source, prepare_key(params))
 
 
 @dataclass(frozen=True)
@@ -185,6 +205,19 @@ def stage_pictures(
         ("Dilated", _encode_panel(_result.dilated)),
         ("Boxes", _encode_panel(_shown.drawn)),
     )
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def page_panels(key: str, _source: Source) -> tuple[tuple[str, bytes], ...]:
+    """Return the photo with the flattened page outlined, as a stage panel (or none)."""
+    if _source.corners is None:
+        return ()
+    photo = decoded(_source.digest, _source.data, _source.name)
+    scale = min(1.0, PANEL_WIDTH / photo.shape[1])
+    small = thumbnail(photo)
+    corners = [(x * scale, y * scale) for x, y in _source.corners]
+    outlined = _encode_panel(draw_outline(small, corners))
+    return (("Page found in the photo (flattened from here)", outlined),)
 
 
 def _encode_panel(panel: np.ndarray) -> bytes:

@@ -25,11 +25,23 @@ CANVAS_STROKE = 16
 
 @dataclass(frozen=True)
 class Source:
-    """The image the user picked: its bytes, a display name and a digest for caching."""
+    """The image the user picked: its bytes, a display name and a digest for caching.
+
+    ``corners``: the page to flatten out of it (x, y pixels of the decoded image), or
+    None to read it as it is. ``key`` names the image read: the caches key on it.
+    """
 
     name: str
     data: bytes
     digest: str
+    corners: tuple[tuple[float, float], ...] | None = None
+
+    @property
+    def key(self) -> str:
+        """The file's digest, and the page's corners when one is flattened."""
+        if self.corners is None:
+            return self.digest
+        return self.digest + "@" + ";".join(f"{x:.1f},{y:.1f}" for x, y in self.corners)
 
 
 def thumbnail(image: np.ndarray, width: int = PANEL_WIDTH) -> np.ndarray:

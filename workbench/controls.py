@@ -43,8 +43,8 @@ def fit_to(source: Source | None) -> None:
         return
     base = params_from_state()
     model_path = selected_model_path()
-    fit = fitted(source.digest, source.data, source.name, base, model_path)
-    st.session_state["fit_base"] = (source.digest, base, model_path)
+    fit = fitted(source.key, source, base, model_path)
+    st.session_state["fit_base"] = (source.key, base, model_path)
     params_to_state(fit.params)
     if fit.stats is None:
         st.session_state["fit_note"] = "Auto-fit found no ink on this image; nothing changed."
@@ -64,9 +64,9 @@ def auto_fit_new_image(source: Source | None) -> None:
         source is not None
         and st.session_state["autofit_new"]
         and st.session_state.get("source") != CANVAS_CHOICE
-        and st.session_state.get("fitted_digest") != source.digest
+        and st.session_state.get("fitted_digest") != source.key
     ):
-        st.session_state["fitted_digest"] = source.digest
+        st.session_state["fitted_digest"] = source.key
         fit_to(source)
 
 

@@ -14,19 +14,21 @@ from digit_pipeline.model import ModelLoadError
 from digit_pipeline.reading import LOW_CONFIDENCE, SheetReading, lines_text, without
 from workbench.cache import (
     Pictures,
-    decoded,
     digit_pictures,
     get_model,
     model_future,
+    page_panels,
     pictures,
     preview,
     ready_image,
+    source_image,
     stage_pictures,
     stage_results,
 )
 from workbench.common import Source
 from workbench.controls import auto_fit_new_image, model_picker, sidebar_controls
 from workbench.dataset_panel import save_to_dataset, show_dataset
+from workbench.page_panel import page_picker
 from workbench.sources import source_picker
 
 
@@ -192,7 +194,7 @@ def show_downloads(
             "Annotated image (PNG)",
             "png",
             "image/png",
-            lambda: annotated_png(decoded(source.digest, source.data, source.name), boxes, texts),
+            lambda: annotated_png(source_image(source), boxes, texts),
         ),
     ]
     suffix = {
@@ -219,7 +221,7 @@ def render() -> None:
         "Tune the stages until the boxes fit the digits, extract them as 28×28 MNIST-style "
         "images, and let the model read them."
     )
-    source = source_picker()
+    source = page_picker(source_picker())  # a photographed page: flattened
     auto_fit_new_image(source)  # before the sliders are drawn, so the fit can move them
     params = sidebar_controls(source)
     model_path = model_picker()
@@ -228,20 +230,23 @@ def render() -> None:
         st.info("Upload a photo or scan of handwritten digits, or pick a bundled sample.")
         st.stop()
 
-    image, scale = preview(source.digest, source.data, source.name)
+    image, scale = preview(source.key, source)
     ready = ready_image(source, params)
-    result = stage_results(source.digest, source.name, params, None, ready).result
-    forget_old_reading((source.digest, params, model_path))
+    result = stage_results(source.key, source.name, params, None, ready).result
+    forget_old_reading((source.key, params, model_path))
     boxes_area, stages_area = st.container(), st.container()
     digits, reading, found = extract_and_predict(source, params, model_path, ready, result)
     # After Predict the boxes are the judged ones (touching digits split, non-digits dropped).
-    shown = pictures(source.digest, source.name, params, reading is not None, found, image, scale)
+    shown = pictures(source.key, source.name, params, reading is not None, found, image, scale)
     with boxes_area:
         show_boxes(found, shown)
     with stages_area:
         judged = reading is not None
         show_stages(
-            lambda: stage_pictures(source.digest, source.name, params, judged, found, shown)
+            lambda: (
+                page_panels(source.key, source)
+                + stage_pictures(source.key, source.name, params, judged, found, shown)
+            )
         )
     low = st.sidebar.slider(
         "Flag digits read with confidence below",
@@ -252,7 +257,7 @@ def render() -> None:
         key="low_confidence",
     )
     if digits is not None and len(digits):
-        pictured = digit_pictures(source.digest, source.name, params, reading is not None, digits)
+        pictured = digit_pictures(source.key, source.name, params, reading is not None, digits)
         show_rois(pictured, reading, low)
     elif digits is not None:
         st.info("No digits to extract with these settings.")
@@ -295,7 +300,7 @@ def extract_and_predict(
     if predict and len(result.boxes):
         try:
             model = get_model(model_path)
-            read = stage_results(source.digest, source.name, params, model_path, ready, model)
+            read = stage_results(source.key, source.name, params, model_path, ready, model)
         except ModelLoadError as error:
             st.error(str(error))
         else:

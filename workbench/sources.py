@@ -14,7 +14,7 @@ from digit_pipeline.imageio import (
     encode_png,
     page_count,
 )
-from workbench.cache import preview
+from workbench.cache import decoded
 from workbench.common import (
     CAMERA_CHOICE,
     CANVAS_CHOICE,
@@ -59,7 +59,7 @@ def checked_source(name: str, data: bytes) -> Source | None:
     """Decode user bytes once; on failure say why and fall back to the last good image."""
     source = Source(name, data, hashlib.sha256(data).hexdigest())
     try:
-        preview(source.digest, source.data, source.name)
+        decoded(source.digest, source.data, source.name)
     except ImageReadError as error:
         st.error(f"Could not use **{name}**: {error}")
         previous = st.session_state.get("last_good_upload")

@@ -18,6 +18,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..imageio import ImageReadError, decode_image, page_count
 from ..model import ModelLoadError, load_model
 from ..params import PipelineParams
@@ -42,14 +44,30 @@ def default_workers() -> int:
 
 
 def make_record(
-    name: str, shape: tuple[int, ...], params: PipelineParams, reading: Any, load_ms: float
+    name: str,
+    shape: tuple[int, ...],
+    params: PipelineParams,
+    reading: Any,
+    load_ms: float,
+    page: Any = None,
 ) -> dict[str, Any]:
-    """Return the JSON record of one sheet, the schema ``read --json`` prints."""
+    """Return the JSON record of one sheet, the schema ``read --json`` prints.
+
+    ``page``: the flattened page (:attr:`~digit_pipeline.reading.Reading.page` and the
+    shape of :attr:`~digit_pipeline.reading.Reading.image`), or None. With one, the
+    record's ``page`` holds its corners in the image's pixels and its flattened size,
+    and the boxes are in the flattened page's pixels.
+    """
     timings = {"load": load_ms, **reading.timings_ms}
+    flat = None
+    if page is not None:
+        corners, (height, width) = page[0], page[1][:2]
+        flat = {"corners": np.rint(corners).astype(int).tolist(), "width": width, "height": height}
     return {
         "image": name,
         "width": int(shape[1]),
         "height": int(shape[0]),
+        "page": flat,
         "params": params.to_dict(),
         "text": reading.text,
         "digits": [d.to_dict() for d in reading.digits],
@@ -73,7 +91,8 @@ def read_data(
         read = read_sheet(image, params, model=model, auto=auto)
     except Exception as error:  # a stage failing on one odd image never stops the batch
         return {"image": name, "error": f"{name} could not be read ({error})."}, None
-    return make_record(name, image.shape, read.params, read.sheet, load_ms), note
+    page = None if read.page is None else (read.page, read.image.shape)
+    return make_record(name, image.shape, read.params, read.sheet, load_ms, page), note
 
 
 def read_record(

@@ -256,7 +256,8 @@ def bench_real(
                 if out is not None and not score.exact:
                     target = out / "failures" / f"{name}-{mode}"
                     target.mkdir(parents=True, exist_ok=True)
-                    drawn = draw_reading(image, reading, entry["text"], record)
+                    shown_image = image if reading.image is None else reading.image  # the page
+                    drawn = draw_reading(shown_image, reading, entry["text"], record)
                     cv2.imwrite(
                         str(target / (Path(entry["file"]).stem + ".png")),
                         cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR),

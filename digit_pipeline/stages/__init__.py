@@ -7,6 +7,8 @@ Submodules, by concern:
 
 - :mod:`~digit_pipeline.stages.page`: grey conversion, the working copy, the desk around a
   sheet (:func:`page_surround`), uneven lighting and ruled lines.
+- :mod:`~digit_pipeline.stages.perspective`: the page found in a photo warped flat
+  (:func:`page_corners`, :func:`flatten_page`).
 - :mod:`~digit_pipeline.stages.edges`: blur, Canny edges, dilation.
 - :mod:`~digit_pipeline.stages.boxes`: bounding boxes, nested boxes, reading order and
   mapping boxes back to the original image.
@@ -39,7 +41,7 @@ from .digits import (
     stroke_width,
 )
 from .digits import _thicken_thin_strokes as _thicken_thin_strokes
-from .drawing import draw_boxes, shade_outside
+from .drawing import draw_boxes, draw_outline, shade_outside
 from .edges import blur_image, dilate_image, edges_canny
 from .page import (
     DIM_PAPER,
@@ -55,6 +57,7 @@ from .page import (
     to_gray,
     working_copy,
 )
+from .perspective import flatten_page, flattened_size, order_corners, page_corners
 from .refine import (
     ink_box,
     join_fragments,
@@ -81,16 +84,21 @@ __all__ = [
     "blur_image",
     "dilate_image",
     "draw_boxes",
+    "draw_outline",
     "drop_nested",
     "edges_canny",
     "extract_roi_black_white",
     "find_contours_and_boxes",
     "find_page",
     "flatten_lighting",
+    "flatten_page",
+    "flattened_size",
     "ink_box",
     "join_fragments",
     "merge_overlapping",
     "open_enclosures",
+    "order_corners",
+    "page_corners",
     "page_surround",
     "reading_order",
     "reading_order_indices",

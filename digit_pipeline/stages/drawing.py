@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from ..aliases import Box, Image
-from ..validation import check_image, check_int
+from ..validation import check_corners, check_image, check_int
 
 
 def draw_boxes(
@@ -101,3 +101,45 @@ def shade_outside(gray: Image, outside: np.ndarray, color: tuple[int, int, int] 
     where = np.asarray(outside) > 0
     rgb[where] = tinted[where]
     return rgb
+
+
+def draw_outline(
+    image: Image,
+    corners: object,
+    *,
+    color: tuple[int, int, int] = (0, 160, 255),
+    thickness: int | None = None,
+) -> np.ndarray:
+    """Draw the quadrilateral ``corners`` (a page found in a photo) on an RGB copy of ``image``.
+
+    Parameters
+    ----------
+    image : ndarray of shape (H, W) or (H, W, 3|4), uint8
+    corners : array-like of shape (4, 2)
+        (x, y) pixels, in the order of the outline.
+    color : tuple of int
+        RGB colour of the outline and of a dot on each corner.
+    thickness : int, optional
+        Line width; default scales with the image size.
+
+    Returns
+    -------
+    ndarray of shape (H, W, 3), uint8
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> out = draw_outline(np.zeros((20, 20), np.uint8), [[2, 2], [17, 2], [17, 17], [2, 17]])
+    >>> bool(out[2, 10].any()), bool(out[10, 10].any())     # on the outline, inside it
+    (True, False)
+    """
+    check_image(image)
+    points = np.rint(check_corners(corners)).astype(np.int32)
+    canvas = draw_boxes(image, [])
+    if thickness is None:
+        thickness = max(1, round(max(canvas.shape[:2]) / 300))
+    thickness = check_int(thickness, "thickness", low=1)
+    cv2.polylines(canvas, [points], True, color, thickness, cv2.LINE_AA)
+    for x, y in points:
+        cv2.circle(canvas, (int(x), int(y)), 3 * thickness, color, -1, cv2.LINE_AA)
+    return canvas

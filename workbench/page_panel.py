@@ -1,0 +1,111 @@
+"""The page in a photo: found, flattened, and its four corners nudged by hand."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import streamlit as st
+
+from digit_pipeline.stages import order_corners
+from workbench.cache import decoded, found_page
+from workbench.common import Source
+
+CORNER_NAMES = ("Top left", "Top right", "Bottom right", "Bottom left")
+# Sliders move a corner in steps of this share of the image's side (percent).
+CORNER_STEP = 0.1
+MIN_PAGE = 0.05  # corners enclosing less than this share of the image are not a page
+
+
+def page_picker(source: Source | None) -> Source | None:
+    """Sidebar: the page found in a photo and its corners; return the image to read.
+
+    With *Flatten the page* on (the ``flatten_page`` stage switch), a photo of a sheet on
+    a darker desk is read flattened, as ``read`` reads it. The corners start where the
+    page was found (or at the image's corners when none was) and can be moved; corners
+    at the image's own corners read the image as it is.
+    """
+    if source is None or not st.session_state.get("param_flatten_page", True):
+        return source
+    height, width = decoded(source.digest, source.data, source.name).shape[:2]
+    found = found_page(source.digest, source.data, source.name)
+    frame = ((0.0, 0.0), (width - 1.0, 0.0), (width - 1.0, height - 1.0), (0.0, height - 1.0))
+    start = found or frame
+    if st.session_state.get("page_of") != source.digest:
+        st.session_state["page_of"] = source.digest
+        corners_to_state(start, width, height)
+    with st.sidebar.expander("Page corners", expanded=False):
+        if found:
+            st.caption(
+                "A page was found in this photo: it is flattened before reading. Move its "
+                "corners if they miss the sheet's corners."
+            )
+        else:
+            st.caption(
+                "No page edge found: the image is read as it is. Move the corners onto a "
+                "sheet's corners to flatten it by hand."
+            )
+        for index, name in enumerate(CORNER_NAMES):
+            left, right = st.columns(2)
+            left.slider(f"{name}: across %", 0.0, 100.0, step=CORNER_STEP, key=f"page_x{index}")
+            right.slider(f"{name}: down %", 0.0, 100.0, step=CORNER_STEP, key=f"page_y{index}")
+        st.button(
+            "Back to the page found" if found else "Back to the whole image",
+            key="page_reset",
+            on_click=corners_to_state,
+            args=(start, width, height),
+        )
+    percents = state_percents()
+    if found and percents == to_percents(found, width, height):
+        corners = found  # untouched: exactly what ``read`` flattens
+    else:
+        corners = tuple((x * (width - 1) / 100, y * (height - 1) / 100) for x, y in percents)
+    if percents == to_percents(frame, width, height):
+        return source
+    problem = corners_problem(corners, width, height)
+    if problem:
+        st.sidebar.warning(f"{problem} The image is read as it is.")
+        return source
+    return replace(source, corners=corners)
+
+
+def to_percents(
+    corners: tuple[tuple[float, float], ...], width: int, height: int
+) -> tuple[tuple[float, float], ...]:
+    """Corners in pixels to the sliders' percents of the image's width and height."""
+
+    def percent(value: float, side: int) -> float:
+        return round(min(100.0, max(0.0, 100 * value / max(1, side - 1))), 1)
+
+    return tuple((percent(x, width), percent(y, height)) for x, y in corners)
+
+
+def corners_to_state(corners: tuple[tuple[float, float], ...], width: int, height: int) -> None:
+    """Move the corner sliders to ``corners`` (pixels); also the reset button's callback."""
+    for index, (x, y) in enumerate(to_percents(corners, width, height)):
+        st.session_state[f"page_x{index}"] = x
+        st.session_state[f"page_y{index}"] = y
+
+
+def state_percents() -> tuple[tuple[float, float], ...]:
+    """Return the corner sliders' values, in percents."""
+    return tuple(
+        (
+            round(float(st.session_state[f"page_x{index}"]), 1),
+            round(float(st.session_state[f"page_y{index}"]), 1),
+        )
+        for index in range(len(CORNER_NAMES))
+    )
+
+
+def corners_problem(corners: tuple[tuple[float, float], ...], width: int, height: int) -> str:
+    """Why ``corners`` cannot be a page (they enclose almost nothing), or ""."""
+    try:
+        ring = order_corners(corners)  # any order: the page is the ring they make
+    except ValueError:
+        return "These corners enclose no page."
+    xs, ys = ring[:, 0], ring[:, 1]
+    area = 0.5 * abs(float(np.dot(xs, np.roll(ys, -1)) - np.dot(ys, np.roll(xs, -1))))
+    if area < MIN_PAGE * width * height:
+        return "These corners enclose almost nothing."
+    return ""
