@@ -11,7 +11,7 @@ from digit_pipeline.stages import order_corners
 from workbench.cache import decoded, found_page
 from workbench.common import Source
 
-CORNER_NAMES = ("Top left", "Top right", "Bottom right", "Bottom left")
+CORNER_NAMES = ("↖ top left", "↗ top right", "↘ bottom right", "↙ bottom left")
 # Sliders move a corner in steps of this share of the image's side (percent).
 CORNER_STEP = 0.1
 MIN_PAGE = 0.05  # corners enclosing less than this share of the image are not a page
@@ -47,8 +47,23 @@ def page_picker(source: Source | None) -> Source | None:
             )
         for index, name in enumerate(CORNER_NAMES):
             left, right = st.columns(2)
-            left.slider(f"{name}: across %", 0.0, 100.0, step=CORNER_STEP, key=f"page_x{index}")
-            right.slider(f"{name}: down %", 0.0, 100.0, step=CORNER_STEP, key=f"page_y{index}")
+            arrow, where = name.split(" ", 1)
+            left.slider(
+                f"{arrow} across %",
+                0.0,
+                100.0,
+                step=CORNER_STEP,
+                key=f"page_x{index}",
+                help=f"The page's {where} corner: how far across the photo, in percent.",
+            )
+            right.slider(
+                f"{arrow} down %",
+                0.0,
+                100.0,
+                step=CORNER_STEP,
+                key=f"page_y{index}",
+                help=f"The page's {where} corner: how far down the photo, in percent.",
+            )
         st.button(
             "Back to the page found" if found else "Back to the whole image",
             key="page_reset",
