@@ -184,7 +184,8 @@ class Reading:
     page : ndarray of shape (4, 2) or None
         The corners of the page that was flattened before reading, in the given image's
         pixels (top-left, top-right, bottom-right, bottom-left); None when the image was
-        read as it is. With a page, every box is in the flattened page's pixels.
+        read as it is. With a page, every box is in the flattened page's pixels
+        (:meth:`in_image` carries the sheet's back onto the given image).
     image : ndarray or None
         The image the boxes belong to: the flattened page, or the given image itself.
     """
@@ -203,6 +204,21 @@ class Reading:
     def text(self) -> str:
         """The sheet as text (lines joined by newlines); empty without a model."""
         return "" if self.sheet is None else self.sheet.text
+
+    def in_image(self) -> SheetReading | None:
+        """Return :attr:`sheet` with its boxes in the given image's pixels.
+
+        A flattened page's boxes are carried back onto the photo
+        (:func:`~digit_pipeline.stages.boxes_in_photo`: the upright box around each);
+        without a page the sheet is returned as it is.
+        """
+        if self.sheet is None or self.page is None:
+            return self.sheet
+        from .stages import boxes_in_photo
+
+        boxes = boxes_in_photo([d.box for d in self.sheet.digits], self.page)
+        digits = tuple(replace(d, box=b) for d, b in zip(self.sheet.digits, boxes, strict=True))
+        return SheetReading(digits, dict(self.sheet.timings_ms))
 
 
 def read_sheet(  # Long: 50 of its 80 lines are the numpydoc docstring

@@ -16,6 +16,14 @@ import sys
 FIELDS = ("text", "found", "matched", "correct", "params")
 
 
+def _value(sheet: dict, field: str, other: dict) -> object:
+    """A sheet's field; of its parameters only those both runs have (a new one is no change)."""
+    value = sheet.get(field)
+    if field == "params" and isinstance(value, dict) and isinstance(other.get(field), dict):
+        return {k: v for k, v in value.items() if k in other[field]}
+    return value
+
+
 def main(before_path: str, after_path: str) -> int:
     runs = [json.load(open(path)) for path in (before_path, after_path)]
     keyed = [{(s["case_id"], s["model"], s["mode"]): s for s in run["sheets"]} for run in runs]
@@ -33,7 +41,7 @@ def main(before_path: str, after_path: str) -> int:
         for k in before.keys() | after.keys()
         if k not in before
         or k not in after
-        or any(before[k].get(f) != after[k].get(f) for f in FIELDS)
+        or any(_value(before[k], f, after[k]) != _value(after[k], f, before[k]) for f in FIELDS)
     )
     for key in differ:
         print("differs:", *key)

@@ -94,6 +94,13 @@ def test_a_photographed_sheet_reads_as_the_sheet_does(desk_photo, model):
     for digit in reading.sheet.digits:  # the boxes are the flattened page's
         x, y, w, h = digit.box
         assert 0 <= x and x + w <= width and 0 <= y and y + h <= height
+    # Carried back onto the photo, each box holds the same ink as on the page.
+    for on_page, on_photo in zip(reading.sheet.digits, reading.in_image().digits, strict=True):
+        x, y, w, h = on_page.box
+        px, py, pw, ph = on_photo.box
+        page_ink = (reading.image[y : y + h, x : x + w] < 128).sum()
+        photo_ink = (photo[py : py + ph, px : px + pw] < 128).sum()
+        assert 0.8 * page_ink < photo_ink < 1.6 * page_ink
     unflattened = read_sheet(photo, PipelineParams(flatten_page=False), model=model)
     assert unflattened.page is None and unflattened.image is photo
 
@@ -124,9 +131,11 @@ def test_read_json_gives_the_page_and_boxes_on_it(desk_photo, tmp_path):
     page = record["page"]
     assert len(page["corners"]) == 4 and page["width"] < record["width"]
     assert record["text"] == load_truth(CARD)["text"]
-    for digit in record["digits"]:
+    outline = np.array(page["corners"], np.float32)
+    for digit in record["digits"]:  # the photo's pixels: on the card where it lies
         x, y, w, h = digit["box"]
-        assert x + w <= page["width"] and y + h <= page["height"]
+        assert x + w <= record["width"] and y + h <= record["height"]
+        assert cv2.pointPolygonTest(outline, (x + w / 2, y + h / 2), False) > 0
     done = subprocess.run(
         [sys.executable, "-m", "digit_pipeline", "read", str(path), "--json", "--no-flatten-page"],
         cwd=ROOT,

@@ -55,8 +55,9 @@ def make_record(
 
     ``page``: the flattened page (:attr:`~digit_pipeline.reading.Reading.page` and the
     shape of :attr:`~digit_pipeline.reading.Reading.image`), or None. With one, the
-    record's ``page`` holds its corners in the image's pixels and its flattened size,
-    and the boxes are in the flattened page's pixels.
+    record's ``page`` holds its corners in the image's pixels and its flattened size;
+    the boxes are the image's pixels all the same
+    (:meth:`~digit_pipeline.reading.Reading.in_image`).
     """
     timings = {"load": load_ms, **reading.timings_ms}
     flat = None
@@ -92,7 +93,7 @@ def read_data(
     except Exception as error:  # a stage failing on one odd image never stops the batch
         return {"image": name, "error": f"{name} could not be read ({error})."}, None
     page = None if read.page is None else (read.page, read.image.shape)
-    return make_record(name, image.shape, read.params, read.sheet, load_ms, page), note
+    return make_record(name, image.shape, read.params, read.in_image(), load_ms, page), note
 
 
 def read_record(

@@ -95,8 +95,8 @@ def read_case(
     params : PipelineParams
         The parameters used.
     image : ndarray
-        The image the boxes belong to: the decoded image, or its page flattened
-        (:func:`~digit_pipeline.reading.read_sheet`).
+        The decoded image; the boxes are its pixels (a flattened page's carried back,
+        :meth:`~digit_pipeline.reading.Reading.in_image`).
     seconds : float
         Wall time of decode, fit (``auto``) and reading.
     """
@@ -108,8 +108,7 @@ def read_case(
     start = time.perf_counter()
     image = decode_image(data)
     read = read_sheet(image, model=model, auto=mode == "auto")
-    shown = image if read.image is None else read.image  # the boxes are the page's
-    return read.sheet, read.params, shown, time.perf_counter() - start
+    return read.in_image(), read.params, image, time.perf_counter() - start
 
 
 def score_record(

@@ -256,8 +256,7 @@ def bench_real(
                 if out is not None and not score.exact:
                     target = out / "failures" / f"{name}-{mode}"
                     target.mkdir(parents=True, exist_ok=True)
-                    shown_image = image if reading.image is None else reading.image  # the page
-                    drawn = draw_reading(shown_image, reading, entry["text"], record)
+                    drawn = draw_reading(image, reading, entry["text"], record)
                     cv2.imwrite(
                         str(target / (Path(entry["file"]).stem + ".png")),
                         cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR),
@@ -281,7 +280,8 @@ def draw_reading(
     canvas = cv2.resize(image, size, interpolation=cv2.INTER_AREA) if scale < 1 else image.copy()
     canvas = np.ascontiguousarray(canvas[..., :3])
     font = cv2.FONT_HERSHEY_SIMPLEX
-    digits = reading.sheet.digits if reading.sheet is not None else ()
+    sheet = reading.in_image()  # a flattened page's boxes, back on the photo
+    digits = sheet.digits if sheet is not None else ()
     for d in digits:
         x, y, w, h = (round(v * scale) for v in d.box)
         cv2.rectangle(canvas, (x, y), (x + w, y + h), (230, 0, 0), 2)

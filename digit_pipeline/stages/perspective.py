@@ -9,10 +9,12 @@ crop with no page edge has no corners and is read as it is.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import cv2
 import numpy as np
 
-from ..aliases import Image
+from ..aliases import Box, Image
 from ..validation import check_corners, check_image
 from .page import find_page, to_gray
 
@@ -91,15 +93,60 @@ def flatten_page(image: Image, corners: object) -> Image:
     ((60, 60), 255)
     """
     check_image(image)
+    matrix, (width, height) = _page_matrix(corners)
+    return cv2.warpPerspective(
+        image, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+
+
+def _page_matrix(corners: object) -> tuple[np.ndarray, tuple[int, int]]:
+    """Return the flattening's 3x3 matrix (photo to page) and the page's (width, height)."""
     source = order_corners(corners)
     width, height = flattened_size(source)
     target = np.array(
         [[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]], np.float32
     )
-    matrix = cv2.getPerspectiveTransform(source, target)
-    return cv2.warpPerspective(
-        image, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-    )
+    return cv2.getPerspectiveTransform(source, target), (width, height)
+
+
+def boxes_in_photo(boxes: Sequence[Box], corners: object) -> list[Box]:
+    """Map boxes on the page flattened from ``corners`` back onto the photo.
+
+    Each box's four corners are carried back by the inverse of :func:`flatten_page`'s
+    transform; the box in the photo is the smallest upright one around them.
+
+    Parameters
+    ----------
+    boxes : sequence of (x, y, w, h)
+        Pixels of the flattened page.
+    corners : array-like of shape (4, 2)
+        The page's corners in the photo, as given to :func:`flatten_page`.
+
+    Returns
+    -------
+    list of (x, y, w, h)
+        Pixels of the photo.
+
+    Examples
+    --------
+    >>> corners = [[30, 20], [89, 20], [89, 79], [30, 79]]    # an upright page: a shift
+    >>> boxes_in_photo([(5, 10, 20, 30)], corners)
+    [(35, 30, 20, 30)]
+    """
+    if not len(boxes):
+        return []
+    matrix, _ = _page_matrix(corners)
+    xywh = np.asarray(boxes, np.float64).reshape(-1, 4)
+    x0, y0 = xywh[:, 0], xywh[:, 1]
+    x1, y1 = x0 + xywh[:, 2], y0 + xywh[:, 3]
+    points = np.stack([np.stack(c, axis=1) for c in ((x0, y0), (x1, y0), (x1, y1), (x0, y1))], 1)
+    back = cv2.perspectiveTransform(points.reshape(-1, 1, 2), np.linalg.inv(matrix))
+    back = np.round(back.reshape(-1, 4, 2), 3)  # no floor below a whole pixel by rounding error
+    low, high = np.floor(back.min(axis=1)), np.ceil(back.max(axis=1))
+    return [
+        (int(lx), int(ly), max(1, int(hx - lx)), max(1, int(hy - ly)))
+        for (lx, ly), (hx, hy) in zip(low, high, strict=True)
+    ]
 
 
 def page_corners(image: Image) -> np.ndarray | None:
