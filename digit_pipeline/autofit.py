@@ -201,6 +201,11 @@ def estimate_fit(image: Image, base: PipelineParams | None = None) -> AutoFit:
 INK_SHARE = 0.35
 """:func:`is_dark_paper`: a grey class (Otsu) holding at most this share of the paper is ink."""
 
+STROKE_EVIDENCE = 8
+"""Strokes tell dark ink from light only when the stronger stands out by this many grey
+levels: on a nearly blank page (tiny thin strokes the small copy misses) both are JPEG
+noise of 3 or 4 levels, and a coin toss between them once called white paper dark."""
+
 STROKE_POLARITY = 1.25
 """:func:`is_dark_paper` trusts the strokes' polarity when one side is this much stronger."""
 
@@ -216,7 +221,8 @@ def is_dark_paper(gray: GrayImage) -> bool:
     lighting gradient splits the paper itself) the strokes decide: thin strokes darker
     than the paper around them (a black-hat 7 px wide) against thin strokes brighter than
     it (a top-hat), when one is :data:`STROKE_POLARITY` times the other (99.5th
-    percentiles). Only when neither tells (a blank sheet) does the grey level: most
+    percentiles) and stands out by :data:`STROKE_EVIDENCE`. Only when neither tells (a
+    blank sheet, or strokes too thin for the small copy) does the grey level: most
     pixels darker than :data:`DARK_PAPER`. An underexposed photo of white paper is dark
     all over, but its pencil is still the darker minority.
 
@@ -245,10 +251,11 @@ def is_dark_paper(gray: GrayImage) -> bool:
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
     dark = float(np.percentile(cv2.morphologyEx(small, cv2.MORPH_BLACKHAT, kernel)[paper], 99.5))
     light = float(np.percentile(cv2.morphologyEx(small, cv2.MORPH_TOPHAT, kernel)[paper], 99.5))
-    if light > STROKE_POLARITY * dark:
-        return True
-    if dark > STROKE_POLARITY * light:
-        return False
+    if max(dark, light) >= STROKE_EVIDENCE:
+        if light > STROKE_POLARITY * dark:
+            return True
+        if dark > STROKE_POLARITY * light:
+            return False
     return bool(np.median(values) < DARK_PAPER)
 
 
