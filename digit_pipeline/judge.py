@@ -29,6 +29,7 @@ import numpy as np
 
 from .model import predict_proba
 from .stages import reading_order_indices
+from .stages.box_ink import borrowed_ink, ink_contrast
 from .stages.refine import column_cut, ink_pieces, typical_height
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -63,6 +64,13 @@ SEVERAL_DIGITS = 0.9
 SURE = 0.7
 """Margin (top probability minus the second) of a confident reading."""
 
+BORROWED_SURE = 0.9
+"""A box whose ink is mostly another box's is dropped unless read with this margin."""
+
+FAINT = 0.5
+"""A box whose ink is fainter than this share of the sheet's median box is a mark of the
+paper (a fibre, a smudge) unless it is read with a margin of :data:`SURE`."""
+
 NOISE_COST = 0.5
 """What a box costs in :func:`reading_score`: one read with a lower margin lowers it."""
 
@@ -91,14 +99,16 @@ def load_verifier() -> keras.Model | None:
     """Load the shipped verifier (:mod:`digit_pipeline.training.verifier`), or None.
 
     Without it (a models folder that lacks the file) the judge works as before it
-    existed: the classifier's margins alone decide.
+    existed: the classifier's margins alone decide. A file that cannot be read raises
+    :class:`~digit_pipeline.model.ModelLoadError`, naming it and how to rebuild it.
     """
-    from .model import MODELS_DIR, _keras
+    from .model import MODELS_DIR, read_keras
 
     path = MODELS_DIR / VERIFIER
     if not path.is_file():
         return None
-    return _keras().saving.load_model(path, compile=False, safe_mode=True)
+    fix = "Rebuild it with: python -m digit_pipeline train-verifier"
+    return read_keras(path, fix)
 
 
 def verdicts(verifier: keras.Model | None, digits: np.ndarray) -> np.ndarray:
@@ -153,8 +163,18 @@ def judge_reading(
     if not len(proba):
         return Judged(result, proba)
     result, proba, verdict = split_touching(result, proba, model, verifier)
+    ready = result.prepared
+    boxes, rois = result.boxes, result.rois
+    borrowed = borrowed_ink(boxes, rois, ready.work.shape, ready.scale)
+    contrast = ink_contrast(boxes, rois, ready.work, ready.scale)
     keep = plausible(
-        result.boxes, margins(proba), result.prepared.shape, result.lines, verdict[:, NONE]
+        boxes,
+        margins(proba),
+        ready.shape,
+        result.lines,
+        verdict[:, NONE],
+        borrowed=borrowed,
+        contrast=contrast,
     )
     return Judged(_subset(result, proba, np.flatnonzero(keep)), proba[keep], int((~keep).sum()))
 
@@ -186,6 +206,9 @@ def plausible(
     shape: tuple[int, int] | None = None,
     lines: list[int] | None = None,
     none: np.ndarray | None = None,
+    *,
+    borrowed: np.ndarray | None = None,
+    contrast: np.ndarray | None = None,
 ) -> np.ndarray:
     """Which boxes may be digits, judged against the sheet's typical digit height.
 
@@ -197,7 +220,12 @@ def plausible(
     digit cut by the frame cannot be read anyway) unless they fill half the image's
     height and are read sure: a crop around one line of digits; and, given the lines,
     a box alone on its line and smaller than :data:`LONE` of a digit (a paper fibre);
-    and, given the verifier's verdicts, a box it calls no digit (over :data:`NO_DIGIT`).
+    and, given the verifier's verdicts, a box it calls no digit (over :data:`NO_DIGIT`);
+    a box whose ink is mostly another box's (``borrowed``: the tail of a digit boxed on
+    its own) unless it is read with a margin of :data:`BORROWED_SURE`; and a box whose
+    ink is far fainter than the other boxes' (``contrast`` under :data:`FAINT` times
+    their median, among at least three boxes: a fibre, a smudge) unless read with
+    :data:`SURE`.
 
     Parameters
     ----------
@@ -210,6 +238,12 @@ def plausible(
         Each box's line; without them no box is judged alone on its line.
     none : ndarray of shape (N,), float, optional
         The verifier's probability that each box holds no digit (:func:`verdicts`).
+    borrowed : ndarray of shape (N,), bool, optional
+        Boxes whose ink is mostly another box's
+        (:func:`~digit_pipeline.stages.box_ink.borrowed_ink`).
+    contrast : ndarray of shape (N,), float, optional
+        How much darker each box's ink is than its paper
+        (:func:`~digit_pipeline.stages.box_ink.ink_contrast`).
 
     Returns
     -------
@@ -242,15 +276,24 @@ def plausible(
         # filling most of its height, and they may touch its frame.
         crop_digit = (sure >= 0.9) & (height >= 0.5 * shape[0]) & (height <= 1.6 * typical)
         border = touches & ~crop_digit
+    nothing = np.zeros(len(boxes), bool) if none is None else np.asarray(none) > NO_DIGIT
+    if borrowed is not None:
+        nothing |= np.asarray(borrowed, bool) & (sure < BORROWED_SURE)
+    kept = ~(shaped | speck | border | nothing)
+    if contrast is not None and np.count_nonzero(kept) >= 3:
+        # Compared with the boxes kept so far: specks are faint too, and would lower the bar.
+        faint = np.asarray(contrast) < FAINT * float(np.median(np.asarray(contrast)[kept]))
+        kept &= ~(faint & (sure < SURE))
     lone = np.zeros(len(boxes), bool)
     if lines is not None and len(set(lines)) > 1:
-        # Alone on a line of its own and less than half a digit: a fibre of the paper, a
-        # dot of dirt — handwriting does not leave one small mark on a line by itself.
-        counts = np.bincount(np.asarray(lines), minlength=max(lines) + 1)
-        alone = counts[np.asarray(lines)] == 1
-        lone = alone & (longest < LONE * typical)
-    nothing = np.zeros(len(boxes), bool) if none is None else np.asarray(none) > NO_DIGIT
-    return ~(shaped | speck | border | lone | nothing)
+        # Alone on a line of its own (among the boxes kept so far: a speck beside it is no
+        # company) and less than half a digit: a fibre of the paper, a dot of dirt —
+        # handwriting does not leave one small mark on a line by itself.
+        line_of = np.asarray(lines)
+        counts = np.bincount(line_of[kept], minlength=max(lines) + 1)
+        alone = counts[line_of] == 1
+        lone = alone & kept & (longest < LONE * typical)
+    return kept & ~lone
 
 
 def shaped_like_no_digit(boxes: list) -> np.ndarray:

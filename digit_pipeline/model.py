@@ -129,13 +129,7 @@ def load_model(path: str | os.PathLike[str] = DEFAULT_MODEL) -> keras.Model:
         raise ModelLoadError(f"Model {path} is not a .keras file; only .keras models load.")
     if not path.is_file():
         raise ModelLoadError(f"Model file {path} is missing. {fix}{_where_shipped(path)}")
-    keras = _keras()
-    try:
-        model = keras.saving.load_model(path, compile=False, safe_mode=True)
-    except Exception as error:  # Keras raises many types for a corrupt zip.
-        raise ModelLoadError(
-            f"Model file {path} could not be read ({type(error).__name__}). {fix}"
-        ) from error
+    model = read_keras(path, fix)
     in_shape = tuple(model.input_shape[1:]) if hasattr(model, "input_shape") else None
     out_shape = tuple(model.output_shape[1:]) if hasattr(model, "output_shape") else None
     if in_shape not in (INPUT_SHAPE, (*INPUT_SHAPE, 1)) or out_shape != (NUM_CLASSES,):
@@ -144,6 +138,22 @@ def load_model(path: str | os.PathLike[str] = DEFAULT_MODEL) -> keras.Model:
             f"{INPUT_SHAPE} -> ({NUM_CLASSES},). {fix}"
         )
     return model
+
+
+def read_keras(path: Path, fix: str) -> keras.Model:
+    """Load a ``.keras`` file in safe mode; a file that cannot be read says so and ``fix``.
+
+    Raises
+    ------
+    ModelLoadError
+        Naming the file, what Keras raised and ``fix`` (how to rebuild it).
+    """
+    try:
+        return _keras().saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as error:  # Keras raises many types for a corrupt zip.
+        raise ModelLoadError(
+            f"Model file {path} could not be read ({type(error).__name__}). {fix}"
+        ) from error
 
 
 def _where_shipped(path: Path) -> str:

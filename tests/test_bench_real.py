@@ -101,16 +101,16 @@ REACHED = {
     "m08_blackpen_4rows_a_hypjudy.bmp": "64193796\n52306\n12307468\n0755",
     "m09_blackpen_4rows_b_hypjudy.bmp": "14320527\n20170708\n504\n137145",
     "m10_marker_crossed7_grey_paper_jeko.jpg": "2703",
-    "m11_bluepen_kraft_paper_exif6_jeko.jpg": "176289\n1",
+    "m11_bluepen_kraft_paper_exif6_jeko.jpg": "176289",
     "m14_bluepen_ruled_lines_crossing_qft.jpg": "347915",
     "m15_bluepen_faint_rules_dark_edge_qft.jpg": "347915",
     "m16_marker_whiteboard_cross_layout_qft.jpg": "9\n356\n7",
     "m19_pencil_ruled_notebook_garrm.jpg": "123456789",
     "m20_feltpen_ruled_notebook_garrm.jpg": "123456789",
     "m21_bold_marker_filled_ruled_garrm.jpg": "223456789",
-    "m22_cheque_amount_dotted_bg_orand.jpg": "9552102",
+    "m22_cheque_amount_dotted_bg_orand.jpg": "952102",
     "m23_cheque_amount_guilloche_a_orand.jpg": "78453",
-    "m24_cheque_amount_faint_ink_orand.jpg": "31875",
+    "m24_cheque_amount_faint_ink_orand.jpg": "3875",
     "m25_cheque_amount_touching_70_orand.jpg": "706286",
     "m26_pencil_salmon_paper_2x2_sachin.jpg": "01\n95",
     "m27_red_marker_beige_2x2_sachin.jpg": "87\n75",
@@ -137,7 +137,7 @@ def test_real_dev_reads_no_sheet_worse_than_reached(real_dev_records):
         if r["correct"] < reached.correct or r["extra"] > reached.extra:
             worse.append((r["file"], r["text"], REACHED[r["file"]]))
     assert not worse, worse
-    assert sum(r["exact"] for r in records) >= 13
+    assert sum(r["exact"] for r in records) >= 15
     assert sum(r["correct"] for r in records) >= 208  # of 217
 
 

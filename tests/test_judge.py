@@ -128,3 +128,72 @@ def test_column_cut_may_leave_a_small_digit_beside_a_tall_one_when_asked():
     assert parts is not None and len(parts) == 2
     (xa, _, wa, ha), (xb, _, _, hb) = parts
     assert xa + wa <= xb + 1 and ha >= 50 and 18 <= hb <= 26
+
+
+def _boxes_ink(ink: np.ndarray, boxes: list) -> list:
+    return [ink[y : y + h, x : x + w].copy() for x, y, w, h in boxes]
+
+
+def test_a_tail_boxed_on_its_own_has_borrowed_ink():
+    import cv2
+
+    from digit_pipeline.stages import borrowed_ink
+
+    ink = np.zeros((60, 200), np.uint8)
+    cv2.ellipse(ink, (30, 30), (18, 24), 0, 0, 360, 255, 4)  # a 0...
+    cv2.line(ink, (48, 30), (70, 34), 255, 4)  # ...whose stroke runs on past its box
+    cv2.line(ink, (120, 6), (120, 54), 255, 4)  # a 1 standing apart
+    boxes = [(10, 4, 40, 52), (50, 20, 24, 20), (116, 4, 9, 52)]
+    flagged = borrowed_ink(boxes, _boxes_ink(ink, boxes), ink.shape, 1.0)
+    assert flagged.tolist() == [False, True, False]
+    # Shrunk ROIs (as the pipeline cuts them) and a half-size page give the same answer.
+    small = [
+        cv2.resize(r, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+        for r in _boxes_ink(ink, boxes)
+    ]
+    small = [np.where(r > 0, 255, 0).astype(np.uint8) for r in small]
+    assert borrowed_ink(boxes, small, (30, 100), 0.5).tolist() == [False, True, False]
+
+
+def test_touching_digits_cut_apart_own_their_halves():
+    import cv2
+
+    from digit_pipeline.stages import borrowed_ink
+
+    ink = np.zeros((60, 120), np.uint8)
+    cv2.ellipse(ink, (30, 30), (18, 24), 0, 0, 360, 255, 4)
+    cv2.line(ink, (50, 6), (70, 6), 255, 4)  # a 7 whose bar touches the 0
+    cv2.line(ink, (70, 6), (58, 54), 255, 4)
+    cv2.line(ink, (46, 20), (52, 8), 255, 4)
+    boxes = [(10, 4, 40, 52), (50, 2, 24, 56)]
+    assert borrowed_ink(boxes, _boxes_ink(ink, boxes), ink.shape, 1.0).tolist() == [False] * 2
+
+
+def test_plausible_keeps_a_borrowed_box_only_when_read_sure():
+    boxes = [(0, 0, 20, 40), (20, 0, 10, 40), (40, 0, 20, 40)]
+    borrowed = np.array([False, True, False])
+    kept = plausible(boxes, np.array([1.0, 0.6, 1.0]), borrowed=borrowed)
+    assert kept.tolist() == [True, False, True]
+    kept = plausible(boxes, np.array([1.0, 0.95, 1.0]), borrowed=borrowed)
+    assert kept.tolist() == [True, True, True]
+
+
+def test_a_faint_mark_among_written_digits_is_no_digit_unless_read_sure():
+    from digit_pipeline.stages import ink_contrast
+
+    page = np.full((40, 100), 200, np.uint8)
+    page[5:35, 8:11] = 40  # three written strokes...
+    page[5:35, 38:41] = 50
+    page[5:35, 68:71] = 45
+    page[10:30, 88:90] = 175  # ...and a fibre of the paper
+    boxes = [(0, 0, 20, 40), (30, 0, 20, 40), (60, 0, 20, 40), (80, 0, 20, 40)]
+    rois = [((page[:, x : x + w] < 190) * 255).astype(np.uint8) for x, _, w, _ in boxes]
+    contrast = ink_contrast(boxes, rois, page, 1.0)
+    assert contrast.round().tolist() == [160.0, 150.0, 155.0, 25.0]
+    assert plausible(boxes, np.array([1.0, 1.0, 1.0, 0.3]), contrast=contrast).tolist() == [
+        True,
+        True,
+        True,
+        False,
+    ]
+    assert plausible(boxes, np.ones(4), contrast=contrast).all()  # a light digit read sure stays

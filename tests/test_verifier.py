@@ -141,3 +141,21 @@ def test_train_verifier_refuses_nonsense_counts(tmp_path, capsys):
 def test_the_shipped_card_names_the_command_that_rebuilds_it():
     card = json.loads((ROOT / "models" / "judge" / "verifier.json").read_text())
     assert card["command"].startswith("python -m digit_pipeline train-verifier")
+
+
+def test_a_corrupt_verifier_says_which_file_and_how_to_rebuild_it(tmp_path, monkeypatch):
+    import digit_pipeline.model
+    from digit_pipeline.judge import VERIFIER, load_verifier
+    from digit_pipeline.model import ModelLoadError
+
+    broken = tmp_path / VERIFIER
+    broken.parent.mkdir(parents=True)
+    broken.write_bytes(b"PK\x03\x04 not a zip at all")
+    monkeypatch.setattr(digit_pipeline.model, "MODELS_DIR", tmp_path)
+    load_verifier.cache_clear()
+    try:
+        with pytest.raises(ModelLoadError, match="could not be read") as caught:
+            load_verifier()
+        assert str(broken) in str(caught.value) and "train-verifier" in str(caught.value)
+    finally:
+        load_verifier.cache_clear()  # the shipped one again for the other tests

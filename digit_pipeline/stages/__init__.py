@@ -14,6 +14,8 @@ Submodules, by concern:
   mapping boxes back to the original image.
 - :mod:`~digit_pipeline.stages.refine`: joining fragments, splitting touching digits,
   shrinking a box to its ink, opening drawn enclosures, merging overlaps.
+- :mod:`~digit_pipeline.stages.box_ink`: boxes whose ink is another box's
+  (:func:`borrowed_ink`), how dark each box's ink is (:func:`ink_contrast`).
 - :mod:`~digit_pipeline.stages.crops`: cropping a box and binarising it (shared helpers).
 - :mod:`~digit_pipeline.stages.digits`: black-and-white ROIs and MNIST-faithful 28x28 digits.
 - :mod:`~digit_pipeline.stages.drawing`: boxes and labels drawn on the image.
@@ -22,6 +24,7 @@ Everything is importable from here: ``from digit_pipeline.stages import blur_ima
 """
 
 from ..contract import MNIST_SIZE
+from .box_ink import borrowed_ink, ink_contrast
 from .boxes import (
     MAX_CONTOURS,
     drop_nested,
@@ -57,7 +60,13 @@ from .page import (
     to_gray,
     working_copy,
 )
-from .perspective import flatten_page, flattened_size, order_corners, page_corners
+from .perspective import (
+    boxes_in_photo,
+    flatten_page,
+    flattened_size,
+    order_corners,
+    page_corners,
+)
 from .refine import (
     ink_box,
     join_fragments,
@@ -82,6 +91,8 @@ __all__ = [
     "SURROUND_INK",
     "THIN_STROKE",
     "blur_image",
+    "borrowed_ink",
+    "boxes_in_photo",
     "dilate_image",
     "draw_boxes",
     "draw_outline",
@@ -94,6 +105,7 @@ __all__ = [
     "flatten_page",
     "flattened_size",
     "ink_box",
+    "ink_contrast",
     "join_fragments",
     "merge_overlapping",
     "open_enclosures",
