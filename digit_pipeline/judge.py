@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .model import predict_proba
-from .stages import reading_order_indices
+from .stages import descending_bodies, reading_order_indices
 from .stages.box_ink import borrowed_ink, ink_contrast
 from .stages.refine import column_cut, ink_pieces, typical_height
 
@@ -66,6 +66,9 @@ SURE = 0.7
 
 BORROWED_SURE = 0.9
 """A box whose ink is mostly another box's is dropped unless read with this margin."""
+
+BODY_SURE = 0.85
+"""A long-tailed digit read as a 1 is read by its body when that is read this surely."""
 
 FAINT = 0.5
 """A box whose ink is fainter than this share of the sheet's median box is a mark of the
@@ -163,6 +166,7 @@ def judge_reading(
     if not len(proba):
         return Judged(result, proba)
     result, proba, verdict = split_touching(result, proba, model, verifier)
+    proba = read_bodies(result, proba, model)
     ready = result.prepared
     boxes, rois = result.boxes, result.rois
     borrowed = borrowed_ink(boxes, rois, ready.work.shape, ready.scale)
@@ -177,6 +181,34 @@ def judge_reading(
         contrast=contrast,
     )
     return Judged(_subset(result, proba, np.flatnonzero(keep)), proba[keep], int((~keep).sum()))
+
+
+def read_bodies(result: PipelineResult, proba: np.ndarray, model: keras.Model) -> np.ndarray:
+    """Read a box taken for a 1 that hangs far below its line by its part on the line.
+
+    A 1 stands on the line; a 9 (or 4, or 7) with a long tail has its body on the line
+    and its stem below (:func:`~digit_pipeline.stages.descending_bodies`). A box read as
+    a 1 whose body is read as another digit with at least :data:`BODY_SURE` takes the
+    body's reading; the box stays whole. A 1 that hangs below its line reads 1 by its
+    top too, and keeps its reading.
+
+    Returns
+    -------
+    ndarray of shape (N, 10)
+        ``proba``, with the rows of such boxes replaced.
+    """
+    from .pipeline import with_boxes
+
+    bodies = descending_bodies(result.boxes, result.lines)
+    ones = [i for i in bodies if proba[i].argmax() == 1]
+    if not ones:
+        return proba
+    body_proba = predict_proba(model, with_boxes(result, [bodies[i] for i in ones]).digits)
+    proba = proba.copy()
+    for i, p in zip(ones, body_proba, strict=True):
+        if p.argmax() != 1 and p.max() >= BODY_SURE:
+            proba[i] = p
+    return proba
 
 
 def reading_score(sure: np.ndarray, rejected: int = 0) -> float:

@@ -96,8 +96,8 @@ REACHED = {
     "m05_blackpen_card_on_dark_desk_hypjudy.bmp": "1247673\n8952481",
     # Flattened (its page on a dark desk), the short-barred 7 of "47" stands upright
     # and reads as a 1; turned as photographed, it read 7.
-    "m06_blackpen_tilted_touching_hypjudy.bmp": "19674891\n354108745",
-    "m07_bluepen_yellow_note_4rows_hypjudy.bmp": "1312499693\n02087836761\n510006\n13582007037",
+    "m06_blackpen_tilted_touching_hypjudy.bmp": "19674899\n354108745",
+    "m07_bluepen_yellow_note_4rows_hypjudy.bmp": "1392499693\n02087836761\n510006\n13582007037",
     "m08_blackpen_4rows_a_hypjudy.bmp": "64193796\n52306\n12307468\n0755",
     "m09_blackpen_4rows_b_hypjudy.bmp": "14320527\n20170708\n504\n137145",
     "m10_marker_crossed7_grey_paper_jeko.jpg": "2703",
@@ -138,7 +138,7 @@ def test_real_dev_reads_no_sheet_worse_than_reached(real_dev_records):
             worse.append((r["file"], r["text"], REACHED[r["file"]]))
     assert not worse, worse
     assert sum(r["exact"] for r in records) >= 15
-    assert sum(r["correct"] for r in records) >= 208  # of 217
+    assert sum(r["correct"] for r in records) >= 210  # of 217
 
 
 @needs_real_dev

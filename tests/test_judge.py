@@ -197,3 +197,37 @@ def test_a_faint_mark_among_written_digits_is_no_digit_unless_read_sure():
         False,
     ]
     assert plausible(boxes, np.ones(4), contrast=contrast).all()  # a light digit read sure stays
+
+
+def _long_tailed(digit: np.ndarray) -> np.ndarray:
+    """An MNIST digit with its lower half stretched three times: a 9 with a long tail."""
+    import cv2
+
+    rows = np.flatnonzero(digit.any(axis=1))
+    ink = digit[rows[0] : rows[-1] + 1]
+    half = ink.shape[0] // 2
+    lower = cv2.resize(ink[half:], (ink.shape[1], 3 * (ink.shape[0] - half)))
+    return np.vstack([ink[:half], lower])
+
+
+def test_a_long_tailed_9_read_as_a_1_is_read_by_its_body(model, monkeypatch):
+    from conftest import FIXTURES, blank, paste
+
+    import digit_pipeline.judge
+    from digit_pipeline.reading import read_sheet
+
+    with np.load(FIXTURES / "mnist_small.npz") as data:
+        x, y = data["x_test"], data["y_test"]
+    first = {d: x[int(np.flatnonzero(y == d)[0])] for d in (2, 3, 4, 6)}
+    for nine in (7, 78, 92):  # MNIST test digits whose stretched form reads as a 1
+        page, left = blank(700, 330), 40
+        for d in (3, 4, 6):
+            box = paste(page, first[d], left, 60, 80)
+            left = box[0] + box[2] + 40
+        tail = _long_tailed(x[nine])
+        box = paste(page, tail, left, 60, round(80 * tail.shape[0] / x[nine].any(axis=1).sum()))
+        paste(page, first[2], box[0] + box[2] + 40, 60, 80)
+        assert read_sheet(page, model=model).text == "34692"
+        with monkeypatch.context() as patch:  # the body not trusted: the tail reads 1
+            patch.setattr(digit_pipeline.judge, "BODY_SURE", 2.0)
+            assert read_sheet(page, model=model).text == "34612"

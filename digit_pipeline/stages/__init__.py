@@ -26,7 +26,9 @@ Everything is importable from here: ``from digit_pipeline.stages import blur_ima
 from ..contract import MNIST_SIZE
 from .box_ink import borrowed_ink, ink_contrast
 from .boxes import (
+    DESCENDS,
     MAX_CONTOURS,
+    descending_bodies,
     drop_nested,
     find_contours_and_boxes,
     reading_order,
@@ -77,6 +79,7 @@ from .refine import (
 )
 
 __all__ = [
+    "DESCENDS",
     "DIM_PAPER",
     "LIGHTING_WINDOW",
     "MAX_CONTOURS",
@@ -93,6 +96,7 @@ __all__ = [
     "blur_image",
     "borrowed_ink",
     "boxes_in_photo",
+    "descending_bodies",
     "dilate_image",
     "draw_boxes",
     "draw_outline",
