@@ -1,4 +1,4 @@
-"""Command line: ``python -m digit_pipeline {read,train,finetune,evaluate,bench} ...``.
+"""Command line: ``python -m digit_pipeline {read,train,finetune,evaluate,bench,...} ...``.
 
 Pipeline options are generated from :data:`digit_pipeline.params.PARAM_SPECS`, so the CLI,
 the app and the defaults never disagree.
@@ -16,6 +16,7 @@ from .batch.run import add_batch_options, load_params_file
 from .benchmarking import run as bench
 from .model import DEFAULT_MODEL, ModelLoadError
 from .params import PARAM_SPECS, PipelineParams
+from .training import styles
 
 
 def _option(name: str) -> str:
@@ -125,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_finetune(sub)
     _add_evaluate(sub)
     _add_train_verifier(sub)
+    styles.add_parser(sub)
     bench.add_arguments(
         sub.add_parser(
             "bench",
@@ -324,6 +326,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return bench.run(args)
     if args.command == "train-verifier":
         return _train_verifier(args)
+    if args.command == "teach-styles":
+        return styles.run(args)
     try:
         params = params_from_args(args)
     except ValueError as error:
