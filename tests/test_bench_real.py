@@ -110,7 +110,7 @@ REACHED = {
     "m21_bold_marker_filled_ruled_garrm.jpg": "223456789",
     "m22_cheque_amount_dotted_bg_orand.jpg": "952102",
     "m23_cheque_amount_guilloche_a_orand.jpg": "78453",
-    "m24_cheque_amount_faint_ink_orand.jpg": "3875",
+    "m24_cheque_amount_faint_ink_orand.jpg": "3815",
     "m25_cheque_amount_touching_70_orand.jpg": "706226",
     "m26_pencil_salmon_paper_2x2_sachin.jpg": "01\n95",
     "m27_red_marker_beige_2x2_sachin.jpg": "87\n75",
@@ -137,8 +137,8 @@ def test_real_dev_reads_no_sheet_worse_than_reached(real_dev_records):
         if r["correct"] < reached.correct or r["extra"] > reached.extra:
             worse.append((r["file"], r["text"], REACHED[r["file"]]))
     assert not worse, worse
-    assert sum(r["exact"] for r in records) >= 16
-    assert sum(r["correct"] for r in records) >= 211  # of 217: 97.2 %
+    assert sum(r["exact"] for r in records) >= 17
+    assert sum(r["correct"] for r in records) >= 212  # of 217: 97.7 %
 
 
 @needs_real_dev

@@ -71,6 +71,9 @@ def styled_one(digit: np.ndarray, rng: np.random.Generator, footed: bool = False
     if footed or rng.random() < 1 / 3:
         half = rng.uniform(0.25, 0.45) * height
         _line(big, (bottom[0] + half, bottom[1]), 2 * half, 0.0, width)
+    if rng.random() < 0.5:  # a marker's stroke: bolder, as the base model's training had
+        side = int(rng.integers(3, 12))
+        big = cv2.dilate(big, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side)))
     return np.where(big > 100, 255, 0).astype(np.uint8)
 
 
