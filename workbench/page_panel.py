@@ -9,7 +9,7 @@ import streamlit as st
 
 from digit_pipeline.stages import order_corners
 from workbench.cache import decoded, found_page
-from workbench.common import Source
+from workbench.common import CANVAS_CHOICE, Source
 
 CORNER_NAMES = ("↖ top left", "↗ top right", "↘ bottom right", "↙ bottom left")
 # Sliders move a corner in steps of this share of the image's side (percent).
@@ -23,9 +23,10 @@ def page_picker(source: Source | None) -> Source | None:
     With *Flatten the page* on (the ``flatten_page`` stage switch), a photo of a sheet on
     a darker desk is read flattened, as ``read`` reads it. The corners start where the
     page was found (or at the image's corners when none was) and can be moved; corners
-    at the image's own corners read the image as it is.
+    at the image's own corners read the image as it is. Drawings on the canvas have none.
     """
-    if source is None or not st.session_state.get("param_flatten_page", True):
+    drawn = st.session_state.get("source") == CANVAS_CHOICE  # a drawing has no page
+    if source is None or drawn or not st.session_state.get("param_flatten_page", True):
         return source
     height, width = decoded(source.digest, source.data, source.name).shape[:2]
     found = found_page(source.digest, source.data, source.name)
