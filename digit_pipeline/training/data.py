@@ -8,7 +8,7 @@ import numpy as np
 
 from ..model import INPUT_SHAPE, _keras
 
-__all__ = ["load_mnist"]
+__all__ = ["load_mnist", "validation_split"]
 
 
 def load_mnist(path: str | os.PathLike[str] | None = None) -> tuple[tuple, tuple]:
@@ -43,3 +43,20 @@ def load_mnist(path: str | os.PathLike[str] | None = None) -> tuple[tuple, tuple
         if x.ndim != 3 or x.shape[1:] != INPUT_SHAPE or len(x) != len(y):
             raise ValueError(f"{path}: x_{split} must be (N, 28, 28) with N labels, got {x.shape}")
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
+
+
+def validation_split(count: int, seed: int = 0, size: int = 6000) -> tuple[np.ndarray, np.ndarray]:
+    """Return the indices of the validation split and of the rest of ``count`` images.
+
+    The split training cuts (seeded, at most a fifth of the images), so a fine-tuned
+    model's validation accuracy compares with its base model's card.
+
+    Examples
+    --------
+    >>> val, fit = validation_split(100, seed=0, size=30)
+    >>> len(val), len(fit), len(set(val) | set(fit))
+    (20, 80, 100)
+    """
+    order = np.random.default_rng(seed).permutation(count)
+    size = min(size, count // 5)
+    return order[:size], order[size:]

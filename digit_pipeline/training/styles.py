@@ -150,7 +150,8 @@ def teach_styles(  # Long: the numpydoc docstring is half of it
         The card written.
     """
     from ..model import _keras, load_card, load_model, predict_proba
-    from .data import load_mnist
+    from .data import load_mnist, validation_split
+    from .evaluation import evaluate
 
     out = Path(out)
     if out.exists():
@@ -160,11 +161,9 @@ def teach_styles(  # Long: the numpydoc docstring is half of it
     keras = _keras()
     keras.utils.set_random_seed(seed)
     (x, y), (x_test, y_test) = load_mnist(data)
-    order = np.random.default_rng(0).permutation(len(x))
-    size = min(6000, len(x) // 5)  # as train_model cuts it
-    val, fit = order[:size], order[size:]
+    val, fit = validation_split(len(x))
     model = load_model(base)
-    before = _accuracy(predict_proba(model, x[val]), y[val])
+    before = evaluate(model, x[val], y[val]).accuracy
     styled = writing_styles(x[fit], y[fit], flagged, footed, seed)
     targets = np.concatenate([predict_proba(model, x[fit]), np.eye(10)[np.ones(len(styled), int)]])
     images = np.concatenate([x[fit], styled]).astype(np.float32) / 255.0
@@ -189,8 +188,8 @@ def teach_styles(  # Long: the numpydoc docstring is half of it
                 "validation_accuracy_before": before,
                 "train_seconds": round(seconds, 1),
             },
-            "best_val_accuracy": _accuracy(predict_proba(model, x[val]), y[val]),
-            "mnist_test_accuracy": _accuracy(predict_proba(model, x_test), y_test),
+            "best_val_accuracy": evaluate(model, x[val], y[val]).accuracy,
+            "mnist_test_accuracy": evaluate(model, x_test, y_test).accuracy,
             "command": " && ".join(
                 c
                 for c in (
@@ -205,10 +204,6 @@ def teach_styles(  # Long: the numpydoc docstring is half of it
     model.save(out)
     out.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
     return card
-
-
-def _accuracy(proba: np.ndarray, labels: np.ndarray) -> float:
-    return float(np.mean(np.argmax(proba, axis=1) == labels))
 
 
 def card_command(base: str | Path) -> str:

@@ -30,7 +30,7 @@ from .architectures import (
     build_mlp,
     describe,
 )
-from .data import load_mnist
+from .data import load_mnist, validation_split
 from .progress import TrainingLog, monitor
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -230,9 +230,7 @@ def _training_data(
     from .augment import augmented_batches
 
     (x_train, y_train), (x_test, y_test) = load_mnist(data)
-    order = np.random.default_rng(seed).permutation(len(x_train))
-    validation_size = min(validation_size, len(x_train) // 5)
-    val_idx, fit_idx = order[:validation_size], order[validation_size:]
+    val_idx, fit_idx = validation_split(len(x_train), seed, validation_size)
     if train_size is not None:
         if train_size < 1:
             raise ValueError(f"train_size must be at least 1, got {train_size}")
