@@ -70,19 +70,16 @@ def borrowed_ink(
     if count < 2:
         return np.zeros(count, bool)
     page = np.zeros(shape, np.uint8)
-    placed = []
-    for box, roi in zip(boxes, rois, strict=True):
-        x0, y0, x1, y1 = _placed(box, scale, shape)
-        placed.append((x0, y0, x1, y1))
-        ink = cv2.resize(roi, (x1 - x0, y1 - y0), interpolation=cv2.INTER_NEAREST)
-        np.maximum(page[y0:y1, x0:x1], ink, out=page[y0:y1, x0:x1])
+    laid = _laid(boxes, rois, scale, shape)
+    for (rows, cols), ink in laid:
+        np.maximum(page[rows, cols], ink, out=page[rows, cols])
     pieces, labels, stats, _ = cv2.connectedComponentsWithStats(
         (page > 0).astype(np.uint8), connectivity=8
     )
     size = np.maximum(stats[:, cv2.CC_STAT_AREA].astype(np.float64), 1.0)
     held = np.zeros((count, pieces))
-    for i, (x0, y0, x1, y1) in enumerate(placed):
-        held[i] = np.bincount(labels[y0:y1, x0:x1].ravel(), minlength=pieces)
+    for i, ((rows, cols), _) in enumerate(laid):
+        held[i] = np.bincount(labels[rows, cols].ravel(), minlength=pieces)
     held[:, 0] = 0  # the paper
     share = held / size
     flagged = np.zeros(count, bool)
@@ -96,14 +93,23 @@ def borrowed_ink(
     return flagged
 
 
-def _placed(box: Box, scale: float, shape: tuple[int, int]) -> tuple[int, int, int, int]:
-    """Return the box on a page ``scale`` times its pixels: (x0, y0, x1, y1), >= 1 px."""
+def _laid(
+    boxes: Sequence[Box], rois: Sequence[GrayImage], scale: float, shape: tuple[int, int]
+) -> list[tuple[tuple[slice, slice], np.ndarray]]:
+    """Lay each ROI over its box on a page ``scale`` times the boxes' pixels.
+
+    Returns, per box, its (rows, columns) slices on the page (at least 1 px each way)
+    and its ink resized to them.
+    """
     height, width = shape
-    x, y, w, h = box
-    x0, y0 = min(width - 1, int(x * scale)), min(height - 1, int(y * scale))
-    x1 = min(width, max(x0 + 1, round((x + w) * scale)))
-    y1 = min(height, max(y0 + 1, round((y + h) * scale)))
-    return x0, y0, x1, y1
+    laid = []
+    for (x, y, w, h), roi in zip(boxes, rois, strict=True):
+        x0, y0 = min(width - 1, int(x * scale)), min(height - 1, int(y * scale))
+        x1 = min(width, max(x0 + 1, round((x + w) * scale)))
+        y1 = min(height, max(y0 + 1, round((y + h) * scale)))
+        ink = cv2.resize(roi, (x1 - x0, y1 - y0), interpolation=cv2.INTER_NEAREST)
+        laid.append(((slice(y0, y1), slice(x0, x1)), ink))
+    return laid
 
 
 def ink_contrast(
@@ -139,10 +145,8 @@ def ink_contrast(
     [160.0, 30.0]
     """
     contrast = np.zeros(len(boxes))
-    for i, (box, roi) in enumerate(zip(boxes, rois, strict=True)):
-        x0, y0, x1, y1 = _placed(box, scale, gray.shape)
-        crop = gray[y0:y1, x0:x1]
-        ink = cv2.resize(roi, (x1 - x0, y1 - y0), interpolation=cv2.INTER_NEAREST) > 0
+    for i, (where, roi) in enumerate(_laid(boxes, rois, scale, gray.shape)):
+        crop, ink = gray[where], roi > 0
         if ink.any() and not ink.all():
             contrast[i] = float(np.median(crop[~ink])) - float(np.median(crop[ink]))
     return contrast
