@@ -207,7 +207,7 @@ def check_digits(digits: object, name: str = "digits") -> DigitBatch:
     return digits
 
 
-def check_corners(corners: object, name: str = "corners") -> np.ndarray:
+def check_corners(corners: object, name: str = "corners", *, min_area: float = 1.0) -> np.ndarray:
     """Check four finite (x, y) corners of a quadrilateral and return them as float32.
 
     Parameters
@@ -216,6 +216,8 @@ def check_corners(corners: object, name: str = "corners") -> np.ndarray:
         Anything ``numpy.asarray`` turns into shape (4, 2) of numbers.
     name : str
         Parameter name used in the error message.
+    min_area : float
+        The least area (square pixels) the corners, taken in their order, must enclose.
 
     Returns
     -------
@@ -225,8 +227,8 @@ def check_corners(corners: object, name: str = "corners") -> np.ndarray:
     Raises
     ------
     ValueError
-        If the shape is wrong, a value is not a finite number, or the corners enclose no
-        area (three or four of them on a line).
+        If the shape is wrong, a value is not a finite number, or the corners enclose
+        less than ``min_area`` (by default: three or four of them on a line).
 
     Examples
     --------
@@ -245,7 +247,7 @@ def check_corners(corners: object, name: str = "corners") -> np.ndarray:
         raise ValueError(f"{name} must be 4 finite (x, y) points, got {corners!r}")
     x, y = array[:, 0], array[:, 1]
     area = 0.5 * abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
-    if area < 1.0:
+    if area < min_area:
         shown = array.astype(int).tolist() if np.all(array == np.rint(array)) else corners
         raise ValueError(f"{name} must enclose an area, got {shown!r}")
     return array.astype(np.float32)

@@ -20,7 +20,7 @@ from digit_pipeline.model import load_model, predict_proba
 from digit_pipeline.pipeline import PREPARE_FIELDS, Prepared, prepare, prepare_key
 from digit_pipeline.reading import Reading, read_sheet
 from digit_pipeline.stages import draw_outline, flatten_page, page_corners, shade_outside
-from workbench.common import PANEL_WIDTH, PREVIEW_WIDTH, ROI_ZOOM, Source, thumbnail
+from workbench.common import PREVIEW_WIDTH, ROI_ZOOM, Source, thumbnail
 
 # Images and stage results are cached with st.cache_resource rather than st.cache_data:
 # cache_data would pickle a copy of a 12 MP image (36 MB) on every rerun. Sharing is safe:
@@ -213,8 +213,8 @@ def page_panels(key: str, _source: Source) -> tuple[tuple[str, bytes], ...]:
     if _source.corners is None:
         return ()
     photo = decoded(_source.digest, _source.data, _source.name)
-    scale = min(1.0, PANEL_WIDTH / photo.shape[1])
     small = thumbnail(photo)
+    scale = small.shape[1] / photo.shape[1]
     corners = [(x * scale, y * scale) for x, y in _source.corners]
     outlined = _encode_panel(draw_outline(small, corners))
     return (("Page found in the photo (flattened from here)", outlined),)

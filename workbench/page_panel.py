@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import numpy as np
 import streamlit as st
 
 from digit_pipeline.stages import order_corners
+from digit_pipeline.validation import check_corners
 from workbench.cache import decoded, found_page
 from workbench.common import CANVAS_CHOICE, Source
 
@@ -120,8 +120,8 @@ def corners_problem(corners: tuple[tuple[float, float], ...], width: int, height
         ring = order_corners(corners)  # any order: the page is the ring they make
     except ValueError:
         return "These corners enclose no page."
-    xs, ys = ring[:, 0], ring[:, 1]
-    area = 0.5 * abs(float(np.dot(xs, np.roll(ys, -1)) - np.dot(ys, np.roll(xs, -1))))
-    if area < MIN_PAGE * width * height:
+    try:
+        check_corners(ring, min_area=MIN_PAGE * width * height)
+    except ValueError:
         return "These corners enclose almost nothing."
     return ""
