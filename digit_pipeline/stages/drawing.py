@@ -43,11 +43,7 @@ def draw_boxes(
     >>> out.shape, out[2, 5].tolist()
     ((20, 20, 3), [255, 0, 80])
     """
-    check_image(image)
-    if image.ndim == 2:
-        canvas = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
-    else:
-        canvas = np.ascontiguousarray(image[..., :3]).copy()
+    canvas = _rgb_copy(image)
     if labels is not None and len(labels) != len(boxes):
         raise ValueError(f"labels must have one entry per box, got {len(labels)} for {len(boxes)}")
     if thickness is None:
@@ -133,9 +129,8 @@ def draw_outline(
     >>> bool(out[2, 10].any()), bool(out[10, 10].any())     # on the outline, inside it
     (True, False)
     """
-    check_image(image)
+    canvas = _rgb_copy(image)
     points = np.rint(check_corners(corners)).astype(np.int32)
-    canvas = draw_boxes(image, [])
     if thickness is None:
         thickness = max(1, round(max(canvas.shape[:2]) / 300))
     thickness = check_int(thickness, "thickness", low=1)
@@ -143,3 +138,11 @@ def draw_outline(
     for x, y in points:
         cv2.circle(canvas, (int(x), int(y)), 3 * thickness, color, -1, cv2.LINE_AA)
     return canvas
+
+
+def _rgb_copy(image: Image) -> np.ndarray:
+    """Return a contiguous RGB copy of a grey, RGB or RGBA ``image`` to draw on."""
+    check_image(image)
+    if image.ndim == 2:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+    return np.ascontiguousarray(image[..., :3]).copy()
