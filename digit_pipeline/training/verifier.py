@@ -226,8 +226,10 @@ def train_verifier(
 ) -> dict[str, Any]:
     """Train the verifier on examples made from MNIST's training digits and save it.
 
-    The last 6 000 training digits (the classifiers' validation split; a tenth of a
-    smaller file) make the validation examples; MNIST's test set is not used.
+    The last 6 000 training digits (a tenth of a smaller file), which the verifier never
+    trains on, make the validation examples; MNIST's test set is not used. They are not
+    the classifiers' validation split (a seeded random draw): the classifiers trained on
+    most of them.
 
     Parameters
     ----------
@@ -251,7 +253,7 @@ def train_verifier(
     keras = _keras()
     keras.utils.set_random_seed(seed)
     (x_train, _), _ = load_mnist(data)
-    held = min(6000, len(x_train) // 10)  # MNIST: the classifiers' validation split
+    held = min(6000, len(x_train) // 10)  # the verifier's own held-back digits
     train_x, train_y = make_set(x_train[:-held], count, seed)
     val_x, val_y = make_set(x_train[-held:], max(30, count // 10), seed + 1)
     model = build_verifier()
