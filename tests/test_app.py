@@ -157,6 +157,27 @@ def test_new_images_are_fitted_until_switched_off():
     assert box_count(at) == len(load_truth(second)["digits"])
 
 
+def test_a_new_image_whose_fit_was_cut_short_is_fitted_on_the_next_run(monkeypatch):
+    # A click while a new image is being fitted stops that run (Streamlit reruns at
+    # once); the image must still be fitted on the next run, not keep the last sliders.
+    import workbench.controls
+
+    at = start()
+    second = sample_sheets()[1]
+    fit_to = workbench.controls.fit_to
+
+    def cut_short(source):
+        raise RuntimeError("the run was stopped while fitting")
+
+    monkeypatch.setattr(workbench.controls, "fit_to", cut_short)
+    at.selectbox(key="source").set_value(second.name).run()
+    assert at.exception  # the stand-in for the stopped run
+    monkeypatch.setattr(workbench.controls, "fit_to", fit_to)
+    at.run()
+    assert not at.exception
+    assert f"Auto-fit for {second.name}" in captions(at)
+
+
 def test_every_sample_can_be_picked():
     at = start()
     for sheet in sample_sheets():

@@ -66,8 +66,10 @@ def auto_fit_new_image(source: Source | None) -> None:
         and st.session_state.get("source") != CANVAS_CHOICE
         and st.session_state.get("fitted_digest") != source.key
     ):
-        st.session_state["fitted_digest"] = source.key
         fit_to(source)
+        # Marked fitted only once the sliders moved: a click while the fit runs stops this
+        # run, and the next one must fit again rather than keep the last image's sliders.
+        st.session_state["fitted_digest"] = source.key
 
 
 def reset_params() -> None:
