@@ -7,6 +7,7 @@ import numpy as np
 import streamlit as st
 
 from digit_pipeline.model import ModelLoadError
+from digit_pipeline.training.data import MNIST_ENV, default_mnist
 from digit_pipeline.training.finetune import MIN_SAMPLES, fine_tune
 from digit_pipeline.userdata import Dataset, DatasetError, default_dir
 from workbench.common import Source
@@ -69,9 +70,13 @@ def fine_tune_panel(dataset: Dataset, model_path: str) -> None:
         "**Teach the model** — fine-tune the selected model on MNIST training data "
         "plus your digits; the shipped model is never overwritten."
     )
+    st.session_state.setdefault("mnist_path", default_mnist())  # the lab's default too
     mnist = st.text_input(
-        "MNIST .npz (empty: download with keras.datasets.mnist)", key="mnist_path"
-    )
+        "MNIST .npz",
+        key="mnist_path",
+        help=f"keras.datasets layout. Starts at ${MNIST_ENV}, else ../shared/data/mnist.npz "
+        "beside the checkout; empty: keras.datasets.mnist.load_data(), which downloads once.",
+    ).strip()
     epochs = st.number_input("Epochs", 1, 20, 3, key="ft_epochs")
     if st.button("Fine-tune", key="finetune"):
         x, y = dataset.load()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -11,20 +10,6 @@ import streamlit as st
 from digit_pipeline.training.data import load_mnist
 from digit_pipeline.training.evaluation import Evaluation, evaluate, file_digest
 from workbench.cache import model_future
-
-MNIST_ENV = "DIGIT_WORKBENCH_MNIST"
-SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist.npz"
-
-
-def default_mnist() -> str:
-    """Return the MNIST file the lab uses unless told otherwise.
-
-    ``$DIGIT_WORKBENCH_MNIST`` if set, else ``../shared/data/mnist.npz`` beside the checkout
-    when it exists, else ``""`` (Keras' standard loader, which downloads once).
-    """
-    if os.environ.get(MNIST_ENV):
-        return os.environ[MNIST_ENV]
-    return str(SHARED_MNIST) if SHARED_MNIST.is_file() else ""
 
 
 def data_key(path: str) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from digit_pipeline.training.data import default_mnist
 from workbench.common import list_models
-from workbench.lab_cache import default_mnist
 from workbench.lab_eval import compare_tab, evaluate_tab
 from workbench.lab_train import train_tab
 

@@ -3,12 +3,35 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 
 from ..model import INPUT_SHAPE, _keras
 
-__all__ = ["load_mnist", "validation_split"]
+__all__ = ["MnistUnavailableError", "default_mnist", "load_mnist", "validation_split"]
+
+MNIST_ENV = "DIGIT_WORKBENCH_MNIST"
+"""Environment variable naming the MNIST ``.npz`` every page of the app uses by default."""
+
+SHARED_MNIST = Path(__file__).resolve().parents[3] / "shared" / "data" / "mnist.npz"
+"""``../shared/data/mnist.npz`` beside the checkout, where the team keeps a copy."""
+
+
+class MnistUnavailableError(OSError):
+    """Keras' standard loader could not download MNIST (no connection, a blocked host)."""
+
+
+def default_mnist() -> str:
+    """Return the MNIST file the app uses unless told otherwise.
+
+    ``$DIGIT_WORKBENCH_MNIST`` if set, else ``../shared/data/mnist.npz`` beside the checkout
+    when it exists, else ``""``: Keras' standard loader (``load_mnist(None)``), which
+    downloads once. Every page of the app starts from this one default.
+    """
+    if os.environ.get(MNIST_ENV):
+        return os.environ[MNIST_ENV]
+    return str(SHARED_MNIST) if SHARED_MNIST.is_file() else ""
 
 
 def load_mnist(path: str | os.PathLike[str] | None = None) -> tuple[tuple, tuple]:
@@ -30,9 +53,21 @@ def load_mnist(path: str | os.PathLike[str] | None = None) -> tuple[tuple, tuple
     ------
     ValueError
         If the file lacks a key or has the wrong shapes.
+    MnistUnavailableError
+        If ``path`` is None and the standard loader cannot download MNIST; the message
+        says what to do (give a local file, or connect).
+    OSError
+        If the file cannot be read.
     """
     if path is None:
-        return _keras().datasets.mnist.load_data()
+        try:
+            return _keras().datasets.mnist.load_data()
+        except Exception as error:  # Keras raises a bare Exception ("URL fetch failure")
+            raise MnistUnavailableError(
+                "MNIST could not be downloaded (no internet connection?): give the path of a "
+                f"local mnist.npz (keras.datasets layout), or set ${MNIST_ENV} to one, or "
+                f"connect to the internet and try again. ({type(error).__name__}: {error})"
+            ) from error
     with np.load(path, allow_pickle=False) as data:
         missing = {"x_train", "y_train", "x_test", "y_test"} - set(data.files)
         if missing:
