@@ -9,8 +9,10 @@ import time
 import streamlit as st
 
 from workbench import batch_page, reading_page
+from workbench.state import keep_widget_values
 
 st.set_page_config(page_title="Digit Workbench", layout="wide")
+keep_widget_values()  # the reading page's image, corners and sliders outlive a visit elsewhere
 page = st.navigation(
     [
         st.Page(reading_page.render, title="Read a sheet", icon="🔢", default=True),

@@ -122,14 +122,24 @@ def show_results(records: list[dict[str, Any]], thumbs: list[tuple[str, Any, str
     )
 
 
+def settings_note(auto: bool) -> str:
+    """Say which settings the batch is read with, and where the sidebar's came from."""
+    where = "the stages as set on *Read a sheet*"
+    if st.session_state.get("fit_name"):
+        where += f" (fitted there to {st.session_state['fit_name']})"
+    if auto:
+        return f"Each sheet is fitted on its own, as `read` does, from the sidebar: {where}."
+    return f"Every sheet is read with the sidebar's stages as they are: {where}."
+
+
 def render() -> None:
     """Draw the batch page."""
-    params = sidebar_controls(None)
+    params = sidebar_controls(None, fit=False)
     model_path = model_picker()
     st.title("Read a batch of sheets")
     st.write(
-        "Upload many sheets, or a ZIP of them: they are read with the stages set in the "
-        "sidebar. For a whole archive on disk, download the settings and run "
+        "Upload many sheets, or a ZIP of them. For a whole archive on disk, download the "
+        "settings and run "
         "`python -m digit_pipeline read FOLDER --params digit-settings.json --out out.jsonl`."
     )
     uploads = st.file_uploader(
@@ -138,11 +148,14 @@ def render() -> None:
         accept_multiple_files=True,
         key="batch_upload",
     )
+    st.session_state.setdefault("batch_autofit", True)  # as ``read`` does
     auto = st.toggle(
         "Fit the stages to each sheet",
         key="batch_autofit",
-        help="Off: every sheet is read with the sidebar's settings as they are.",
+        help="On (as `read` does): each sheet gets its own fit. Off: every sheet is read "
+        "with the sidebar's settings as they are.",
     )
+    st.caption(settings_note(auto))
     if not uploads:
         st.info("Upload sheets or a ZIP archive to read them all.")
         st.stop()

@@ -46,6 +46,7 @@ def fit_to(source: Source | None) -> None:
     fit = fitted(source.key, source, base, model_path)
     st.session_state["fit_base"] = (source.key, base, model_path)
     params_to_state(fit.params)
+    st.session_state["fit_name"] = source.name
     if fit.stats is None:
         st.session_state["fit_note"] = "Auto-fit found no ink on this image; nothing changed."
     else:
@@ -75,13 +76,41 @@ def auto_fit_new_image(source: Source | None) -> None:
 def reset_params() -> None:
     """Button callback: put every parameter back to its default."""
     params_to_state(PipelineParams())
-    st.session_state.pop("fit_note", None)
-    st.session_state.pop("fit_base", None)
+    for key in ("fit_note", "fit_base", "fit_name"):
+        st.session_state.pop(key, None)
 
 
-def sidebar_controls(source: Source | None) -> PipelineParams:
-    """Sidebar: the fit's switches and one control per pipeline parameter (PARAM_SPECS)."""
+def sidebar_controls(source: Source | None, fit: bool = True) -> PipelineParams:
+    """Sidebar: the fit's switches and one control per pipeline parameter (PARAM_SPECS).
+
+    ``fit``: draw the reading page's fit controls (*Auto-fit each new image*, *Auto-fit
+    boxes* and what the last fit measured); the batch page fits each sheet itself.
+    """
     st.sidebar.header("Stages")
+    st.session_state.setdefault("autofit_new", True)
+    if fit:
+        fit_controls(source)
+    else:
+        st.sidebar.button(
+            "Reset", key="reset", on_click=reset_params, help="Put every stage back to its default."
+        )
+    for spec in PARAM_SPECS:
+        parameter_control(spec)
+    params = params_from_state()
+    st.sidebar.download_button(
+        "Download these settings",
+        data=json.dumps(params.to_dict(), indent=2) + "\n",
+        file_name="digit-settings.json",
+        mime="application/json",
+        key="download_settings",
+        help="Save the stages as set here, to read a whole archive with them: "
+        "python -m digit_pipeline read FOLDER --params digit-settings.json --out out.jsonl",
+    )
+    return params
+
+
+def fit_controls(source: Source | None) -> None:
+    """Sidebar: *Auto-fit each new image*, *Auto-fit boxes*, *Reset* and the last fit's note."""
     st.sidebar.toggle(
         "Auto-fit each new image",
         key="autofit_new",
@@ -104,19 +133,6 @@ def sidebar_controls(source: Source | None) -> PipelineParams:
     )
     if st.session_state.get("fit_note"):
         st.sidebar.caption(st.session_state["fit_note"])
-    for spec in PARAM_SPECS:
-        parameter_control(spec)
-    params = params_from_state()
-    st.sidebar.download_button(
-        "Download these settings",
-        data=json.dumps(params.to_dict(), indent=2) + "\n",
-        file_name="digit-settings.json",
-        mime="application/json",
-        key="download_settings",
-        help="Save the stages as set here, to read a whole archive with them: "
-        "python -m digit_pipeline read FOLDER --params digit-settings.json --out out.jsonl",
-    )
-    return params
 
 
 def parameter_control(spec: ParamSpec) -> None:

@@ -77,7 +77,8 @@ def fine_tune_panel(dataset: Dataset, model_path: str) -> None:
         help=f"keras.datasets layout. Starts at ${MNIST_ENV}, else ../shared/data/mnist.npz "
         "beside the checkout; empty: keras.datasets.mnist.load_data(), which downloads once.",
     ).strip()
-    epochs = st.number_input("Epochs", 1, 20, 3, key="ft_epochs")
+    st.session_state.setdefault("ft_epochs", 3)
+    epochs = st.number_input("Epochs", 1, 20, key="ft_epochs")
     if st.button("Fine-tune", key="finetune"):
         x, y = dataset.load()
         if len(x) < MIN_SAMPLES:

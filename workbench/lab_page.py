@@ -12,10 +12,10 @@ from workbench.lab_train import train_tab
 
 def data_source() -> str:
     """Return the MNIST file the lab trains and measures on ("" = Keras' standard loader)."""
+    st.session_state.setdefault("lab_data", default_mnist())
     with st.sidebar:
         path = st.text_input(
             "MNIST .npz",
-            default_mnist(),
             key="lab_data",
             help="keras.datasets layout (x_train, y_train, x_test, y_test). Empty: "
             "keras.datasets.mnist.load_data(), which downloads once. Validation is cut "

@@ -102,6 +102,8 @@ def show_reading(reading: SheetReading, low: float, set_aside: int = 0) -> list[
         a box the user marked :data:`NOT_A_DIGIT`.
     """
     st.subheader("Reading")
+    reading_id = st.session_state.get("reading_id", 0)
+    saved = st.session_state.setdefault("corrections", {}).get(reading_id)
     rows = [
         {
             "#": i + 1,
@@ -111,7 +113,7 @@ def show_reading(reading: SheetReading, low: float, set_aside: int = 0) -> list[
             "second choice": d.top2[1][0],
             "second confidence": d.top2[1][1],
             "line": d.line + 1,
-            "correct label": str(d.label),
+            "correct label": saved[i] if saved else str(d.label),
         }
         for i, d in enumerate(reading.digits)
     ]
@@ -122,7 +124,7 @@ def show_reading(reading: SheetReading, low: float, set_aside: int = 0) -> list[
     edited = st.data_editor(
         rows,
         hide_index=True,
-        key=f"corrections_{st.session_state.get('reading_id', 0)}",
+        key=f"corrections_{reading_id}",
         disabled=["#", "read", "confidence", "check", "second choice", "second confidence", "line"],
         column_config={
             "confidence": st.column_config.ProgressColumn(
@@ -134,6 +136,8 @@ def show_reading(reading: SheetReading, low: float, set_aside: int = 0) -> list[
             ),
         },
     )
+    # The table's edits die with the page; kept here, they come back as its start values.
+    st.session_state["corrections"] = {reading_id: [str(row["correct label"]) for row in edited]}
     labels = [
         _label(row["correct label"], d.label) for row, d in zip(edited, reading.digits, strict=True)
     ]
@@ -248,13 +252,9 @@ def render() -> None:
                 + stage_pictures(source.key, source.name, params, judged, found, shown)
             )
         )
+    st.session_state.setdefault("low_confidence", LOW_CONFIDENCE)
     low = st.sidebar.slider(
-        "Flag digits read with confidence below",
-        0.0,
-        1.0,
-        LOW_CONFIDENCE,
-        0.05,
-        key="low_confidence",
+        "Flag digits read with confidence below", 0.0, 1.0, step=0.05, key="low_confidence"
     )
     if digits is not None and len(digits):
         pictured = digit_pictures(source.key, source.name, params, reading is not None, digits)

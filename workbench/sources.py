@@ -51,22 +51,33 @@ def source_picker() -> Source | None:
         "Photo or scan of handwritten digits", type=list(UPLOAD_TYPES), key="upload"
     )
     if upload is None:
-        return st.session_state.get("last_good_upload")
+        return earlier("last_good_upload", "uploaded")
     return checked_source(upload.name, upload.getvalue())
 
 
-def checked_source(name: str, data: bytes) -> Source | None:
-    """Decode user bytes once; on failure say why and fall back to the last good image."""
+def earlier(slot: str, how: str) -> Source | None:
+    """Return the image kept in ``slot`` (the widget forgets it on another page), saying so."""
+    previous = st.session_state.get(slot)
+    if previous is not None:
+        st.sidebar.caption(f"Reading **{previous.name}**, {how} earlier.")
+    return previous
+
+
+def checked_source(name: str, data: bytes, slot: str = "last_good_upload") -> Source | None:
+    """Decode user bytes once; on failure say why and fall back to the last good image.
+
+    The good image is kept in ``slot`` of the session state: it outlives the widget.
+    """
     source = Source(name, data, hashlib.sha256(data).hexdigest())
     try:
         decoded(source.digest, source.data, source.name)
     except ImageReadError as error:
         st.error(f"Could not use **{name}**: {error}")
-        previous = st.session_state.get("last_good_upload")
+        previous = st.session_state.get(slot)
         if previous is not None:
             st.caption(f"Still showing the previous image, {previous.name}.")
         return previous
-    st.session_state["last_good_upload"] = source
+    st.session_state[slot] = source
     pages = page_count(data)
     if pages > 1:
         st.sidebar.caption(f"{name} has {pages} pages; reading the first.")
@@ -77,8 +88,8 @@ def camera_source() -> Source | None:
     """Take the image from the camera (main area)."""
     shot = st.camera_input("Take a photo of a sheet of digits", key="camera")
     if shot is None:
-        return None
-    return checked_source(shot.name or "camera photo", shot.getvalue())
+        return earlier("last_good_camera", "taken")
+    return checked_source(shot.name or "camera photo", shot.getvalue(), "last_good_camera")
 
 
 def canvas_source() -> Source | None:

@@ -1,0 +1,107 @@
+"""The reading page keeps the user's work while they visit the other pages (AppTest).
+
+Streamlit drops a widget's state at the end of a run that did not draw it; these tests go
+to the Model lab and the batch page and back, as a user does from the sidebar.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from conftest import ROOT, SAMPLES, load_truth, on_desk
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from digit_pipeline.imageio import read_image
+
+APP = str(ROOT / "streamlit_app.py")
+
+
+def goto(at: AppTest, url_path: str) -> AppTest:
+    """Go to a page of ``st.navigation`` by its URL path ("" is the reading page) and run.
+
+    AppTest's ``switch_page`` takes file pages only; the reading and batch pages are
+    functions, so the page is picked by the hash the navigation registered for it.
+    """
+    at._page_hash = next(
+        page for page, info in at._registered_pages.items() if info["url_pathname"] == url_path
+    )
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def png_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def sheet_text(at: AppTest) -> str:
+    return next(s.value for s in at.success if s.value.startswith("Sheet reads"))
+
+
+def test_the_reading_page_keeps_its_work_across_the_other_pages():
+    photo, _ = on_desk(read_image(SAMPLES / "pencil_three_lines.jpg"))
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    at.selectbox(key="source").set_value("Upload your own…").run()
+    at.file_uploader(key="upload").set_value(("desk.png", png_bytes(photo), "image/png")).run()
+    assert not at.exception, at.exception
+    # The user's own hand: a corner nudged, a slider and the flag threshold moved.
+    at.slider(key="page_x0").set_value(at.slider(key="page_x0").value + 0.5)
+    at.slider(key="param_canny_lower").set_value(at.slider(key="param_canny_lower").value + 3)
+    at.slider(key="low_confidence").set_value(0.95)
+    at.run()
+    at.button(key="predict").click().run()
+    assert not at.exception, at.exception
+    reading = at.session_state["reading"]
+    assert len(reading.digits) == len(load_truth(SAMPLES / "pencil_three_lines.jpg")["digits"])
+    table = f"corrections_{at.session_state['reading_id']}"
+    label = (reading.digits[0].label + 1) % 10
+    at.session_state[table] = {
+        "edited_rows": {0: {"correct label": str(label)}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    before = {
+        "text": sheet_text(at),
+        "sliders": {s.key: s.value for s in at.sidebar.slider},
+        "toggles": {t.key: t.value for t in at.sidebar.toggle},
+        "reading_id": at.session_state["reading_id"],
+    }
+    assert "(1 corrected)" in before["text"]
+
+    goto(at, "lab")
+    assert table not in at.session_state  # Streamlit dropped the table's edits with its page
+    goto(at, "batch")
+    # The batch page reads with the reading page's settings, fits each sheet by default
+    # and says where its sidebar came from; no leftover fit caption of the reading page.
+    assert at.slider(key="param_canny_lower").value == before["sliders"]["param_canny_lower"]
+    assert at.toggle(key="batch_autofit").value is True
+    notes = " ".join(c.value for c in at.main.caption)
+    assert "as set on *Read a sheet* (fitted there to desk.png)" in notes
+    assert not any(c.value.startswith("Auto-fit for") for c in at.sidebar.caption)
+
+    goto(at, "")
+    assert at.selectbox(key="source").value == "Upload your own…"
+    assert any("**desk.png**, uploaded earlier" in c.value for c in at.sidebar.caption)
+    assert {s.key: s.value for s in at.sidebar.slider} == before["sliders"]
+    assert {t.key: t.value for t in at.sidebar.toggle} == before["toggles"]
+    assert at.session_state["reading_id"] == before["reading_id"]  # not read again
+    assert sheet_text(at) == before["text"]  # the reading and its correction
+
+
+def test_each_page_visit_leaves_the_batch_fit_switch_as_the_user_set_it():
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    goto(at, "batch")
+    at.toggle(key="batch_autofit").set_value(False).run()
+    goto(at, "")
+    goto(at, "batch")
+    assert at.toggle(key="batch_autofit").value is False
+    assert "read with the sidebar's stages as they are" in " ".join(
+        c.value for c in at.main.caption
+    )
