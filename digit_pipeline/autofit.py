@@ -55,6 +55,26 @@ FITTED_PARAMS = (
 """The :class:`~digit_pipeline.params.PipelineParams` fields :func:`auto_fit` sets; the
 others (ROI threshold, line removal, joining, splitting) come from its ``base``."""
 
+
+def fit_base(params: PipelineParams | None = None) -> PipelineParams:
+    """Return what a fit starts from: the defaults, with ``params``' fields the fit keeps.
+
+    The fit is a function of the image and of the user's choices it does not make itself
+    (the switches, the ROI threshold), never of the values ``params`` holds for the fields
+    it sets: those are the last image's fit when the app fits a new image.
+
+    Examples
+    --------
+    >>> fit_base(PipelineParams(canny_lower=99, remove_lines=False)) == PipelineParams(
+    ...     remove_lines=False
+    ... )
+    True
+    """
+    params = params or PipelineParams()
+    kept = {name: value for name, value in params.to_dict().items() if name not in FITTED_PARAMS}
+    return PipelineParams(**kept)
+
+
 MEASURE_SIZE = 1200
 """Longer side of the copy the sheet is measured on."""
 
@@ -115,7 +135,7 @@ def auto_fit(
     image : ndarray of shape (H, W) or (H, W, 3|4), uint8
     base : PipelineParams, optional
         Parameters the fit does not set (ROI threshold, the switches) come from here;
-        defaults if omitted.
+        its values of the fields the fit sets are not used (:func:`fit_base`).
 
     model : keras.Model, optional
         Fits the contract of :mod:`digit_pipeline.model`.
@@ -136,7 +156,7 @@ def auto_fit(
     >>> round(fit.stats.digit_height), round(fit.stats.stroke_width)
     (135, 12)
     """
-    base = base or PipelineParams()
+    base = fit_base(base)
     fit = estimate_fit(image, base)
     if model is None:
         return fit
@@ -163,13 +183,13 @@ def estimate_fit(image: Image, base: PipelineParams | None = None) -> AutoFit:
     ----------
     image : ndarray of shape (H, W) or (H, W, 3|4), uint8
     base : PipelineParams, optional
-        Parameters the fit does not set; defaults if omitted.
+        Parameters the fit does not set; its other values are not used (:func:`fit_base`).
 
     Returns
     -------
     AutoFit
     """
-    base = base or PipelineParams()
+    base = fit_base(base)
     upright = gray = to_gray(image)
     invert = is_dark_paper(gray)
     if invert:

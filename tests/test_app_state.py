@@ -105,3 +105,28 @@ def test_each_page_visit_leaves_the_batch_fit_switch_as_the_user_set_it():
     assert "read with the sidebar's stages as they are" in " ".join(
         c.value for c in at.main.caption
     )
+
+
+def fitted_sliders(*uploads: str) -> dict[str, float]:
+    """Upload the bundled sheets one after another in one session; the sliders after the last."""
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    at.selectbox(key="source").set_value("Upload your own…").run()
+    for name in uploads:
+        data = (SAMPLES / name).read_bytes()
+        at.file_uploader(key="upload").set_value((name, data, "image/jpeg")).run()
+        assert not at.exception, at.exception
+        notes = [c.value for c in at.sidebar.caption]
+        assert any(note.startswith(f"Auto-fit for {name}") for note in notes), (name, notes)
+    sliders = {s.key: s.value for s in at.sidebar.slider if s.key.startswith("param_")}
+    at.button(key="autofit").click().run()  # pressed again: the same fit
+    assert {s.key: s.value for s in at.sidebar.slider if s.key.startswith("param_")} == sliders
+    return sliders
+
+
+def test_the_fit_of_an_image_does_not_depend_on_the_image_before():
+    # The small dense scan fits far from the defaults; the marker sheet's judged fit keeps
+    # the defaults. Fitted from the scan's sliders, the marker sheet kept the scan's.
+    after = fitted_sliders("scan_small_many.jpg", "marker_thick_shadow.jpg")
+    alone = fitted_sliders("marker_thick_shadow.jpg")
+    assert after == alone

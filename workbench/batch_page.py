@@ -128,7 +128,10 @@ def settings_note(auto: bool) -> str:
     if st.session_state.get("fit_name"):
         where += f" (fitted there to {st.session_state['fit_name']})"
     if auto:
-        return f"Each sheet is fitted on its own, as `read` does, from the sidebar: {where}."
+        return (
+            f"Each sheet is fitted on its own, as `read` does; of the sidebar ({where}) only "
+            "the switches and the ROI threshold apply."
+        )
     return f"Every sheet is read with the sidebar's stages as they are: {where}."
 
 

@@ -7,6 +7,7 @@ import json
 import streamlit as st
 
 from digit_pipeline import PARAM_SPECS, ParamSpec, PipelineParams
+from digit_pipeline.autofit import fit_base
 from digit_pipeline.model import MODELS_DIR, load_card
 from workbench.cache import fitted
 from workbench.common import CANVAS_CHOICE, Source, list_models
@@ -41,7 +42,7 @@ def fit_to(source: Source | None) -> None:
     """Fit the parameters to the image and move the sliders there (also a button callback)."""
     if source is None:
         return
-    base = params_from_state()
+    base = fit_base(params_from_state())  # the image and the switches; not the last sliders
     model_path = selected_model_path()
     fit = fitted(source.key, source, base, model_path)
     st.session_state["fit_base"] = (source.key, base, model_path)

@@ -29,8 +29,13 @@ from workbench.controls import params_to_state, reset_params
 
 
 def on_source_change() -> None:
-    """Selectbox callback: drawn digits get the canvas defaults; leaving them, the usual."""
+    """Selectbox callback: drawn digits get the canvas defaults; leaving them, the usual.
+
+    The sliders go back to their defaults, so whatever image comes next is fitted anew,
+    even one fitted before (the same sample, then the same file uploaded).
+    """
     reset_params()
+    st.session_state.pop("fitted_digest", None)
     if st.session_state.get("source") == CANVAS_CHOICE:
         params_to_state(CANVAS_PARAMS)
 
