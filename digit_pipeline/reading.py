@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import keras
 
     from .autofit import SheetStats
+    from .judge import SetAside
 
 LOW_CONFIDENCE = 0.8
 """Digits read with a lower confidence are flagged for the user to check (the app's default)."""
@@ -179,8 +180,10 @@ class Reading:
         ``fit`` (when it ran), ``prepare`` (0 when a prepared image was reused),
         ``segment`` (up to the boxes) and, with a model, ``cut`` (ROIs and 28×28 digits)
         and ``predict`` (the judge's splits included).
-    rejected : int
-        Boxes the judge dropped as no digit (:func:`~digit_pipeline.judge.plausible`).
+    set_aside : tuple of SetAside
+        The boxes the judge set aside as no digit, each with the rule that did it
+        (:func:`~digit_pipeline.judge.set_aside_rules`), in the same pixels as ``result``'s
+        (:meth:`set_aside_in_image` gives them in the given image's).
     page : ndarray of shape (4, 2) or None
         The corners of the page that was flattened before reading, in the given image's
         pixels (top-left, top-right, bottom-right, bottom-left); None when the image was
@@ -196,9 +199,14 @@ class Reading:
     stats: SheetStats | None = None
     fitted: bool = False
     timings_ms: dict[str, float] = field(default_factory=dict)
-    rejected: int = 0
+    set_aside: tuple[SetAside, ...] = ()
     page: np.ndarray | None = None
     image: Image | None = None
+
+    @property
+    def rejected(self) -> int:
+        """How many boxes the judge set aside as no digit."""
+        return len(self.set_aside)
 
     @property
     def text(self) -> str:
@@ -219,6 +227,73 @@ class Reading:
         boxes = boxes_in_photo([d.box for d in self.sheet.digits], self.page)
         digits = tuple(replace(d, box=b) for d, b in zip(self.sheet.digits, boxes, strict=True))
         return SheetReading(digits, dict(self.sheet.timings_ms))
+
+    def set_aside_in_image(self) -> tuple[SetAside, ...]:
+        """Return :attr:`set_aside` in the given image's pixels, as :meth:`in_image` does."""
+        if self.page is None or not self.set_aside:
+            return self.set_aside
+        from .stages import boxes_in_photo
+
+        boxes = boxes_in_photo([s.box for s in self.set_aside], self.page)
+        return tuple(replace(s, box=b) for s, b in zip(self.set_aside, boxes, strict=True))
+
+
+def keep_set_aside(reading: Reading, keep: Sequence[int], model: keras.Model) -> Reading:
+    """Undo the judge for some boxes it set aside: read them as digits with the rest.
+
+    The user's answer to the judge (as marking a box "not a digit" is the other way):
+    the boxes ``reading.set_aside[i]`` for ``i`` in ``keep`` are cut, read with ``model``
+    and put among the digits in reading order; every other digit keeps its reading.
+
+    Parameters
+    ----------
+    reading : Reading
+        A reading with a model (``sheet`` is not None).
+    keep : sequence of int
+        Indices into ``reading.set_aside``.
+    model : keras.Model
+        The model that read ``reading``.
+
+    Returns
+    -------
+    Reading
+        With the kept boxes among the digits and no longer in ``set_aside``.
+
+    Raises
+    ------
+    ValueError
+        If ``reading`` has no sheet, or an index is out of range.
+    """
+    keep = sorted(set(int(i) for i in keep))
+    if reading.sheet is None:
+        raise ValueError("only a reading made with a model has boxes set aside to keep")
+    if any(not 0 <= i < len(reading.set_aside) for i in keep):
+        raise ValueError(f"keep must index the {len(reading.set_aside)} boxes set aside")
+    if not keep:
+        return reading
+    from .pipeline import with_boxes
+    from .stages import reading_order_indices
+
+    result = reading.result
+    extra = with_boxes(result, [reading.set_aside[i].box for i in keep])
+    added = sheet_from_proba(predict_proba(model, extra.digits), extra.boxes, [0] * len(keep))
+    boxes = [*result.boxes, *extra.boxes]
+    rois = [*result.rois, *extra.rois]
+    digits = np.concatenate([result.digits, extra.digits])
+    readings = [*reading.sheet.digits, *added.digits]
+    order, lines = reading_order_indices(boxes)
+    new = with_boxes(
+        result,
+        [boxes[i] for i in order],
+        lines,
+        cut=([rois[i] for i in order], digits[order]),
+    )
+    sheet = SheetReading(
+        tuple(replace(readings[i], line=line) for i, line in zip(order, lines, strict=True)),
+        dict(reading.sheet.timings_ms),
+    )
+    left = tuple(s for i, s in enumerate(reading.set_aside) if i not in keep)
+    return replace(reading, result=new, sheet=sheet, set_aside=left)
 
 
 def read_sheet(  # Long: 50 of its 80 lines are the numpydoc docstring
@@ -306,11 +381,11 @@ def read_sheet(  # Long: 50 of its 80 lines are the numpydoc docstring
         start = time.perf_counter()
         judged = judge_reading(result, model)
         timings["predict"] = (time.perf_counter() - start) * 1000
-        result, rejected = judged.result, judged.rejected + shaped
+        result, set_aside = judged.result, shaped + judged.set_aside
         sheet = sheet_from_proba(judged.proba, result.boxes, result.lines, timings)
     else:
-        rejected = 0
-    return Reading(params, result, sheet, stats, auto, timings, rejected, corners, image)
+        set_aside = ()
+    return Reading(params, result, sheet, stats, auto, timings, set_aside, corners, image)
 
 
 def _flattened(image: Image, page: object, timings: dict[str, float]) -> tuple[Image, Any]:

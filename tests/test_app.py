@@ -249,15 +249,23 @@ def test_after_predict_the_page_shows_the_judged_boxes_and_digits():
     assert len(reading.digits) < boxes_before  # the judge dropped some
     captions = [m.value for m in at.markdown if m.value.startswith("#")]
     assert len(captions) == len(reading.digits)
-    shown = int(next(c.value for c in at.caption if "found." in c.value).split()[0])
-    assert shown == len(reading.digits)
+    shown = next(c.value for c in at.caption if " found" in c.value)
+    aside = len(at.session_state["judged"].set_aside)
+    assert shown == f"{len(reading.digits)} boxes found and {aside} set aside as no digit " + (
+        "(grey, listed below)."
+    )
+    assert len(reading.digits) + aside >= boxes_before  # none vanished unseen
 
 
-def test_predict_says_how_many_boxes_it_set_aside_as_no_digit():
+def test_predict_shows_the_boxes_it_set_aside_and_one_can_be_kept(shown):
     # Three digits and a short slanted stretch of a rule: the boxes show four before
-    # Predict; after it the reading has three and a caption says where the fourth went.
+    # Predict; after it the reading has three, the fourth is drawn in grey and listed
+    # with the rule that set it aside, and the user can keep it as a digit after all.
     import cv2
     from conftest import FIXTURES
+
+    from digit_pipeline.judge import RULES
+    from workbench.common import SET_ASIDE_COLOR
 
     with np.load(FIXTURES / "mnist_small.npz") as data:
         x, y = data["x_test"], data["y_test"]
@@ -271,10 +279,50 @@ def test_predict_says_how_many_boxes_it_set_aside_as_no_digit():
     at.selectbox(key="source").set_value("Upload your own…").run()
     at.file_uploader(key="upload").set_value(("stub.png", png_bytes(page), "image/png")).run()
     assert not at.exception and box_count(at) == 4
+    before = last_picture(shown, (420, 200))
     at.button(key="predict").click().run()
     assert not at.exception
     assert len(at.success[0].value.split("**")[1]) == 3
-    assert "1 box set aside as no digit" in captions(at)
+    assert "3 boxes found and 1 set aside as no digit (grey, listed below)." in captions(at)
+    judged = at.session_state["judged"]
+    (aside,) = judged.set_aside
+    assert aside.rule in RULES
+    assert f"**A1** {aside.rule}: {RULES[aside.rule]}" in " ".join(m.value for m in at.markdown)
+    # Drawn in grey where it was found (the image is shown at its own size here).
+    drawn = last_picture(shown, (420, 200))
+    x, y, w, _ = aside.box
+    edge = drawn[y, x : x + w].astype(int)
+    assert (np.abs(edge - SET_ASIDE_COLOR).sum(axis=1) < 60).mean() > 0.5
+    assert not np.array_equal(drawn, before)
+
+    at.multiselect(key=f"keep_aside_{at.session_state['reading_id']}").set_value([0]).run()
+    assert not at.exception, at.exception
+    assert len(at.success[0].value.split("**")[1]) == 4  # read as a digit after all
+    assert "4 boxes found." in captions(at)
+    assert any(d.box == aside.box for d in at.session_state["judged"].set_aside)  # undoable
+
+
+@pytest.fixture
+def shown(monkeypatch) -> list[bytes]:
+    """Every JPEG the page hands to the browser, in order (the boxes picture is one)."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    sent: list[bytes] = []
+    real = MediaFileManager.add
+
+    def add(self, data, mimetype, *args, **kwargs):
+        if mimetype == "image/jpeg":
+            sent.append(bytes(data))
+        return real(self, data, mimetype, *args, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add", add)
+    return sent
+
+
+def last_picture(sent: list[bytes], size: tuple[int, int]) -> np.ndarray:
+    """The last picture sent of ``size`` (width, height): the boxes drawn on the sheet."""
+    images = [Image.open(io.BytesIO(data)) for data in sent]
+    return np.asarray(next(i for i in reversed(images) if i.size == size).convert("RGB"))
 
 
 def test_a_photographed_page_is_flattened_and_its_corners_can_be_moved():

@@ -39,6 +39,7 @@ def test_read_json_matches_schema_and_truth(tmp_path):
         "params",
         "text",
         "digits",
+        "set_aside",
         "timings_ms",
     }
     assert good["page"] is None  # a generated scan: no desk, no page to flatten

@@ -31,6 +31,79 @@ def test_plausible_drops_what_is_no_digit(box, sure, kept):
 
 
 @pytest.mark.parametrize(
+    ("box", "sure", "rule"),
+    [
+        ((300, 100, 30, 60), 1.0, ""),
+        ((300, 100, 300, 8), 1.0, "flat"),
+        ((40, 10, 6, 300), 1.0, "bar"),
+        ((300, 150, 12, 12), 0.3, "speck"),
+        ((300, 150, 4, 4), 1.0, "speck"),
+        ((0, 100, 30, 60), 1.0, "frame"),
+    ],
+    ids=["digit", "rule", "edge", "speck", "tiny", "frame"],
+)
+def test_each_box_set_aside_is_named_by_its_rule(box, sure, rule):
+    from digit_pipeline.judge import RULES, set_aside_rules
+
+    sures = np.array([1.0] * len(DIGITS) + [sure])
+    assert set_aside_rules([*DIGITS, box], sures, (600, 800)) == [""] * len(DIGITS) + [rule]
+    assert rule == "" or rule in RULES
+
+
+def test_the_other_rules_are_named_too():
+    from digit_pipeline.judge import set_aside_rules
+
+    boxes = [*DIGITS, (300, 100, 30, 60)]
+    sure = np.ones(len(boxes))
+    none = np.array([0.0] * len(DIGITS) + [0.9])
+    assert set_aside_rules(boxes, sure, none=none)[-1] == "no digit"
+    borrowed = np.array([False] * len(DIGITS) + [True])
+    assert set_aside_rules(boxes, sure * 0.5, borrowed=borrowed)[-1] == "borrowed ink"
+    contrast = np.array([100.0] * len(DIGITS) + [20.0])
+    assert set_aside_rules(boxes, sure * 0.5, contrast=contrast)[-1] == "faint"
+    lines = [0] * len(DIGITS) + [1]
+    small = [*DIGITS, (300, 200, 12, 12)]
+    assert set_aside_rules(small, np.ones(len(small)), lines=lines)[-1] == "alone"
+
+
+def test_a_reading_lists_what_it_set_aside_and_the_user_can_keep_it(model):
+    # Three MNIST digits and a stub of a rule: read --json lists the stub with its rule,
+    # and keep_set_aside reads it among the digits after all, in reading order.
+    import cv2
+    from conftest import FIXTURES
+
+    from digit_pipeline.batch.engines import read_data
+    from digit_pipeline.imageio import encode_png
+    from digit_pipeline.judge import RULES
+    from digit_pipeline.params import PipelineParams
+    from digit_pipeline.reading import keep_set_aside, read_sheet
+
+    with np.load(FIXTURES / "mnist_small.npz") as data:
+        x, y = data["x_test"], data["y_test"]
+    page = np.full((200, 420), 235, np.uint8)
+    for k, d in enumerate((3, 4, 8)):
+        ink = cv2.resize(x[int(np.flatnonzero(y == d)[0])], (84, 84), interpolation=cv2.INTER_CUBIC)
+        region = page[50:134, 30 + 100 * k : 114 + 100 * k]
+        np.minimum(region, 235 - (ink.astype(np.int32) * 200 // 255).astype(np.uint8), out=region)
+    cv2.line(page, (335, 112), (385, 90), 40, 5)
+    reading = read_sheet(page, model=model)
+    assert reading.text == "348" and reading.rejected == 1
+    (aside,) = reading.set_aside
+    assert aside.rule in RULES and aside.box[0] > 300
+    record, _ = read_data(encode_png(page), "stub.png", PipelineParams(), model, auto=False)
+    assert record["set_aside"] == [aside.to_dict()]
+
+    kept = keep_set_aside(reading, [0], model)
+    assert kept.set_aside == () and len(kept.sheet.digits) == 4
+    assert kept.sheet.digits[-1].box == aside.box  # rightmost: read last
+    assert [d.label for d in kept.sheet.digits[:3]] == [3, 4, 8]
+    assert len(kept.result.digits) == 4 and kept.result.boxes[-1] == aside.box
+    assert keep_set_aside(reading, [], model) is reading
+    with pytest.raises(ValueError, match="index"):
+        keep_set_aside(reading, [1], model)
+
+
+@pytest.mark.parametrize(
     ("box", "kept"),
     [
         ((200, 300, 16, 16), False),  # a fibre alone on a line of its own

@@ -20,7 +20,7 @@ from digit_pipeline.model import load_model, predict_proba
 from digit_pipeline.pipeline import PREPARE_FIELDS, Prepared, prepare, prepare_key
 from digit_pipeline.reading import Reading, read_sheet
 from digit_pipeline.stages import draw_outline, flatten_page, page_corners, shade_outside
-from workbench.common import PREVIEW_WIDTH, ROI_ZOOM, Source, thumbnail
+from workbench.common import PREVIEW_WIDTH, ROI_ZOOM, SET_ASIDE_COLOR, Source, thumbnail
 
 # Images and stage results are cached with st.cache_resource rather than st.cache_data:
 # cache_data would pickle a copy of a 12 MP image (36 MB) on every rerun. Sharing is safe:
@@ -161,19 +161,25 @@ def pictures(
     digest: str,
     name: str,
     params: PipelineParams,
-    judged: bool,
+    version: object,
     _result: PipelineResult,
     _image: np.ndarray,
     _scale: float,
+    aside: tuple[tuple[tuple[int, int, int, int], str], ...] = (),
 ) -> Pictures:
     """Draw and encode the boxes once per image and parameters.
 
     A rerun that changes neither (a confidence threshold, a correction) sends the same
-    JPEG bytes again instead of drawing and encoding them anew. ``judged``: the boxes are
-    those of the reading (after the judge), not the plain segmentation's.
+    JPEG bytes again instead of drawing and encoding them anew. ``version``: None for the
+    plain segmentation's boxes, else what made the reading's (the model, the set-aside
+    boxes kept). ``aside``: boxes set aside as no digit and their labels, drawn in grey.
     """
     boxes = [tuple(round(v * _scale) for v in box) for box in _result.boxes]
-    drawn = _read_only(draw_boxes(_image, boxes))
+    drawn = draw_boxes(_image, boxes)
+    if aside:
+        grey = [tuple(round(v * _scale) for v in box) for box, _ in aside]
+        drawn = draw_boxes(drawn, grey, [label for _, label in aside], color=SET_ASIDE_COLOR)
+    drawn = _read_only(drawn)
     return Pictures(drawn, encode_jpeg(drawn, 90))
 
 
@@ -182,7 +188,7 @@ def stage_pictures(
     digest: str,
     name: str,
     params: PipelineParams,
-    judged: bool,
+    version: object,
     _result: PipelineResult,
     _shown: Pictures,
 ) -> tuple[tuple[str, bytes], ...]:
@@ -235,11 +241,11 @@ def _panel(digest: str, key: tuple[object, ...], _draw: Callable[[], np.ndarray]
 
 @st.cache_resource(max_entries=32, show_spinner=False)
 def digit_pictures(
-    digest: str, name: str, params: PipelineParams, judged: bool, _digits: np.ndarray
+    digest: str, name: str, params: PipelineParams, version: object, _digits: np.ndarray
 ) -> tuple:
     """Return each 28×28 digit enlarged ROI_ZOOM times as PNG bytes, once per reading.
 
-    ``judged``: the digits of the reading (after the judge), not the plain segmentation's.
+    ``version``: as :func:`pictures` (None: the plain segmentation's digits).
     """
     return tuple(
         encode_png(

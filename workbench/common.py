@@ -16,6 +16,7 @@ SAMPLES_DIR = Path(__file__).resolve().parents[1] / "sample_images"
 PREVIEW_WIDTH = 1400  # images are shown at most this wide; boxes are drawn on that preview
 PANEL_WIDTH = 480  # stage panels are shown at most this wide
 ROI_ZOOM = 4  # 28x28 digits are shown enlarged this many times
+SET_ASIDE_COLOR = (150, 150, 150)  # boxes the judge set aside as no digit: grey
 UPLOAD_CHOICE = "Upload your own…"
 CAMERA_CHOICE = "Take a photo…"
 CANVAS_CHOICE = "Draw digits…"

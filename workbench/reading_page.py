@@ -9,9 +9,18 @@ import numpy as np
 import streamlit as st
 
 from digit_pipeline import PipelineParams, PipelineResult, Prepared
+from digit_pipeline.aliases import Box
 from digit_pipeline.exports import annotated_png, reading_csv, reading_json, rois_zip
+from digit_pipeline.judge import RULES, SetAside
 from digit_pipeline.model import ModelLoadError
-from digit_pipeline.reading import LOW_CONFIDENCE, SheetReading, lines_text, without
+from digit_pipeline.reading import (
+    LOW_CONFIDENCE,
+    Reading,
+    SheetReading,
+    keep_set_aside,
+    lines_text,
+    without,
+)
 from workbench.cache import (
     Pictures,
     digit_pictures,
@@ -32,8 +41,8 @@ from workbench.page_panel import page_picker
 from workbench.sources import source_picker
 
 
-def show_boxes(found: PipelineResult, shown: Pictures) -> None:
-    """Show the picked image with its boxes drawn on."""
+def show_boxes(found: PipelineResult, shown: Pictures, aside: int = 0) -> None:
+    """Show the picked image with its boxes drawn on (``aside``: boxes set aside, in grey)."""
     st.image(shown.boxes, width="stretch")
     if found.dropped:
         st.warning(
@@ -42,7 +51,8 @@ def show_boxes(found: PipelineResult, shown: Pictures) -> None:
         )
     count = len(found.boxes)
     if count:
-        st.caption(f"{count} box{'es' if count != 1 else ''} found.")
+        more = f" and {aside} set aside as no digit (grey, listed below)" if aside else ""
+        st.caption(f"{count} box{'es' if count != 1 else ''} found{more}.")
     else:
         st.warning("No digits found. Try lowering the Canny threshold or the minimum box area.")
 
@@ -89,11 +99,8 @@ NOT_A_DIGIT = "not a digit"
 """The corrections table's choice for a box that holds no digit (a speck, a rule's stub)."""
 
 
-def show_reading(reading: SheetReading, low: float, set_aside: int = 0) -> list[int | None]:
+def show_reading(reading: SheetReading, low: float) -> list[int | None]:
     """Show the sheet as text and a table in which every label can be corrected.
-
-    ``set_aside`` boxes the judge dropped as no digit are counted in a caption, so that a
-    box drawn before Predict does not vanish unexplained.
 
     Returns
     -------
@@ -102,8 +109,10 @@ def show_reading(reading: SheetReading, low: float, set_aside: int = 0) -> list[
         a box the user marked :data:`NOT_A_DIGIT`.
     """
     st.subheader("Reading")
-    reading_id = st.session_state.get("reading_id", 0)
-    saved = st.session_state.setdefault("corrections", {}).get(reading_id)
+    table = table_key()
+    saved = st.session_state.setdefault("corrections", {}).get(table)
+    if saved is not None and len(saved) != len(reading.digits):
+        saved = None
     rows = [
         {
             "#": i + 1,
@@ -124,7 +133,7 @@ def show_reading(reading: SheetReading, low: float, set_aside: int = 0) -> list[
     edited = st.data_editor(
         rows,
         hide_index=True,
-        key=f"corrections_{reading_id}",
+        key=table,
         disabled=["#", "read", "confidence", "check", "second choice", "second confidence", "line"],
         column_config={
             "confidence": st.column_config.ProgressColumn(
@@ -137,7 +146,7 @@ def show_reading(reading: SheetReading, low: float, set_aside: int = 0) -> list[
         },
     )
     # The table's edits die with the page; kept here, they come back as its start values.
-    st.session_state["corrections"] = {reading_id: [str(row["correct label"]) for row in edited]}
+    st.session_state["corrections"] = {table: [str(row["correct label"]) for row in edited]}
     labels = [
         _label(row["correct label"], d.label) for row, d in zip(edited, reading.digits, strict=True)
     ]
@@ -146,11 +155,6 @@ def show_reading(reading: SheetReading, low: float, set_aside: int = 0) -> list[
     note = f" ({changed} corrected)" if changed else ""
     text = lines_text([n for n, _ in kept], [line for _, line in kept], " / ")
     st.success(f"Sheet reads: **{text or '(no digits)'}**{note}")
-    if set_aside:
-        st.caption(
-            f"{set_aside} box{'es' if set_aside != 1 else ''} set aside as no digit (a rule, "
-            "a page edge, a speck, paper texture or a piece of a digit): not in the reading."
-        )
     return labels
 
 
@@ -239,17 +243,21 @@ def render() -> None:
     result = stage_results(source.key, source.name, params, None, ready).result
     forget_old_reading((source.key, params, model_path))
     boxes_area, stages_area = st.container(), st.container()
-    digits, reading, found = extract_and_predict(source, params, model_path, ready, result)
-    # After Predict the boxes are the judged ones (touching digits split, non-digits dropped).
-    shown = pictures(source.key, source.name, params, reading is not None, found, image, scale)
+    digits, judged, found = extract_and_predict(source, params, model_path, ready, result)
+    reading = judged.sheet if judged is not None else None
+    # After Predict the boxes are the judged ones (touching digits split, non-digits dropped),
+    # and the boxes set aside are drawn in their own colour with their rule.
+    keep = tuple(st.session_state.get(keep_key(), ()))
+    version = (model_path, keep) if judged is not None else None  # which boxes are drawn
+    aside = aside_labels(judged.set_aside) if judged is not None else ()
+    shown = pictures(source.key, source.name, params, version, found, image, scale, aside)
     with boxes_area:
-        show_boxes(found, shown)
+        show_boxes(found, shown, len(aside))
     with stages_area:
-        judged = reading is not None
         show_stages(
             lambda: (
                 page_panels(source.key, source)
-                + stage_pictures(source.key, source.name, params, judged, found, shown)
+                + stage_pictures(source.key, source.name, params, version, found, shown)
             )
         )
     st.session_state.setdefault("low_confidence", LOW_CONFIDENCE)
@@ -257,18 +265,73 @@ def render() -> None:
         "Flag digits read with confidence below", 0.0, 1.0, step=0.05, key="low_confidence"
     )
     if digits is not None and len(digits):
-        pictured = digit_pictures(source.key, source.name, params, reading is not None, digits)
+        pictured = digit_pictures(source.key, source.name, params, version, digits)
         show_rois(pictured, reading, low)
     elif digits is not None:
         st.info("No digits to extract with these settings.")
     if reading is not None and digits is not None and len(digits):
-        set_aside = st.session_state.get("reading_set_aside", 0)
-        labels = show_reading(reading, low, set_aside)
+        labels = show_reading(reading, low)
         reading, digits, labels = drop_not_digits(reading, digits, labels)
         if len(digits):
             save_to_dataset(source, digits, labels)
             show_downloads(source, reading, digits, labels)
+    if judged is not None:
+        show_set_aside(st.session_state["judged"].set_aside)
     show_dataset(model_path)
+
+
+def table_key() -> str:
+    """Return the corrections table's key: one per reading and choice of set-aside boxes kept."""
+    keep = st.session_state.get(keep_key())
+    kept = "_" + "-".join(str(i) for i in keep) if keep else ""
+    return f"corrections_{st.session_state.get('reading_id', 0)}{kept}"
+
+
+def keep_key() -> str:
+    """Return the session-state key of this reading's *Keep as digits* choice."""
+    return f"keep_aside_{st.session_state.get('reading_id', 0)}"
+
+
+def aside_labels(set_aside: tuple[SetAside, ...]) -> tuple[tuple[Box, str], ...]:
+    """Each box still set aside with its label on the image: its number and rule (A1 flat)."""
+    numbers = {s: n for n, s in enumerate(st.session_state["judged"].set_aside, 1)}
+    return tuple((s.box, f"A{numbers.get(s, '?')} {s.rule}") for s in set_aside)
+
+
+def show_set_aside(set_aside: tuple[SetAside, ...]) -> None:
+    """List the boxes the judge set aside as no digit, by rule, and let the user keep any."""
+    if not set_aside:
+        return
+    count = len(set_aside)
+    st.subheader(f"Set aside as no digit ({count})")
+    st.caption(
+        f"The reading took {'this box' if count == 1 else f'these {count} boxes'} for no "
+        "digit; each is drawn in grey on the image with its number and rule. Keep one to "
+        "read it as a digit after all."
+    )
+    st.markdown(
+        "\n".join(f"- **A{n}** {s.rule}: {RULES[s.rule]}" for n, s in enumerate(set_aside, 1))
+    )
+    st.multiselect(
+        "Keep as digits",
+        list(range(count)),
+        format_func=lambda i: f"A{i + 1} ({set_aside[i].rule})",
+        key=keep_key(),
+        help="The judge's decision undone: the box is cut and read with the others.",
+    )
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def kept_reading(
+    key: str,
+    params: PipelineParams,
+    model_path: str,
+    keep: tuple[int, ...],
+    _judged: Reading,
+    _model: object,
+) -> Reading:
+    """Return the reading with the set-aside boxes ``keep`` read as digits, once per choice."""
+    return keep_set_aside(_judged, keep, _model)
 
 
 def forget_old_reading(signature: tuple[object, ...]) -> None:
@@ -277,8 +340,7 @@ def forget_old_reading(signature: tuple[object, ...]) -> None:
         st.session_state["signature"] = signature
         st.session_state["extracted"] = False
         st.session_state["reading"] = None
-        st.session_state["reading_result"] = None
-        st.session_state["reading_set_aside"] = 0
+        st.session_state["judged"] = None
 
 
 def extract_and_predict(
@@ -287,10 +349,11 @@ def extract_and_predict(
     model_path: str,
     ready: Prepared,
     result: PipelineResult,
-) -> tuple[np.ndarray | None, SheetReading | None, PipelineResult]:
+) -> tuple[np.ndarray | None, Reading | None, PipelineResult]:
     """Draw Extract ROIs and Predict; return the digits, the reading and their results.
 
-    The digits are None until extracted; the results are the judged ones once read.
+    The digits are None until extracted; the results are the judged ones once read, with
+    the set-aside boxes the user chose to keep read among them.
     """
     left, right = st.columns(2)
     extract = left.button("Extract ROIs", key="extract", type="primary", width="stretch")
@@ -305,9 +368,15 @@ def extract_and_predict(
             st.error(str(error))
         else:
             st.session_state["reading"] = read.sheet
-            st.session_state["reading_result"] = read.result
-            st.session_state["reading_set_aside"] = read.rejected
+            st.session_state["judged"] = read  # the whole reading: its set-aside boxes too
             st.session_state["reading_id"] = st.session_state.get("reading_id", 0) + 1
-    found = st.session_state.get("reading_result") or result
-    digits = found.digits if st.session_state["extracted"] else None
-    return digits, st.session_state["reading"], found
+    judged = st.session_state.get("judged")
+    if judged is None:
+        digits = result.digits if st.session_state["extracted"] else None
+        return digits, None, result
+    keep = tuple(st.session_state.get(keep_key(), ()))
+    if keep:  # boxes the user took back from the judge
+        model = get_model(model_path)
+        judged = kept_reading(source.key, params, model_path, keep, judged, model)
+    digits = judged.result.digits if st.session_state["extracted"] else None
+    return digits, judged, judged.result

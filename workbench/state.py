@@ -31,8 +31,9 @@ KEPT_KEYS = frozenset(
 )
 """Widgets whose values survive a change of page."""
 
-KEPT_PREFIXES = ("param_", "page_x", "page_y")
-"""Families of kept widgets: every stage parameter, the page's corners."""
+KEPT_PREFIXES = ("param_", "page_x", "page_y", "keep_aside_")
+"""Families of kept widgets: every stage parameter, the page's corners, the set-aside boxes
+the user keeps as digits."""
 
 
 def is_kept(key: str) -> bool:

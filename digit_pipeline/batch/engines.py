@@ -50,8 +50,13 @@ def make_record(
     reading: Any,
     load_ms: float,
     page: Any = None,
+    set_aside: Any = (),
 ) -> dict[str, Any]:
     """Return the JSON record of one sheet, the schema ``read --json`` prints.
+
+    ``set_aside``: the boxes the judge set aside as no digit
+    (:meth:`~digit_pipeline.reading.Reading.set_aside_in_image`), listed under
+    ``"set_aside"`` with the rule's name (``{"box", "rule"}``).
 
     ``page``: the flattened page (:attr:`~digit_pipeline.reading.Reading.page` and the
     shape of :attr:`~digit_pipeline.reading.Reading.image`), or None. With one, the
@@ -72,6 +77,7 @@ def make_record(
         "params": params.to_dict(),
         "text": reading.text,
         "digits": [d.to_dict() for d in reading.digits],
+        "set_aside": [s.to_dict() for s in set_aside],
         "timings_ms": {k: round(v, 2) for k, v in timings.items()},
     }
 
@@ -93,7 +99,10 @@ def read_data(
     except Exception as error:  # a stage failing on one odd image never stops the batch
         return {"image": name, "error": f"{name} could not be read ({error})."}, None
     page = None if read.page is None else (read.page, read.image.shape)
-    return make_record(name, image.shape, read.params, read.in_image(), load_ms, page), note
+    record = make_record(
+        name, image.shape, read.params, read.in_image(), load_ms, page, read.set_aside_in_image()
+    )
+    return record, note
 
 
 def read_record(

@@ -27,15 +27,58 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .model import predict_proba
-from .stages import descending_bodies, reading_order_indices
-from .stages.box_ink import borrowed_ink, ink_contrast
-from .stages.refine import column_cut, ink_pieces, typical_height
+from ..model import predict_proba
+from ..stages import descending_bodies, reading_order_indices
+from ..stages.box_ink import borrowed_ink, ink_contrast
+from ..stages.refine import column_cut, ink_pieces, typical_height
+from .rules import (
+    BAR,
+    BORROWED_SURE,
+    FAINT,
+    FLAT,
+    LONE,
+    NO_DIGIT,
+    RULES,
+    SPECK,
+    SURE,
+    SetAside,
+    _renumber,
+    drop_shapes,
+    plausible,
+    set_aside_rules,
+    shape_rules,
+    shaped_like_no_digit,
+)
+
+__all__ = [
+    "BAR",
+    "BORROWED_SURE",
+    "FAINT",
+    "FLAT",
+    "LONE",
+    "NO_DIGIT",
+    "RULES",
+    "SPECK",
+    "SURE",
+    "Judged",
+    "SetAside",
+    "drop_shapes",
+    "judge_reading",
+    "load_verifier",
+    "margins",
+    "plausible",
+    "reading_score",
+    "set_aside_rules",
+    "shape_rules",
+    "shaped_like_no_digit",
+    "split_touching",
+    "verdicts",
+]
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
-    from .pipeline import PipelineResult
+    from ..pipeline import PipelineResult
 
 MIN_SPLIT_WIDTH = 0.6
 """Boxes at least this wide (times their height) are tried as two touching digits."""
@@ -43,36 +86,11 @@ MIN_SPLIT_WIDTH = 0.6
 SPLIT_GAIN = 0.05
 """Boxes read with a margin above 1 - this are only tried when they are wide."""
 
-FLAT = 3.0
-"""A box wider than this many times its height, and lower than half a digit, is a line."""
-
-BAR = 2.2
-"""A thin box taller than this many typical digits is a page edge or a spine."""
-
-SPECK = 0.3
-"""A box smaller than this fraction of a typical digit, read unsure, is a speck."""
-
-LONE = 0.5
-"""A box alone on its line and smaller than this fraction of a typical digit is a speck."""
-
-NO_DIGIT = 0.5
-"""A box the verifier calls no digit with more than this probability is dropped."""
-
 SEVERAL_DIGITS = 0.9
 """A box the verifier calls several digits with more than this is cut more readily."""
 
-SURE = 0.7
-"""Margin (top probability minus the second) of a confident reading."""
-
-BORROWED_SURE = 0.9
-"""A box whose ink is mostly another box's is dropped unless read with this margin."""
-
 BODY_SURE = 0.85
 """A long-tailed digit read as a 1 is read by its body when that is read this surely."""
-
-FAINT = 0.5
-"""A box whose ink is fainter than this share of the sheet's median box is a mark of the
-paper (a fibre, a smudge) unless it is read with a margin of :data:`SURE`."""
 
 NOISE_COST = 0.5
 """What a box costs in :func:`reading_score`: one read with a lower margin lowers it."""
@@ -82,12 +100,17 @@ NOISE_COST = 0.5
 class Judged:
     """A reading after the judge: the pipeline result and each box's probabilities.
 
-    ``rejected`` counts the boxes :func:`plausible` dropped.
+    ``set_aside``: the boxes :func:`plausible` dropped, each with the rule that did it.
     """
 
     result: PipelineResult
     proba: np.ndarray
-    rejected: int = 0
+    set_aside: tuple[SetAside, ...] = ()
+
+    @property
+    def rejected(self) -> int:
+        """How many boxes were set aside."""
+        return len(self.set_aside)
 
 
 ONE, SEVERAL, NONE = 0, 1, 2
@@ -105,7 +128,7 @@ def load_verifier() -> keras.Model | None:
     existed: the classifier's margins alone decide. A file that cannot be read raises
     :class:`~digit_pipeline.model.ModelLoadError`, naming it and how to rebuild it.
     """
-    from .model import MODELS_DIR, read_keras
+    from ..model import MODELS_DIR, read_keras
 
     path = MODELS_DIR / VERIFIER
     if not path.is_file():
@@ -171,7 +194,7 @@ def judge_reading(
     boxes, rois = result.boxes, result.rois
     borrowed = borrowed_ink(boxes, rois, ready.work.shape, ready.scale)
     contrast = ink_contrast(boxes, rois, ready.work, ready.scale)
-    keep = plausible(
+    rules = set_aside_rules(
         boxes,
         margins(proba),
         ready.shape,
@@ -180,7 +203,9 @@ def judge_reading(
         borrowed=borrowed,
         contrast=contrast,
     )
-    return Judged(_subset(result, proba, np.flatnonzero(keep)), proba[keep], int((~keep).sum()))
+    keep = np.array([not rule for rule in rules], bool)
+    set_aside = tuple(SetAside(box, rule) for box, rule in zip(boxes, rules, strict=True) if rule)
+    return Judged(_subset(result, proba, np.flatnonzero(keep)), proba[keep], set_aside)
 
 
 def read_bodies(result: PipelineResult, proba: np.ndarray, model: keras.Model) -> np.ndarray:
@@ -197,7 +222,7 @@ def read_bodies(result: PipelineResult, proba: np.ndarray, model: keras.Model) -
     ndarray of shape (N, 10)
         ``proba``, with the rows of such boxes replaced.
     """
-    from .pipeline import with_boxes
+    from ..pipeline import with_boxes
 
     bodies = descending_bodies(result.boxes, result.lines)
     ones = [i for i in bodies if proba[i].argmax() == 1]
@@ -230,141 +255,6 @@ def reading_score(sure: np.ndarray, rejected: int = 0) -> float:
     0.1
     """
     return round(float(np.sum(np.asarray(sure) - NOISE_COST) - 0.25 * rejected), 9)
-
-
-def plausible(
-    boxes: list,
-    sure: np.ndarray,
-    shape: tuple[int, int] | None = None,
-    lines: list[int] | None = None,
-    none: np.ndarray | None = None,
-    *,
-    borrowed: np.ndarray | None = None,
-    contrast: np.ndarray | None = None,
-) -> np.ndarray:
-    """Which boxes may be digits, judged against the sheet's typical digit height.
-
-    Dropped: flat strokes (wider than :data:`FLAT` times their height and lower than
-    half a digit: rules, a page edge lying down), thin bars taller than :data:`BAR`
-    digits (a page edge standing up, a notebook's spine), specks (smaller than
-    :data:`SPECK` of a digit and read unsure, or tiny), and boxes touching the image's
-    border (the photo's frame cuts through the desk, the page's edge and its shadow; a
-    digit cut by the frame cannot be read anyway) unless they fill half the image's
-    height and are read sure: a crop around one line of digits; and, given the lines,
-    a box alone on its line and smaller than :data:`LONE` of a digit (a paper fibre);
-    and, given the verifier's verdicts, a box it calls no digit (over :data:`NO_DIGIT`);
-    a box whose ink is mostly another box's (``borrowed``: the tail of a digit boxed on
-    its own) unless it is read with a margin of :data:`BORROWED_SURE`; and a box whose
-    ink is far fainter than the other boxes' (``contrast`` under :data:`FAINT` times
-    their median, among at least three boxes: a fibre, a smudge) unless read with
-    :data:`SURE`.
-
-    Parameters
-    ----------
-    boxes : list of (x, y, w, h)
-    sure : ndarray of shape (N,), float
-        Each box's margin (:func:`margins`).
-    shape : (height, width), optional
-        The image's; without it no box is judged by the border.
-    lines : list of int, optional
-        Each box's line; without them no box is judged alone on its line.
-    none : ndarray of shape (N,), float, optional
-        The verifier's probability that each box holds no digit (:func:`verdicts`).
-    borrowed : ndarray of shape (N,), bool, optional
-        Boxes whose ink is mostly another box's
-        (:func:`~digit_pipeline.stages.box_ink.borrowed_ink`).
-    contrast : ndarray of shape (N,), float, optional
-        How much darker each box's ink is than its paper
-        (:func:`~digit_pipeline.stages.box_ink.ink_contrast`).
-
-    Returns
-    -------
-    ndarray of shape (N,), bool
-
-    Examples
-    --------
-    >>> boxes = [(0, 0, 20, 40), (30, 0, 22, 42), (60, 0, 21, 38), (0, 60, 90, 4)]
-    >>> plausible(boxes, np.ones(4)).tolist()                    # the last is a rule
-    [True, True, True, False]
-    """
-    if not boxes:
-        return np.zeros(0, bool)
-    size = np.array([b[2:] for b in boxes], np.float64).reshape(-1, 2)
-    width, height = size[:, 0], size[:, 1]
-    typical = typical_height(boxes)
-    shaped = shaped_like_no_digit(boxes)
-    longest = np.maximum(width, height)
-    speck = (longest < SPECK * typical) & (sure < SURE) | (longest < 0.4 * SPECK * typical)
-    border = np.zeros(len(boxes), bool)
-    if shape is not None:
-        xy = np.array([b[:2] for b in boxes], np.float64).reshape(-1, 2)
-        touches = (
-            (xy[:, 0] <= 1)
-            | (xy[:, 1] <= 1)
-            | (xy[:, 0] + width >= shape[1] - 1)
-            | (xy[:, 1] + height >= shape[0] - 1)
-        )
-        # A crop around one line of digits (a cheque's amount, a canvas drawing) has digits
-        # filling most of its height, and they may touch its frame.
-        crop_digit = (sure >= 0.9) & (height >= 0.5 * shape[0]) & (height <= 1.6 * typical)
-        border = touches & ~crop_digit
-    nothing = np.zeros(len(boxes), bool) if none is None else np.asarray(none) > NO_DIGIT
-    if borrowed is not None:
-        nothing |= np.asarray(borrowed, bool) & (sure < BORROWED_SURE)
-    kept = ~(shaped | speck | border | nothing)
-    if contrast is not None and np.count_nonzero(kept) >= 3:
-        # Compared with the boxes kept so far: specks are faint too, and would lower the bar.
-        faint = np.asarray(contrast) < FAINT * float(np.median(np.asarray(contrast)[kept]))
-        kept &= ~(faint & (sure < SURE))
-    lone = np.zeros(len(boxes), bool)
-    if lines is not None and len(set(lines)) > 1:
-        # Alone on a line of its own (among the boxes kept so far: a speck beside it is no
-        # company) and less than half a digit: a fibre of the paper, a dot of dirt —
-        # handwriting does not leave one small mark on a line by itself.
-        line_of = np.asarray(lines)
-        counts = np.bincount(line_of[kept], minlength=max(lines) + 1)
-        alone = counts[line_of] == 1
-        lone = alone & kept & (longest < LONE * typical)
-    return kept & ~lone
-
-
-def shaped_like_no_digit(boxes: list) -> np.ndarray:
-    """Boxes no digit can fill, by their shape alone: flat strokes and thin tall bars.
-
-    Flat: wider than :data:`FLAT` times their height and lower than half a typical digit
-    (a rule, a page edge lying down); a bar: taller than :data:`BAR` typical digits and
-    five times its width (a page edge standing up, a notebook's spine). Known before
-    anything is cut or read, so :func:`drop_shapes` spares their (large) cut.
-
-    Examples
-    --------
-    >>> shaped_like_no_digit([(0, 0, 20, 40), (30, 0, 22, 42), (0, 60, 900, 6)]).tolist()
-    [False, False, True]
-    """
-    if not boxes:
-        return np.zeros(0, bool)
-    size = np.array([b[2:] for b in boxes], np.float64).reshape(-1, 2)
-    width, height = size[:, 0], size[:, 1]
-    typical = typical_height(boxes)
-    flat = (width > FLAT * height) & (height < 0.5 * typical)
-    bar = (height > BAR * typical) & (height > 5 * width)
-    return flat | bar
-
-
-def drop_shapes(result: PipelineResult) -> tuple[PipelineResult, int]:
-    """Return ``result`` without the boxes :func:`shaped_like_no_digit`, and how many.
-
-    Done before the digits are cut: a rule's box on a 12 MP photo spans the page, and
-    cutting it (lines removed on strips past it) is the slowest part of a reading.
-    """
-    shaped = shaped_like_no_digit(result.boxes)
-    if not shaped.any():
-        return result, 0
-    from .pipeline import with_boxes
-
-    keep = np.flatnonzero(~shaped)
-    boxes = [result.boxes[i] for i in keep]
-    return with_boxes(result, boxes, _renumber([result.lines[i] for i in keep])), int(shaped.sum())
 
 
 def split_touching(
@@ -400,7 +290,7 @@ def split_touching(
     may hold ink over only 0.3 of the box's height: a 0 beside a 7's long stem) when
     both parts are read with 0.8.
     """
-    from .pipeline import with_boxes
+    from ..pipeline import with_boxes
 
     boxes, sure = list(result.boxes), margins(proba)
     typical = typical_height(boxes)
@@ -475,7 +365,7 @@ def _wide(boxes: list) -> np.ndarray:
 
 def _recut(result: PipelineResult, boxes: list, proba: np.ndarray):
     """Return ``result`` with new boxes: ROIs and digits cut again, reading order redone."""
-    from .pipeline import with_boxes
+    from ..pipeline import with_boxes
 
     order, lines = reading_order_indices(boxes)
     return with_boxes(result, [boxes[i] for i in order], lines), proba[order]
@@ -485,7 +375,7 @@ def _subset(result: PipelineResult, proba: np.ndarray, keep: np.ndarray) -> Pipe
     """Return ``result`` with only the boxes ``keep`` (indices), lines renumbered."""
     if len(keep) == len(result.boxes):
         return result
-    from .pipeline import with_boxes
+    from ..pipeline import with_boxes
 
     return with_boxes(
         result,
@@ -493,8 +383,3 @@ def _subset(result: PipelineResult, proba: np.ndarray, keep: np.ndarray) -> Pipe
         _renumber([result.lines[i] for i in keep]),
         cut=([result.rois[i] for i in keep], result.digits[keep]),
     )
-
-
-def _renumber(lines: list[int]) -> list[int]:
-    ranks = {line: n for n, line in enumerate(sorted(set(lines)))}
-    return [ranks[line] for line in lines]
