@@ -13,7 +13,10 @@ Examples
 >>> reading = SheetReading((DigitReading((3, 4, 10, 12), 7, 0.9, ((7, 0.9), (1, 0.05)), 0),))
 >>> print(reading_csv(reading, "sheet.png").decode(), end="")
 image,index,line,label,confidence,second,second_confidence,x,y,w,h
-sheet.png,0,0,7,0.9,1,0.05,3,4,10,12
+sheet.png,1,1,7,0.9,1,0.05,3,4,10,12
+
+The CSV and the ZIP count digits and lines from 1, as the app's table does (``#``, ``line``);
+the JSON keeps the schema ``read --json`` prints, whose ``line`` counts from 0.
 """
 
 from __future__ import annotations
@@ -67,7 +70,8 @@ def reading_csv(
     Returns
     -------
     bytes
-        UTF-8, header :data:`CSV_COLUMNS` (+ ``corrected``), LF line ends.
+        UTF-8, header :data:`CSV_COLUMNS` (+ ``corrected``), LF line ends; ``index`` and
+        ``line`` count from 1, as the app's table does.
 
     Raises
     ------
@@ -82,8 +86,8 @@ def reading_csv(
         second, second_p = d.top2[1]
         row = [
             spreadsheet_safe(image_name),
-            i,
-            d.line,
+            i + 1,
+            d.line + 1,
             d.label,
             round(d.confidence, 6),
             second,
@@ -167,8 +171,8 @@ def rois_zip(digits: DigitBatch, labels: Sequence[int] | None = None) -> bytes:
     ----------
     digits : ndarray of shape (N, 28, 28), uint8
     labels : sequence of int, optional
-        One per digit, 0..9; part of each file name (``003_7.png``) when given, else the
-        names are ``003.png``.
+        One per digit, 0..9; part of each file name (``003_7.png``: the third digit, a 7)
+        when given, else the names are ``003.png``. Digits count from 1, as in the app.
 
     Returns
     -------
@@ -186,7 +190,7 @@ def rois_zip(digits: DigitBatch, labels: Sequence[int] | None = None) -> bytes:
     >>> import io, zipfile, numpy as np
     >>> data = rois_zip(np.zeros((2, 28, 28), np.uint8), [4, 2])
     >>> zipfile.ZipFile(io.BytesIO(data)).namelist()
-    ['000_4.png', '001_2.png', 'labels.csv']
+    ['001_4.png', '002_2.png', 'labels.csv']
     """
     digits = check_digits(digits)
     checked = check_labels(labels, len(digits)) if labels is not None else None
@@ -197,9 +201,9 @@ def rois_zip(digits: DigitBatch, labels: Sequence[int] | None = None) -> bytes:
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
         for i, digit in enumerate(digits):
             label = "" if checked is None else checked[i]
-            name = f"{i:03d}.png" if checked is None else f"{i:03d}_{label}.png"
+            name = f"{i + 1:03d}.png" if checked is None else f"{i + 1:03d}_{label}.png"
             archive.writestr(zipfile.ZipInfo(name, _ZIP_DATE), encode_png(digit))
-            writer.writerow((name, i, label))
+            writer.writerow((name, i + 1, label))
         info = zipfile.ZipInfo("labels.csv", _ZIP_DATE)
         info.compress_type = zipfile.ZIP_DEFLATED
         archive.writestr(info, rows.getvalue().encode("utf-8"))

@@ -161,3 +161,12 @@ def on_desk(
     matrix = cv2.getPerspectiveTransform(source, target)
     photo = cv2.warpPerspective(card, matrix, size, dst=desk, borderMode=cv2.BORDER_TRANSPARENT)
     return photo, target
+
+
+def sheet_reads(at) -> str | None:
+    """The app's "Sheet reads: …" message: green when nothing is flagged, yellow when a
+    digit still is (``st.success`` or ``st.warning``); None when the page shows none."""
+    for element in [*at.success, *at.warning]:
+        if element.value.startswith("Sheet reads"):
+            return element.value
+    return None

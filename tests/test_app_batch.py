@@ -46,7 +46,9 @@ def test_three_files_one_bad_read_to_a_table_with_downloads(monkeypatch, tmp_pat
     assert all(table["digits"][:2] > 0) and table["digits"][2] == 0
     assert "broken.png" in table["error"][2] and table["error"][0] == ""
     assert any("broken.png" in e.value for e in at.error)
-    assert "3 sheets read, 1 with an error." in " ".join(c.value for c in at.caption)
+    assert "2 of 3 sheets read; 1 could not be read (below)." in " ".join(
+        c.value for c in at.caption
+    )
     assert at.get("download_button")  # JSONL and CSV
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
-from conftest import ROOT, SAMPLES, load_truth, on_desk
+from conftest import ROOT, SAMPLES, load_truth, on_desk, sheet_reads
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -39,7 +39,7 @@ def png_bytes(array: np.ndarray) -> bytes:
 
 
 def sheet_text(at: AppTest) -> str:
-    return next(s.value for s in at.success if s.value.startswith("Sheet reads"))
+    return sheet_reads(at)
 
 
 def test_the_reading_page_keeps_its_work_across_the_other_pages():

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import FIXTURES, ROOT, load_truth, sample_sheets
+from conftest import FIXTURES, ROOT, load_truth, sample_sheets, sheet_reads
 from PIL import Image
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
@@ -43,7 +43,7 @@ def predict(at: AppTest) -> AppTest:
 
 
 def sheet_text(at: AppTest) -> str:
-    return next(s.value for s in at.success if s.value.startswith("Sheet reads"))
+    return sheet_reads(at)
 
 
 def truth_text(sheet: Path) -> str:
@@ -81,6 +81,8 @@ def check_downloads(
     assert [r["image"] for r in rows] == [sheet.name] * len(model)
     assert [int(r["label"]) for r in rows] == model
     assert [tuple(int(r[k]) for k in "xywh") for r in rows] == boxes
+    assert [int(r["index"]) for r in rows] == list(range(1, len(model) + 1))  # the table's #
+    assert [int(r["line"]) for r in rows] == [line + 1 for line in lines]  # the table's line
     if labels != model:
         assert [int(r["corrected"]) for r in rows] == labels
     else:
@@ -96,7 +98,7 @@ def check_downloads(
         assert "corrected_text" not in record
 
     with zipfile.ZipFile(io.BytesIO(made[f"{stem}-rois.zip"]())) as archive:
-        names = [f"{i:03d}_{label}.png" for i, label in enumerate(labels)]
+        names = [f"{i:03d}_{label}.png" for i, label in enumerate(labels, 1)]  # as the table
         assert archive.namelist() == [*names, "labels.csv"]
         table = list(csv.DictReader(io.StringIO(archive.read("labels.csv").decode("utf-8"))))
         assert [(r["file"], int(r["label"])) for r in table] == list(

@@ -48,7 +48,7 @@ def test_csv_matches_the_reading():
     assert len(rows) == len(reading.digits)
     for i, (row, d) in enumerate(zip(rows, reading.digits, strict=True)):
         assert row["image"] == "sheet one.jpg"
-        assert int(row["index"]) == i and int(row["line"]) == d.line
+        assert int(row["index"]) == i + 1 and int(row["line"]) == d.line + 1  # as the table
         assert int(row["label"]) == d.label
         assert float(row["confidence"]) == pytest.approx(d.confidence, abs=1e-6)
         assert int(row["second"]) == d.top2[1][0]
@@ -112,7 +112,7 @@ def test_zip_holds_exactly_the_digits_and_labels():
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert archive.testzip() is None
         names = archive.namelist()
-        assert names == ["000_3.png", "001_1.png", "002_4.png", "003_1.png", "labels.csv"]
+        assert names == ["001_3.png", "002_1.png", "003_4.png", "004_1.png", "labels.csv"]
         for i, name in enumerate(names[:-1]):
             decoded = np.asarray(Image.open(io.BytesIO(archive.read(name))))
             assert decoded.dtype == np.uint8
@@ -120,14 +120,14 @@ def test_zip_holds_exactly_the_digits_and_labels():
         rows = parse_csv(archive.read("labels.csv"))
     assert rows == [
         {"file": name, "index": str(i), "label": str(label)}
-        for i, (name, label) in enumerate(zip(names[:-1], labels, strict=True))
+        for i, (name, label) in enumerate(zip(names[:-1], labels, strict=True), 1)
     ]
     assert rois_zip(digits, labels) == data  # deterministic bytes
 
 
 def test_zip_without_labels():
     with zipfile.ZipFile(io.BytesIO(rois_zip(np.zeros((2, 28, 28), np.uint8)))) as archive:
-        assert archive.namelist() == ["000.png", "001.png", "labels.csv"]
+        assert archive.namelist() == ["001.png", "002.png", "labels.csv"]
         assert [r["label"] for r in parse_csv(archive.read("labels.csv"))] == ["", ""]
 
 

@@ -329,3 +329,20 @@ def test_batches_keep_each_image_with_its_label(digits):
     batches = augmented_batches(x, labels, batch_size=16, seed=5, config=AugmentConfig())
     _, passed = next(iter(batches))
     assert passed.dtype == labels.dtype and set(passed.numpy()) <= set(labels)
+
+
+def test_the_readme_quotes_each_shipped_models_card():
+    # The app shows the card's MNIST test accuracy; the README's table must say the same.
+    import json
+    import re
+
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    for card in sorted((ROOT / "models").glob("*.json")):
+        accuracy = json.loads(card.read_text())["mnist_test_accuracy"]
+        row = next(
+            line for line in readme.splitlines() if line.startswith(f"| `{card.stem}.keras`")
+        )
+        quoted = float(re.search(r"(\d+\.\d+) %", row).group(1))
+        assert quoted == round(100 * accuracy, 2), (card.name, quoted, accuracy)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from conftest import ROOT, sample_sheets
+from conftest import ROOT, sample_sheets, sheet_reads
 from streamlit.testing.v1 import AppTest
 
 import workbench.reading_page
@@ -14,7 +14,7 @@ APP = str(ROOT / "streamlit_app.py")
 
 
 def reading(at: AppTest) -> str | None:
-    return at.success[0].value if at.success else None
+    return sheet_reads(at)
 
 
 def test_two_sessions_do_not_see_each_other(monkeypatch):

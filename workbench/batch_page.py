@@ -56,13 +56,18 @@ def items(uploads: list[Any]) -> list[tuple[str, bytes | None, str | None]]:
     return out
 
 
+def flag_below() -> float:
+    """Return the confidence under which a digit is flagged: the reading page's slider."""
+    return float(st.session_state.get("low_confidence", LOW_CONFIDENCE))
+
+
 def needs_a_look(record: dict[str, Any]) -> str | None:
     """Say why a sheet should be looked at (an error, no digits, low confidence), or None."""
     if "error" in record:
         return "error"
     if not record["digits"]:
         return "no digits found"
-    low = sum(d["confidence"] < LOW_CONFIDENCE for d in record["digits"])
+    low = sum(d["confidence"] < flag_below() for d in record["digits"])
     return f"{low} low-confidence digit{'s' if low != 1 else ''}" if low else None
 
 
@@ -89,6 +94,21 @@ def read_all(uploads: list[Any], params: Any, model: Any, auto: bool) -> None:
     st.session_state["batch_thumbs"] = thumbs
 
 
+def batch_summary(records: list[dict[str, Any]]) -> str:
+    """Say how many sheets were read and how many could not be.
+
+    Examples
+    --------
+    >>> batch_summary([{"image": "a", "digits": []}] + [{"image": "b", "error": "no"}] * 4)
+    '1 of 5 sheets read; 4 could not be read (below).'
+    >>> batch_summary([{"image": "a", "digits": []}] * 2)
+    '2 of 2 sheets read.'
+    """
+    failed = sum(1 for r in records if "error" in r)
+    read = f"{len(records) - failed} of {len(records)} sheet{'s' if len(records) != 1 else ''} read"
+    return f"{read}; {failed} could not be read (below)." if failed else f"{read}."
+
+
 def show_results(records: list[dict[str, Any]], thumbs: list[tuple[str, Any, str]]) -> None:
     """Show the table of results, the sheets to look at, and the downloads."""
     rows = [
@@ -96,13 +116,12 @@ def show_results(records: list[dict[str, Any]], thumbs: list[tuple[str, Any, str
             "file": r["image"],
             "text": r.get("text", "").replace("\n", " / "),
             "digits": len(r.get("digits", ())),
-            "low confidence": sum(d["confidence"] < LOW_CONFIDENCE for d in r.get("digits", ())),
+            "low confidence": sum(d["confidence"] < flag_below() for d in r.get("digits", ())),
             "error": r.get("error", ""),
         }
         for r in records
     ]
-    failed = sum(1 for r in records if "error" in r)
-    st.caption(f"{len(records)} sheets read, {failed} with an error.")
+    st.caption(batch_summary(records))
     st.dataframe(rows, width="stretch", hide_index=True, key="batch_table")
     for r in records:
         if "error" in r:

@@ -12,8 +12,9 @@ from workbench.cache import decoded, found_page
 from workbench.common import CANVAS_CHOICE, Source
 
 CORNER_NAMES = ("↖ top left", "↗ top right", "↘ bottom right", "↙ bottom left")
-# Sliders move a corner in steps of this share of the image's side (percent).
-CORNER_STEP = 0.1
+# Sliders move a corner in steps of this share of the image's side (percent): a key press
+# moves it visibly (20 px on a 4000 px photo), a drag reaches any corner of a sheet.
+CORNER_STEP = 0.5
 MIN_PAGE = 0.05  # corners enclosing less than this share of the image are not a page
 
 
@@ -35,30 +36,28 @@ def page_picker(source: Source | None) -> Source | None:
     if st.session_state.get("page_of") != source.digest:
         st.session_state["page_of"] = source.digest
         corners_to_state(start, width, height)
+    percents = state_percents()
+    if found and percents == to_percents(found, width, height):
+        corners = found  # untouched: exactly what ``read`` flattens
+    else:
+        corners = tuple((x * (width - 1) / 100, y * (height - 1) / 100) for x, y in percents)
+    whole = percents == to_percents(frame, width, height)
+    problem = "" if whole else corners_problem(corners, width, height)
+    by_hand = not whole and not problem and percents != to_percents(start, width, height)
     with st.sidebar.expander("Page corners", expanded=False):
-        if found:
-            st.caption(
-                "A page was found in this photo: it is flattened before reading. Move its "
-                "corners if they miss the sheet's corners."
-            )
-        else:
-            st.caption(
-                "No page edge found: the image is read as it is. Move the corners onto a "
-                "sheet's corners to flatten it by hand."
-            )
+        st.caption(corners_note(bool(found), by_hand))
         for index, name in enumerate(CORNER_NAMES):
-            left, right = st.columns(2)
             arrow, where = name.split(" ", 1)
-            left.slider(
-                f"{arrow} across %",
+            st.slider(  # one per row: the sidebar's width, not half of it
+                f"{arrow} {where}: across %",
                 0.0,
                 100.0,
                 step=CORNER_STEP,
                 key=f"page_x{index}",
                 help=f"The page's {where} corner: how far across the photo, in percent.",
             )
-            right.slider(
-                f"{arrow} down %",
+            st.slider(
+                f"{arrow} {where}: down %",
                 0.0,
                 100.0,
                 step=CORNER_STEP,
@@ -71,18 +70,33 @@ def page_picker(source: Source | None) -> Source | None:
             on_click=corners_to_state,
             args=(start, width, height),
         )
-    percents = state_percents()
-    if found and percents == to_percents(found, width, height):
-        corners = found  # untouched: exactly what ``read`` flattens
-    else:
-        corners = tuple((x * (width - 1) / 100, y * (height - 1) / 100) for x, y in percents)
-    if percents == to_percents(frame, width, height):
+    if whole:
         return source
-    problem = corners_problem(corners, width, height)
     if problem:
         st.sidebar.warning(f"{problem} The image is read as it is.")
         return source
     return replace(source, corners=corners)
+
+
+def corners_note(found: bool, by_hand: bool) -> str:
+    """Say where the page's corners come from: found in the photo, moved by hand, or none.
+
+    Examples
+    --------
+    >>> corners_note(False, True)
+    'Flattened by hand: the page is the four corners you set.'
+    """
+    if by_hand:
+        return "Flattened by hand: the page is the four corners you set."
+    if found:
+        return (
+            "A page was found in this photo: it is flattened before reading. Move its "
+            "corners if they miss the sheet's corners."
+        )
+    return (
+        "No page edge found: the image is read as it is. Move the corners onto a "
+        "sheet's corners to flatten it by hand."
+    )
 
 
 def to_percents(
@@ -91,7 +105,8 @@ def to_percents(
     """Corners in pixels to the sliders' percents of the image's width and height."""
 
     def percent(value: float, side: int) -> float:
-        return round(min(100.0, max(0.0, 100 * value / max(1, side - 1))), 1)
+        share = min(100.0, max(0.0, 100 * value / max(1, side - 1)))
+        return round(round(share / CORNER_STEP) * CORNER_STEP, 1)  # on the sliders' steps
 
     return tuple((percent(x, width), percent(y, height)) for x, y in corners)
 

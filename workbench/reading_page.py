@@ -73,10 +73,17 @@ def show_stages(draw: Callable[[], tuple[tuple[str, bytes], ...]]) -> None:
                 column.image(panel, caption=title, width="stretch")
 
 
-def show_rois(pictures: tuple[bytes, ...], reading: SheetReading | None, low: float = 0.0) -> None:
+def show_rois(
+    pictures: tuple[bytes, ...],
+    reading: SheetReading | None,
+    low: float = 0.0,
+    labels: list[int | None] | None = None,
+) -> None:
     """Show the 28x28 digits, enlarged, in reading order, with any predictions.
 
-    Digits read with confidence below ``low`` are flagged for a second look.
+    Digits read with confidence below ``low`` are flagged for a second look, unless the
+    user's ``labels`` (after the corrections table) changed them: a corrected digit shows
+    its new label, a box marked not a digit says so.
     """
     st.subheader("Digits (28×28, MNIST-style)")
     per_row = 10
@@ -89,8 +96,14 @@ def show_rois(pictures: tuple[bytes, ...], reading: SheetReading | None, low: fl
             caption = f"#{i + 1}"
             if reading is not None:
                 d = reading.digits[i]
-                flag = " ⚠️" if d.confidence < low else ""
-                caption = f"#{i + 1}: **{d.label}** ({d.confidence:.0%}){flag}"
+                label = d.label if labels is None else labels[i]
+                if label is None:
+                    caption = f"#{i + 1}: {NOT_A_DIGIT} (read {d.label})"
+                elif label != d.label:
+                    caption = f"#{i + 1}: **{label}** ✏️ (read {d.label}, {d.confidence:.0%})"
+                else:
+                    flag = " ⚠️" if d.confidence < low else ""
+                    caption = f"#{i + 1}: **{d.label}** ({d.confidence:.0%}){flag}"
             column.image(pictures[i], width="stretch")
             column.markdown(caption)
 
@@ -154,7 +167,17 @@ def show_reading(reading: SheetReading, low: float) -> list[int | None]:
     changed = sum(a != d.label for a, d in zip(labels, reading.digits, strict=True))
     note = f" ({changed} corrected)" if changed else ""
     text = lines_text([n for n, _ in kept], [line for _, line in kept], " / ")
-    st.success(f"Sheet reads: **{text or '(no digits)'}**{note}")
+    unsure = sum(
+        d.confidence < low and n == d.label for n, d in zip(labels, reading.digits, strict=True)
+    )
+    if unsure:  # a digit still flagged: the text is not yet to be trusted
+        st.warning(
+            f"Sheet reads: **{text or '(no digits)'}**{note} — {unsure} digit"
+            f"{'s' if unsure != 1 else ''} flagged ⚠️ for a look: check "
+            f"{'them' if unsure != 1 else 'it'} in the table."
+        )
+    else:
+        st.success(f"Sheet reads: **{text or '(no digits)'}**{note}")
     return labels
 
 
@@ -264,13 +287,17 @@ def render() -> None:
     low = st.sidebar.slider(
         "Flag digits read with confidence below", 0.0, 1.0, step=0.05, key="low_confidence"
     )
-    if digits is not None and len(digits):
-        pictured = digit_pictures(source.key, source.name, params, version, digits)
-        show_rois(pictured, reading, low)
-    elif digits is not None:
-        st.info("No digits to extract with these settings.")
+    rois_area = st.container()  # drawn after the table: the digits show its corrections
+    labels = None
     if reading is not None and digits is not None and len(digits):
         labels = show_reading(reading, low)
+    if digits is not None and len(digits):
+        pictured = digit_pictures(source.key, source.name, params, version, digits)
+        with rois_area:
+            show_rois(pictured, reading, low, labels)
+    elif digits is not None:
+        rois_area.info("No digits to extract with these settings.")
+    if labels is not None:
         reading, digits, labels = drop_not_digits(reading, digits, labels)
         if len(digits):
             save_to_dataset(source, digits, labels)

@@ -101,6 +101,44 @@ def align_texts(truth: str, read: str) -> TextScore:
     2
     """
     a, b = _tokens(truth), _tokens(read)
+    correct = wrong = missed = extra = 0
+    for step, i, j in _alignment(a, b):
+        if step == "d" and a[i] != "\n":
+            correct += a[i] == b[j]
+            wrong += a[i] != b[j]
+        elif step == "t":
+            missed += a[i] != "\n"
+        elif step == "r":
+            extra += b[j] != "\n"
+    return TextScore(sum(c != "\n" for c in a), correct, wrong, missed, extra)
+
+
+def read_marks(truth: str, read: str) -> list[str]:
+    r"""Mark each digit of ``read`` as ``correct``, ``wrong`` or ``extra`` (:func:`align_texts`).
+
+    Examples
+    --------
+    >>> read_marks("462\n119", "46\n113")
+    ['correct', 'correct', 'correct', 'correct', 'wrong']
+    >>> read_marks("12", "7123")
+    ['extra', 'correct', 'correct', 'extra']
+    """
+    a, b = _tokens(truth), _tokens(read)
+    marks = {}
+    for step, i, j in _alignment(a, b):
+        if step == "d" and b[j] != "\n":
+            marks[j] = "correct" if a[i] == b[j] else "wrong"
+        elif step == "r" and b[j] != "\n":
+            marks[j] = "extra"
+    return [marks[j] for j in sorted(marks)]
+
+
+def _alignment(a: list[str], b: list[str]) -> list[tuple[str, int, int]]:
+    """Return the steps of the least-cost alignment of :func:`align_texts`, first to last.
+
+    Each is ``("d", i, j)`` (``a[i]`` over ``b[j]``), ``("t", i, -1)`` (``a[i]`` missed) or
+    ``("r", -1, j)`` (``b[j]`` extra).
+    """
     n, m = len(a), len(b)
     # cost[i][j], then -correct as a tie-break: both minimised together as a tuple.
     inf = (10**9, 0)
@@ -124,22 +162,20 @@ def align_texts(truth: str, read: str) -> TextScore:
                 cost, minus = best[i][j - 1]
                 options.append(((cost + 1, minus), "r"))
             best[i][j], move[i][j] = min(options)
-    correct = wrong = missed = extra = 0
+    steps = []
     i, j = n, m
     while i or j:
         step = move[i][j]
         if step == "d":
-            if a[i - 1] != "\n":
-                correct += a[i - 1] == b[j - 1]
-                wrong += a[i - 1] != b[j - 1]
+            steps.append(("d", i - 1, j - 1))
             i, j = i - 1, j - 1
         elif step == "t":
-            missed += a[i - 1] != "\n"
+            steps.append(("t", i - 1, -1))
             i -= 1
         else:
-            extra += b[j - 1] != "\n"
+            steps.append(("r", -1, j - 1))
             j -= 1
-    return TextScore(sum(c != "\n" for c in a), correct, wrong, missed, extra)
+    return steps[::-1]
 
 
 def score_multiset(truth: str, read: str) -> TextScore:
