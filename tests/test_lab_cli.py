@@ -10,6 +10,9 @@ import pytest
 from conftest import FIXTURES, ROOT
 from test_cli import run_cli
 
+from digit_pipeline.training.progress import TrainingLog
+from digit_pipeline.training.train import FINISHING, train
+
 MNIST = ROOT.parent / "shared" / "data" / "mnist.npz"
 SMALL = FIXTURES / "mnist_small.npz"
 
@@ -57,6 +60,9 @@ def test_train_prints_progress_and_keeps_the_history_in_the_card(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "epoch 1/2 [" in done.stdout and "#" in done.stdout
     assert re.search(r"epoch 2/2: loss \d\.\d+ accuracy .* val_accuracy \d\.\d+", done.stdout)
+    # After the last epoch, while it measures and saves, the bar says so rather than freeze.
+    last_epoch, finishing = done.stdout.index("epoch 2/2:"), done.stdout.index(FINISHING)
+    assert last_epoch < finishing < done.stdout.index("MNIST test accuracy")
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["architecture"].count("Dense(") == 3 and card["hidden"] == [32, 16]
     history = card["history"]
@@ -82,3 +88,36 @@ def test_train_without_out_writes_a_new_model_in_the_users_folder(tmp_path, monk
     [made] = (tmp_path / "mine").glob("mlp-*.keras")
     assert made.with_suffix(".json").is_file()
     assert {p: p.stat().st_mtime_ns for p in (ROOT / "models").glob("*.keras")} == shipped
+
+
+@pytest.mark.parametrize(
+    ("epochs", "stop_at", "cut_short"),
+    [
+        (2, "end of the last epoch", False),  # the issue: all epochs done, then Stop
+        (1, "first batch", True),  # the only epoch cut after its first of 6 batches
+        (3, "first batch", True),
+    ],
+    ids=["after-the-last-epoch", "in-the-last-epoch", "mid-run"],
+)
+def test_stopped_by_user_only_when_the_stop_cut_the_run_short(tmp_path, epochs, stop_at, cut_short):
+    """The card's ``stopped_by_user`` says whether the stop ended training early; the log
+    reports the measuring-and-saving phase after the epochs, before the files exist."""
+    out = tmp_path / "m.keras"
+    seen: list[tuple[str, bool, bool]] = []
+
+    def on_update(log: TrainingLog, end_of_epoch: bool) -> None:
+        if log.phase:
+            seen.append((log.phase, out.exists(), out.with_suffix(".json").exists()))
+        elif stop_at == "first batch" or (end_of_epoch and len(log.history) == log.epochs):
+            log.request_stop()
+
+    log = TrainingLog()
+    card = train(out, data=SMALL, epochs=epochs, hidden=8, augment=False, batch_size=32,
+                 train_size=200, patience=epochs, log=log, on_update=on_update,
+                 verbose=0).card  # fmt: skip
+    assert log.stop_requested
+    assert card["stopped_by_user"] is cut_short and log.cut_short is cut_short
+    assert card["epochs_run"] == (epochs if not cut_short else 1)
+    assert len(log.history) == card["epochs_run"]
+    assert seen == [(FINISHING, False, False)]  # once, before the model and card were written
+    assert log.snapshot()["phase"] == FINISHING

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 CELL = "cell"  # name of the confusion matrix's click selection
+MOST_TICKS = 12  # most epochs labelled on a curve's axis
 
 
 def curves_frame(history: list[dict[str, Any]]) -> pd.DataFrame:
@@ -24,15 +25,39 @@ def curves_frame(history: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["epoch", "metric", "split", "value"])
 
 
+def epoch_ticks(last: int, most: int = MOST_TICKS) -> list[int]:
+    """Whole epochs to label on an axis running to epoch ``last``: at most ``most`` of them.
+
+    Examples
+    --------
+    >>> epoch_ticks(1)
+    [1]
+    >>> epoch_ticks(25)
+    [1, 4, 7, 10, 13, 16, 19, 22, 25]
+    """
+    step = max(1, -(-(last - 1) // max(1, most - 1)))
+    return list(range(1, last + 1, step))
+
+
 def curve_chart(history: list[dict[str, Any]], metric: str) -> alt.Chart:
-    """Line chart of one metric per epoch, training and validation."""
+    """Line chart of one metric per epoch, training and validation.
+
+    Epochs are labelled as whole numbers (one epoch alone reads "1", not "1.000000").
+    """
     frame = curves_frame(history)
     frame = frame[frame["metric"] == metric]
+    last = max([int(h["epoch"]) for h in history], default=1)
+    epochs = alt.X(
+        "epoch:Q",
+        title="epoch",
+        scale=alt.Scale(domain=[0.5, last + 0.5], nice=False, zero=False),
+        axis=alt.Axis(values=epoch_ticks(last), format="d"),
+    )
     return (
         alt.Chart(frame, title=metric.capitalize())
         .mark_line(point=True)
         .encode(
-            x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1)),
+            x=epochs,
             y=alt.Y("value:Q", title=metric, scale=alt.Scale(zero=False)),
             color=alt.Color("split:N", title=None),
             tooltip=["epoch", "split", alt.Tooltip("value:Q", format=".4f")],

@@ -20,6 +20,9 @@ from workbench.lab_real import real_sheets_panel
 
 ANY = "any"  # the "no filter" choice of the true/predicted selectboxes
 GALLERY = 30  # most mistakes shown at once
+CM_ROUND = "lab_cm_round"  # bumped to forget the matrix's clicked cell: the chart gets a new key
+CM_CELL = "lab_cm_cell"  # the clicked cell last copied into the two selectboxes
+FILTERS = ("lab_true", "lab_pred")  # keys of the True digit / Predicted digit selectboxes
 
 
 def measured(path: Path, data: str) -> Evaluation | None:
@@ -70,14 +73,55 @@ def summary_table(model: Any) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def mistakes_panel(result: Evaluation, x: np.ndarray, event: Any) -> None:
-    """Filter by a clicked matrix cell (or the two selectboxes) and show the worst mistakes."""
-    true, predicted = picked_cell(event)
-    if true is None:
-        left, right = st.columns(2)
-        t = left.selectbox("True digit", [ANY, *range(10)], key="lab_true")
-        p = right.selectbox("Predicted digit", [ANY, *range(10)], key="lab_pred")
-        true, predicted = (None if t == ANY else t), (None if p == ANY else p)
+def show_cell(cell: tuple[int, int] | None) -> None:
+    """Set both selectboxes to ``cell`` (None: any), remembering it as the clicked cell."""
+    st.session_state[CM_CELL] = cell
+    for key, digit in zip(FILTERS, cell or (ANY, ANY), strict=True):
+        st.session_state[key] = digit
+
+
+def clear_cell() -> None:
+    """Forget the clicked matrix cell (the chart gets a fresh key) and show every mistake."""
+    st.session_state[CM_ROUND] = st.session_state.get(CM_ROUND, 0) + 1
+    show_cell(None)
+
+
+def filter_changed() -> None:
+    """Forget a clicked cell once a selectbox is changed by hand, so the two agree."""
+    if st.session_state.get(CM_CELL) is not None:
+        st.session_state[CM_ROUND] = st.session_state.get(CM_ROUND, 0) + 1
+        st.session_state[CM_CELL] = None
+
+
+def follow_click(event: Any) -> None:
+    """Copy a newly clicked cell into the selectboxes; a click undone in the chart empties them.
+
+    Call after the chart is drawn and before the selectboxes are.
+    """
+    cell = picked_cell(event)
+    shown = st.session_state.get(CM_CELL)
+    if cell[0] is None:
+        if shown is not None:  # undone in the chart itself (a double-click)
+            show_cell(None)
+    elif cell != shown:
+        show_cell(cell)
+
+
+def mistakes_panel(result: Evaluation, x: np.ndarray) -> None:
+    """Filter by the two selectboxes (a clicked cell sets them); show the worst mistakes."""
+    left, middle, right = st.columns([2, 2, 1], vertical_alignment="bottom")
+    t = left.selectbox("True digit", [ANY, *range(10)], key=FILTERS[0], on_change=filter_changed)
+    p = middle.selectbox(
+        "Predicted digit", [ANY, *range(10)], key=FILTERS[1], on_change=filter_changed
+    )
+    true, predicted = (None if t == ANY else t), (None if p == ANY else p)
+    right.button(
+        "Clear the cell",
+        key="lab_cm_clear",
+        on_click=clear_cell,
+        disabled=true is None and predicted is None,
+        help="Show every mistake again (as a double-click on the matrix does).",
+    )
     shown = result.mistakes(GALLERY, true=true, predicted=predicted)
     where = f" read as {predicted}" if predicted is not None else ""
     which = (
@@ -87,7 +131,8 @@ def mistakes_panel(result: Evaluation, x: np.ndarray, event: Any) -> None:
     )
     st.markdown(f"**Worst mistakes** ({which}: {len(shown)} shown, most confident first)")
     if not shown:
-        st.info("No mistakes in this cell.")
+        filtered = true is not None or predicted is not None
+        st.info("No mistakes in this cell." if filtered else "No mistakes: every digit read right.")
         return
     gallery(mistake_items(x, shown))
 
@@ -131,18 +176,20 @@ def evaluate_tab(models: dict[str, Path], data: str) -> None:
         event = st.altair_chart(
             confusion_chart(result.confusion, f"Confusion matrix — {name}"),
             on_select="rerun",
-            key="lab_cm",
+            key=f"lab_cm_{st.session_state.get(CM_ROUND, 0)}",
         )
+        follow_click(event)
         st.caption(
-            "Rows: the true digit; columns: what the model read. "
-            "Click a cell to see those mistakes."
+            "Rows: the true digit; columns: what the model read. Click a cell to see those "
+            "mistakes: the True digit and Predicted digit boxes below follow it. "
+            "**Clear the cell** (or a double-click on the matrix) shows them all again."
         )
     with right:
         st.markdown("**Per digit**")
         st.dataframe(
             per_class_table(result).style.format("{:.4f}", subset=["precision", "recall", "f1"])
         )
-    mistakes_panel(result, x, event)
+    mistakes_panel(result, x)
     with st.expander("Reading accuracy on real sheets", expanded=False):
         real_sheets_panel(path)
     with st.expander("Model summary and training curves", expanded=False):

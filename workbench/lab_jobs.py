@@ -1,7 +1,8 @@
 """Training in a background thread: one job per session, watched through its TrainingLog.
 
 No Streamlit here: the page keeps the :class:`TrainingJob` in ``st.session_state`` (so it
-survives reruns) and draws ``job.log`` from a fragment.
+survives reruns) and draws ``job.log`` from a fragment. The words it shows about a run
+(time per epoch, why a score is low) are made here too, from the log and the card.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 import threading
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,3 +128,136 @@ def start_job(
     job.thread = threading.Thread(target=work, name=f"train-{job.out.stem}", daemon=True)
     job.thread.start()
     return job
+
+
+def epoch_times(history: list[dict[str, Any]]) -> str:
+    """Say how long every epoch took, and their mean, in one line.
+
+    Parameters
+    ----------
+    history : list of dict
+        The log's (or card's) per-epoch records, each with ``epoch`` and ``seconds``.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> epoch_times([{"epoch": 1, "seconds": 2.04}, {"epoch": 2, "seconds": 1.5}])
+    'Time per epoch, s (mean 1.8) — 1: 2.0 · 2: 1.5'
+    """
+    mean = sum(h["seconds"] for h in history) / max(1, len(history))
+    each = " · ".join(f"{h['epoch']}: {h['seconds']:.1f}" for h in history)
+    return f"Time per epoch, s (mean {mean:.1f}) — {each}"
+
+
+LOW_SCORE = 0.90
+"""MNIST test accuracy under which the lab says why a finished run likely scored low
+(a default Flatten-Dense model on all the training digits reaches about 0.98)."""
+
+
+@dataclass(frozen=True)
+class SmallSetting:
+    """One likely reason for a low score: a figure of the card past a limit.
+
+    ``figure`` reads it from the card (None: the card does not say); ``high`` means too
+    much rather than too little; ``says`` is the phrase, formatted with ``value`` (and ``s``,
+    a plural's ending).
+    """
+
+    name: str
+    figure: Callable[[Mapping[str, Any]], float | None]
+    limit: float
+    says: str
+    high: bool = False
+
+
+def _units(card: Mapping[str, Any]) -> float | None:
+    hidden = card.get("hidden")
+    return min(hidden) if isinstance(hidden, list) and hidden else hidden
+
+
+def _digits(card: Mapping[str, Any]) -> float | None:
+    return (card.get("data") or {}).get("train_images")
+
+
+def _updates(card: Mapping[str, Any]) -> float | None:
+    digits, batch, epochs = _digits(card), card.get("batch_size"), card.get("epochs_run")
+    if not (digits and batch and epochs):
+        return None
+    return max(1, digits // min(batch, digits)) * epochs
+
+
+SMALL_SETTINGS = (
+    SmallSetting(
+        "hidden units",
+        _units,
+        32,
+        "only {value:,} hidden units, too few to tell ten digits apart well",
+    ),
+    SmallSetting(
+        "training digits", _digits, 10_000, "only {value:,} training digits (MNIST has 54 000)"
+    ),
+    SmallSetting("epochs", lambda card: card.get("epochs_run"), 5, "only {value} epoch{s}"),
+    SmallSetting(
+        "weight updates",
+        _updates,
+        500,
+        "only {value:,} weight update{s} in all (training digits ÷ batch size × epochs)",
+    ),
+    SmallSetting(
+        "dropout",
+        lambda card: card.get("dropout"),
+        0.5,
+        "a high dropout ({value:g}), which switches off half or more of the units at each step",
+        high=True,
+    ),
+)
+"""The settings a low score is blamed on, each with its limit (switch one off by name)."""
+
+
+def low_score_reasons(
+    card: Mapping[str, Any], *, bar: float = LOW_SCORE, off: Collection[str] = ()
+) -> list[str]:
+    """Say why a trained model's MNIST test accuracy is likely low: the settings that are small.
+
+    Parameters
+    ----------
+    card : mapping
+        The model's card (:func:`digit_pipeline.training.train.train` writes it).
+    bar : float
+        Accuracies at or above it need no reason.
+    off : collection of str
+        Names of :data:`SMALL_SETTINGS` not to blame.
+
+    Returns
+    -------
+    list of str
+        One phrase per small setting, in the order of :data:`SMALL_SETTINGS`; empty when
+        the accuracy is not below ``bar`` (or unknown), or when no setting is small.
+
+    Examples
+    --------
+    >>> card = {"mnist_test_accuracy": 0.155, "hidden": 8, "dropout": 0.2, "epochs_run": 3,
+    ...         "batch_size": 128, "data": {"train_images": 1000}}
+    >>> for reason in low_score_reasons(card):
+    ...     print(reason)
+    only 8 hidden units, too few to tell ten digits apart well
+    only 1,000 training digits (MNIST has 54 000)
+    only 3 epochs
+    only 21 weight updates in all (training digits ÷ batch size × epochs)
+    >>> low_score_reasons({**card, "mnist_test_accuracy": 0.97})
+    []
+    """
+    accuracy = card.get("mnist_test_accuracy")
+    if accuracy is None or accuracy >= bar:
+        return []
+    reasons = []
+    for rule in SMALL_SETTINGS:
+        value = rule.figure(card)
+        if rule.name in off or value is None:
+            continue
+        if (value >= rule.limit) if rule.high else (value < rule.limit):
+            reasons.append(rule.says.format(value=value, s="" if value == 1 else "s"))
+    return reasons

@@ -10,7 +10,14 @@ import streamlit as st
 from digit_pipeline.training.finetune import user_models_dir
 from digit_pipeline.userdata import Dataset, DatasetError, default_dir
 from workbench.lab_charts import curve_chart
-from workbench.lab_jobs import TrainingJob, TrainSettings, start_job
+from workbench.lab_jobs import (
+    LOW_SCORE,
+    TrainingJob,
+    TrainSettings,
+    epoch_times,
+    low_score_reasons,
+    start_job,
+)
 
 ARCH_CHOICES = {"Flatten-Dense": "mlp", "CNN": "cnn"}
 SIZES = {"1 000 digits": 1000, "5 000 digits": 5000, "20 000 digits": 20000, "all (54 000)": None}
@@ -127,18 +134,9 @@ def progress_view() -> None:
     """Progress bar, per-epoch curves and times, Stop; redrawn live by its fragment."""
     job: TrainingJob = st.session_state[JOB]
     snap = job.log.snapshot()
-    epochs, history = snap["epochs"] or job.settings.epochs, snap["history"]
+    history = snap["history"]
     if job.running:
-        loss = f", loss {snap['batch_loss']:.4f}" if snap["batch_loss"] is not None else ""
-        steps = snap["steps"] or "…"
-        text = f"Epoch {snap['epoch'] + 1}/{epochs}, batch {snap['batch']}/{steps}{loss}"
-        if not snap["batch"] and not history:
-            text = "Loading MNIST and building the model (the first batch takes a while)…"
-        if job.log.stop_requested:
-            text += " — stopping after this batch…"
-        st.progress(job.log.fraction(), text=text)
-        if st.button("Stop", key="lab_stop", disabled=job.log.stop_requested):
-            job.log.request_stop()
+        running_bar(job, snap)
     else:
         st.progress(
             1.0 if job.card else job.log.fraction(),
@@ -148,21 +146,51 @@ def progress_view() -> None:
         left, right = st.columns(2)
         left.altair_chart(curve_chart(history, "loss"))
         right.altair_chart(curve_chart(history, "accuracy"))
-        mean = sum(h["seconds"] for h in history) / len(history)
-        last = ", ".join(f"{h['epoch']}: {h['seconds']:.1f} s" for h in history[-5:])
-        st.caption(f"Time per epoch (mean {mean:.1f} s) — {last}")
+        st.caption(epoch_times(history))
     if job.running:
         return
     if job.error:
         st.error(job.error)
     elif job.card:
-        card = job.card
-        how = "stopped by you, best weights kept" if card.get("stopped_by_user") else "done"
-        st.success(
-            f"Saved {job.out.name} in {job.out.parent} ({how}): MNIST test accuracy "
-            f"{card['mnist_test_accuracy']:.2%} after {card['epochs_run']} epoch(s). It is now "
-            f"in the reading page's model list as “{job.out.name} (yours)”."
-        )
+        outcome(job)
     if st.session_state.get("lab_was_running"):
         st.session_state.lab_was_running = False
         st.rerun()  # the whole page: the model lists now hold the new model
+
+
+def running_bar(job: TrainingJob, snap: dict) -> None:
+    """Draw the bar of a run under way: epoch and batch, or what it does after its epochs."""
+    if snap["phase"]:  # the epochs are over: measuring and saving, nothing left to stop
+        st.progress(1.0, text=snap["phase"])
+        return
+    epochs, history = snap["epochs"] or job.settings.epochs, snap["history"]
+    loss = f", loss {snap['batch_loss']:.4f}" if snap["batch_loss"] is not None else ""
+    steps = snap["steps"] or "…"
+    text = f"Epoch {snap['epoch'] + 1}/{epochs}, batch {snap['batch']}/{steps}{loss}"
+    if not snap["batch"] and not history:
+        text = "Loading MNIST and building the model (the first batch takes a while)…"
+    if job.log.stop_requested:
+        text += " — stopping after this batch…"
+    st.progress(job.log.fraction(), text=text)
+    if st.button("Stop", key="lab_stop", disabled=job.log.stop_requested):
+        job.log.request_stop()
+
+
+def outcome(job: TrainingJob) -> None:
+    """Where the finished model went and how it did; why, when its score is low."""
+    card = job.card or {}
+    how = "stopped by you, best weights kept" if card.get("stopped_by_user") else "done"
+    st.success(
+        f"Saved {job.out.name} in {job.out.parent} ({how}): MNIST test accuracy "
+        f"{card['mnist_test_accuracy']:.2%} after {card['epochs_run']} epoch(s). It is now "
+        f"in the reading page's model list as “{job.out.name} (yours)”."
+    )
+    if card["mnist_test_accuracy"] >= LOW_SCORE:
+        return
+    reasons = low_score_reasons(card)
+    why = (
+        "; ".join(reasons)
+        if reasons
+        else ("none of its sizes is small, so look at the learning rate (too high or too low)")
+    )
+    st.info(f"Why only {card['mnist_test_accuracy']:.1%}? Most likely: {why}.")

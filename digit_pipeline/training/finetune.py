@@ -3,7 +3,8 @@
 The shipped model is never touched: the base model is loaded afresh from its file and the
 result is written to a new ``.keras`` file with its own card. Accuracy is reported on the
 MNIST test set (measured only: never used to fit, stop or choose) and on a held-back part of
-the user's samples, before and after.
+the user's samples, before and after; the card lists the measures on which the new model
+does worse than the one it started from (:func:`worse_than_base`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,9 @@ Progress = Callable[[float, str], None]
 
 MIN_SAMPLES = 10
 """Fewest user samples fine-tuning accepts."""
+
+MEASURES = ("mnist_test_accuracy", "user_holdout_accuracy")
+"""The figures measured before and after fine-tuning (keys of the card's ``before``/``after``)."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,7 @@ def fine_tune(  # Long: a 37-line numpydoc docstring and 14-line signature; the 
     Returns
     -------
     FineTuneResult
+        Its card's ``worse_than_base`` lists the measures that fell (:func:`worse_than_base`).
 
     Raises
     ------
@@ -120,6 +125,36 @@ def fine_tune(  # Long: a 37-line numpydoc docstring and 14-line signature; the 
     out.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
     report(1.0, "Saved")
     return FineTuneResult(out, card)
+
+
+def worse_than_base(card: Mapping[str, Any]) -> list[str]:
+    """Return the measures on which a fine-tuned model does worse than the model it started from.
+
+    Parameters
+    ----------
+    card : mapping
+        A fine-tuned model's card, with ``before`` and ``after`` dicts of :data:`MEASURES`.
+
+    Returns
+    -------
+    list of str
+        The measures, in the order of :data:`MEASURES`, whose ``after`` is below ``before``:
+        any fall counts, however small. Empty when the new model is at least as good on
+        every one, or when the card holds no such figures.
+
+    Examples
+    --------
+    >>> card = {"before": {"mnist_test_accuracy": 0.98, "user_holdout_accuracy": 1.0},
+    ...         "after": {"mnist_test_accuracy": 0.985, "user_holdout_accuracy": 2 / 3}}
+    >>> worse_than_base(card)
+    ['user_holdout_accuracy']
+    >>> worse_than_base({"before": card["after"], "after": card["after"]})
+    []
+    >>> worse_than_base({"name": "trained in the lab: no before and after"})
+    []
+    """
+    before, after = card.get("before") or {}, card.get("after") or {}
+    return [m for m in MEASURES if m in before and m in after and after[m] < before[m]]
 
 
 def _checked_user_data(user_x: np.ndarray, user_y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -205,6 +240,7 @@ def _card(
         "seed": seed,
         "before": before,
         "after": after,
+        "worse_than_base": worse_than_base({"before": before, "after": after}),
         "mnist_test_accuracy": after["mnist_test_accuracy"],
         "date": _dt.date.today().isoformat(),
     }

@@ -37,6 +37,12 @@ class TrainingLog:
         Running training figures of the epoch under way.
     history : list of dict
         One dict per finished epoch: ``epoch`` (1-based), :data:`EPOCH_FIELDS`, ``seconds``.
+    phase : str
+        What the run does after its epochs, in words (``""`` while it trains): the last
+        seconds, measuring and saving, would otherwise look like a frozen last batch.
+    cut_short : bool
+        Whether a stop request ended training before its last planned batch (a stop that
+        comes after it, while the run measures and saves, cuts nothing).
     """
 
     epochs: int = 0
@@ -46,6 +52,8 @@ class TrainingLog:
     batch_loss: float | None = None
     batch_accuracy: float | None = None
     history: list[dict[str, float]] = field(default_factory=list)
+    phase: str = ""
+    cut_short: bool = False
     started: float = field(default_factory=time.perf_counter)
     stop_event: threading.Event = field(default_factory=threading.Event, repr=False)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -58,6 +66,24 @@ class TrainingLog:
     def stop_requested(self) -> bool:
         """Whether :meth:`request_stop` was called."""
         return self.stop_event.is_set()
+
+    def set_phase(self, text: str) -> None:
+        """Say what the run does now that its epochs are over (``""``: it trains)."""
+        with self.lock:
+            self.phase = text
+
+    def last_batch_done(self) -> bool:
+        """Whether the last planned batch of the last planned epoch has run.
+
+        Examples
+        --------
+        >>> TrainingLog(epochs=2, steps=10, epoch=1, batch=10).last_batch_done()
+        True
+        >>> TrainingLog(epochs=2, steps=10, epoch=0, batch=10).last_batch_done()
+        False
+        """
+        with self.lock:
+            return bool(self.steps) and (self.epoch + 1, self.batch) >= (self.epochs, self.steps)
 
     def fraction(self) -> float:
         """Share of all planned batches done, in [0, 1].
@@ -84,6 +110,7 @@ class TrainingLog:
                 "batch_loss": self.batch_loss,
                 "batch_accuracy": self.batch_accuracy,
                 "history": [dict(h) for h in self.history],
+                "phase": self.phase,
                 "seconds": time.perf_counter() - self.started,
             }
 
@@ -97,6 +124,11 @@ def monitor(log: TrainingLog, on_update: Any = None) -> Any:
     on_update : callable, optional
         Called as ``on_update(log, end_of_epoch)`` after every batch and every epoch (the
         command line's progress bar).
+
+    Notes
+    -----
+    A stop request is honoured after the current batch unless that batch was the run's
+    last; ``log.cut_short`` then says whether it ended training early.
 
     Returns
     -------
@@ -123,8 +155,10 @@ def monitor(log: TrainingLog, on_update: Any = None) -> Any:
                 log.batch = batch + 1
                 log.batch_loss = _number(logs.get("loss"))
                 log.batch_accuracy = _number(logs.get("accuracy"))
-            if log.stop_requested:
+            if log.stop_requested and not self.model.stop_training and not log.last_batch_done():
                 self.model.stop_training = True
+                with log.lock:
+                    log.cut_short = True
             if on_update is not None:
                 on_update(log, False)
 
@@ -149,13 +183,17 @@ def text_bar(stream: TextIO | None = None, width: int = 30, every: float = 0.25)
     """Return an ``on_update`` for :func:`monitor` that draws a text progress bar.
 
     The bar is redrawn in place at most every ``every`` seconds; each finished epoch
-    prints one line with its figures and time.
+    prints one line with its figures and time, and the phase after the epochs
+    (:attr:`TrainingLog.phase`) one line of its own.
     """
     out = stream if stream is not None else sys.stdout
     last = [0.0]
 
     def update(log: TrainingLog, end_of_epoch: bool) -> None:
         now = time.perf_counter()
+        if log.phase:
+            print(log.phase, file=out, flush=True)
+            return
         if end_of_epoch:
             h = log.history[-1]
             print(

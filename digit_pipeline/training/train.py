@@ -38,7 +38,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from .augment import AugmentConfig
 
-__all__ = ["TrainResult", "train"]
+__all__ = ["FINISHING", "TrainResult", "train"]
+
+FINISHING = "Measuring on the test digits and saving…"
+"""The log's phase (:attr:`~.progress.TrainingLog.phase`) from the last epoch to the card."""
 
 
 @dataclass(frozen=True)
@@ -126,10 +129,12 @@ def train(  # Long: 56-line docstring, 18-line signature (16 knobs); body ~60, o
     log : TrainingLog, optional
         Filled with per-batch and per-epoch figures as training goes; its
         :meth:`~.progress.TrainingLog.request_stop` ends training after the current batch
-        (the best weights so far are kept and saved).
+        (the best weights so far are kept and saved; the card's ``stopped_by_user`` says
+        whether the stop cut the run short). After the epochs its phase is
+        :data:`FINISHING` until the model and its card are saved.
     on_update : callable, optional
-        ``on_update(log, end_of_epoch)`` after each batch and epoch (see
-        :func:`~.progress.text_bar`).
+        ``on_update(log, end_of_epoch)`` after each batch and epoch, and once when the phase
+        becomes :data:`FINISHING` (see :func:`~.progress.text_bar`).
     verbose : int
         Keras verbosity.
 
@@ -177,6 +182,9 @@ def train(  # Long: 56-line docstring, 18-line signature (16 knobs); body ~60, o
         shuffle=False,  # the dataset shuffles itself
     )
     seconds = time.perf_counter() - start
+    log.set_phase(FINISHING)
+    if on_update is not None:
+        on_update(log, False)
     test_accuracy = float(np.mean(predict_proba(model, x_test).argmax(axis=1) == y_test))
     card = _card(
         out,
@@ -197,7 +205,7 @@ def train(  # Long: 56-line docstring, 18-line signature (16 knobs); body ~60, o
             "teacher": teacher,
             "teacher_weight": teacher_weight,
             "train_size": train_size,
-            "stopped": log.stop_requested,
+            "stopped": log.cut_short,
         },
         sizes=sizes,
         test_accuracy=test_accuracy,
