@@ -63,10 +63,10 @@ def load_mnist(path: str | os.PathLike[str] | None = None) -> tuple[tuple, tuple
         try:
             return _keras().datasets.mnist.load_data()
         except Exception as error:  # Keras raises a bare Exception ("URL fetch failure")
-            raise MnistUnavailableError(
+            raise MnistUnavailableError(  # the cause stays chained, for the logs
                 "MNIST could not be downloaded (no internet connection?): give the path of a "
                 f"local mnist.npz (keras.datasets layout), or set ${MNIST_ENV} to one, or "
-                f"connect to the internet and try again. ({type(error).__name__}: {error})"
+                "connect to the internet and try again."
             ) from error
     with np.load(path, allow_pickle=False) as data:
         missing = {"x_train", "y_train", "x_test", "y_test"} - set(data.files)
