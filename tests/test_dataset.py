@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import ROOT
+from filelock import FileLock
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
@@ -28,7 +29,7 @@ from digit_pipeline.userdata import (
     default_dir,
     digit_id,
 )
-from digit_pipeline.userdata.files import lock_file
+from digit_pipeline.userdata.files import LOCK_NAME, locked
 from digit_pipeline.userdata.labels import FIELDS
 
 
@@ -335,20 +336,51 @@ def test_two_threads_at_once_lose_nothing(tmp_path):
     assert len(read_csv_rows(tmp_path)) == 80
 
 
-def test_fallback_lock_file_excludes_and_cleans_up(tmp_path):
-    lock = tmp_path / ".lock.excl"
-    with lock_file(lock):
-        assert lock.exists()
-        with pytest.raises(TimeoutError):
-            with lock_file(lock, timeout=0.05):
-                pass
-    assert not lock.exists()
-    lock.touch()
-    old = time.time() - 3600
-    os.utime(lock, (old, old))  # left by a crashed process: taken over
-    with lock_file(lock, timeout=0.05):
-        pass
-    assert not lock.exists()
+def test_a_save_waits_for_whoever_holds_the_filelock_on_dotlock(tmp_path):
+    """The lock is filelock's on ``.lock``: whoever holds it, a save waits for them."""
+    ds, done = Dataset(tmp_path), threading.Event()
+    saver = threading.Thread(target=lambda: (ds.save(random_digits(1, 7), [7]), done.set()))
+    with FileLock(tmp_path / LOCK_NAME):
+        saver.start()
+        assert not done.wait(0.3)  # still waiting for the lock
+        assert not (tmp_path / "labels.csv").exists()
+    saver.join(timeout=30)
+    assert done.is_set() and len(ds.samples()) == 1
+    assert (tmp_path / LOCK_NAME).is_file()  # the lock file stays; nothing else is left
+    assert {p.name for p in tmp_path.iterdir()} == {"labels.csv", "images", LOCK_NAME}
+
+
+def test_a_reader_waits_for_a_writer_too(tmp_path):
+    """Readers take the writers' lock (filelock has no shared flock): never a half-done save."""
+    order: list[str] = []
+    holding = threading.Event()
+
+    def read():
+        holding.wait()
+        with locked(tmp_path, reading=True):
+            order.append("read")
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    with locked(tmp_path, reading=False):
+        holding.set()
+        time.sleep(0.2)
+        order.append("write")
+    reader.join(timeout=30)
+    assert order == ["write", "read"]
+
+
+def test_a_reader_goes_on_where_no_lock_file_can_be_opened(tmp_path, monkeypatch):
+    """A read-only folder (simulated: root may write anywhere) is read without the lock."""
+    Dataset(tmp_path).save(random_digits(2, 8), [1, 2])
+
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", self.lock_file)
+
+    monkeypatch.setattr(FileLock, "acquire", refuse)
+    assert len(Dataset(tmp_path).samples()) == 2
+    with pytest.raises(PermissionError):
+        Dataset(tmp_path).save(random_digits(1, 9), [3])
 
 
 POOL = random_digits(6, 99)

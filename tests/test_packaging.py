@@ -1,9 +1,10 @@
 """Packaging checks: pyproject.toml, poetry.lock and the exported requirements files agree.
 
-The lock is produced by ``scripts/relock.sh``, which resolves against a temporary
-package source and then strips it again; these tests make sure nothing of it is
-left behind and that the committed requirements files are exactly what the lock
-exports. All Poetry commands used here work offline.
+The lock is made by plain ``poetry lock`` and the requirements files by the
+``poetry export`` commands README.md gives; these tests make sure no package source
+is committed, that the README's export commands use the flags checked here, and that
+the committed requirements files are exactly what the lock exports. All Poetry
+commands used here work offline.
 """
 
 from __future__ import annotations
@@ -23,16 +24,24 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = ROOT / "pyproject.toml"
 LOCK = ROOT / "poetry.lock"
-RELOCK = ROOT / "scripts" / "relock.sh"
+README = ROOT / "README.md"
 
-# Must match the export flags in scripts/relock.sh (test_relock_uses_same_export_flags).
+# Must match the export commands in README.md (test_readme_exports_with_the_same_flags).
 EXPORTS = {
     "requirements.txt": ["export", "-f", "requirements.txt"],
     "requirements-dev.txt": ["export", "-f", "requirements.txt", "--only", "dev"],
     "requirements-ray.txt": ["export", "-f", "requirements.txt", "--extras", "ray"],
 }
 EXPORT_IDS = ["main", "dev", "ray"]
-MAIN_PACKAGES = ["streamlit", "opencv-python-headless", "tensorflow", "keras", "numpy", "pillow"]
+MAIN_PACKAGES = [
+    "streamlit",
+    "opencv-python-headless",
+    "tensorflow",
+    "keras",
+    "numpy",
+    "pillow",
+    "filelock",
+]
 
 # `name==version ; markers \` -- the first line of each requirement in an export.
 PIN_RE = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[^\s;\\]+)")
@@ -121,23 +130,6 @@ def test_lock_has_no_package_source(lock_data: dict) -> None:
     assert "[package.source]" not in LOCK.read_text(encoding="utf-8")
 
 
-def test_temporary_relock_source_left_nowhere() -> None:
-    script = RELOCK.read_text(encoding="utf-8")
-    match = re.search(r'^TMP_SOURCE="([^"]+)"', script, flags=re.M)
-    assert match, "scripts/relock.sh no longer defines TMP_SOURCE"
-    needles = [match[1]]
-    try:  # the index URL relock.sh uses is read from pip at run time, never stored
-        from pip._internal.models.index import PyPI
-
-        needles.append(PyPI.simple_url.rstrip("/"))
-    except ImportError:
-        pass
-    for path in (PYPROJECT, LOCK, *(ROOT / name for name in EXPORTS)):
-        text = path.read_text(encoding="utf-8")
-        for needle in needles:
-            assert needle not in text, f"{needle!r} found in {path.name}"
-
-
 # --- (b) the lock is consistent with pyproject.toml ----------------------------
 
 
@@ -149,11 +141,16 @@ def test_poetry_check_lock(poetry_cmd: list[str]) -> None:
 # --- (c) the committed requirements files are exactly what the lock exports -----
 
 
-def test_relock_uses_same_export_flags() -> None:
-    script = RELOCK.read_text(encoding="utf-8")
-    assert f"EXPORT_MAIN=({' '.join(EXPORTS['requirements.txt'])})" in script
-    assert f"EXPORT_DEV=({' '.join(EXPORTS['requirements-dev.txt'])})" in script
-    assert f"EXPORT_RAY=({' '.join(EXPORTS['requirements-ray.txt'])})" in script
+def test_readme_exports_with_the_same_flags() -> None:
+    """README.md's `poetry run poetry export ... --output FILE` lines are the ones tested here."""
+    readme = README.read_text(encoding="utf-8")
+    documented = {
+        match["output"]: match["args"].split()
+        for match in re.finditer(
+            r"^\s*poetry run poetry (?P<args>export .*?) --output (?P<output>\S+)$", readme, re.M
+        )
+    }
+    assert documented == EXPORTS
 
 
 @pytest.mark.parametrize("filename", list(EXPORTS), ids=EXPORT_IDS)
@@ -163,7 +160,7 @@ def test_export_is_reproducible(poetry_cmd: list[str], tmp_path: Path, filename:
     assert result.returncode == 0, result.stdout + result.stderr
     committed = (ROOT / filename).read_text(encoding="utf-8")
     assert out.read_text(encoding="utf-8").rstrip("\n") == committed.rstrip("\n"), (
-        f"{filename} is stale; run scripts/relock.sh"
+        f"{filename} is stale; run the `poetry export` commands in README.md"
     )
 
 

@@ -7,7 +7,7 @@ A folder (``default_dir()`` unless told otherwise) holding::
     labels.csv          header ``id,label,source,saved_at``, one row per sample
     images/<id>.png     the sample: 28×28 grey PNG, white digit on black, exactly the
                         uint8 array that was saved
-    .lock               lock file; writers hold an exclusive ``flock`` on it
+    .lock               the folder's lock file (``filelock.FileLock``)
 
 ``id`` is the first 16 hex characters of the SHA-256 of the digit's 28×28 uint8 bytes, so
 the same digit image is always the same sample: saving it again does not duplicate it, and
@@ -20,9 +20,9 @@ goes to a temporary file in the same folder and is moved into place with ``os.re
 previous ``labels.csv`` intact. Before it writes images, a save lists the ids it is about
 to add in ``.pending``; the next save removes those PNGs that never got their row (the
 debris of an interrupted save, provably ours) and nothing else: a PNG without a row that
-no save of ours left is ignored, never deleted. Writers take an exclusive lock on
-``.lock``, readers a shared one, so two tabs or two processes saving at once never lose
-each other's samples. A missing folder reads as an empty dataset.
+no save of ours left is ignored, never deleted. Every write and every read holds the
+lock on ``.lock`` (see :func:`.files.locked`), so two tabs or two processes saving at
+once never lose each other's samples. A missing folder reads as an empty dataset.
 
 ``labels.csv`` is read the way people's tools write it back: a byte-order mark, CRLF line
 ends, quoted fields, surrounding whitespace, columns in any order and extra columns (kept
@@ -201,7 +201,7 @@ class Dataset:
         if len(digits) == 0:
             return SaveResult(0, 0, 0)
         self.root.mkdir(parents=True, exist_ok=True)
-        with locked(self.root, shared=False):
+        with locked(self.root, reading=False):
             table = self._read_table()  # refuses before anything is written
             rows = table.rows
             self.images_dir.mkdir(exist_ok=True)
@@ -249,7 +249,7 @@ class Dataset:
         sample_id = check_id(sample_id)
         if not self.root.is_dir():
             return False
-        with locked(self.root, shared=False):
+        with locked(self.root, reading=False):
             table = self._read_table()
             if table.rows.pop(sample_id, None) is None:
                 return False
@@ -269,7 +269,7 @@ class Dataset:
         -------
         list of Sample
         """
-        with locked(self.root, shared=True):
+        with locked(self.root, reading=True):
             return self._samples()
 
     def counts(self) -> dict[int, int]:
@@ -302,7 +302,7 @@ class Dataset:
         KeyError
             If an id is not in the dataset.
         """
-        with locked(self.root, shared=True):
+        with locked(self.root, reading=True):
             samples = self._samples()
             if ids is not None:
                 by_id = {s.id: s for s in samples}

@@ -1,16 +1,20 @@
-"""Crash-safe files for the dataset: atomic writes and folder locks."""
+"""Crash-safe files for the dataset: atomic writes and the folder lock (``filelock``)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from filelock import FileLock
+
 TMP_PREFIX = ".tmp-"
 """Temporary files of an unfinished write start with this."""
+
+LOCK_NAME = ".lock"
+"""The dataset folder's lock file (left in place after a release, but on Windows)."""
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -50,59 +54,52 @@ def remove_temp_files(root: Path, *subfolders: Path) -> None:
 
 
 @contextlib.contextmanager
-def locked(root: Path, *, shared: bool) -> Iterator[None]:
-    """Hold ``root/.lock``: ``flock`` where there is one, an ``O_EXCL`` lock file elsewhere.
+def locked(root: Path, *, reading: bool) -> Iterator[None]:
+    """Hold the dataset folder's lock, ``root/LOCK_NAME``, for the ``with`` block.
 
-    Readers of a missing or read-only folder go on without a lock: there is nothing to
-    race with, and every file they read is replaced atomically anyway.
+    The lock is :class:`filelock.FileLock`: ``flock`` on POSIX (the kernel drops it when
+    its holder dies, even by ``SIGKILL``, so a crashed writer never leaves the folder
+    locked), ``msvcrt.locking`` on Windows, and filelock's own fallback where a file
+    system has no ``flock``. It waits as long as it takes, as a blocking ``flock`` did.
+    Each call takes a new lock object, so two threads of one process (two Streamlit
+    tabs) exclude each other just as two processes do. Taking the lock again inside
+    the block in the same thread raises filelock's ``RuntimeError`` instead of hanging.
+
+    Readers take the same exclusive lock as writers. filelock's ``FileLock`` has no
+    shared mode, and its ``ReadWriteLock`` keeps a SQLite database (with helper files
+    beside it) at its path, which a copy of the app that takes a ``flock`` on ``.lock``
+    would not see. A read is short (``labels.csv`` and the 28×28 PNGs) and saves are a
+    person's clicks, so readers waiting for each other cost next to nothing, while one
+    lock on one file keeps every reader and writer, old or new, apart.
+
+    Parameters
+    ----------
+    root : Path
+        The dataset folder. A writer's must exist.
+    reading : bool
+        Whether the block only reads. A reader of a missing folder, or of one where no
+        lock file can be opened (read-only), goes on without the lock: there is nothing
+        to race with, every file it reads is replaced atomically anyway, and reading
+        never creates the folder.
+
+    Raises
+    ------
+    OSError
+        If a writer cannot open the lock file.
     """
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        fcntl = None
-    if fcntl is None:  # pragma: no cover - Windows
-        if shared and not root.is_dir():
-            yield
-        else:
-            with lock_file(root / ".lock.excl"):
-                yield
-        return
-    try:
-        fd = os.open(root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError:
-        if not shared:
-            raise
-        fd = None
-    if fd is None:
-        yield
-        return
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
-
-
-@contextlib.contextmanager
-def lock_file(path: Path, timeout: float = 30.0, stale: float = 60.0) -> Iterator[None]:
-    """Best-effort lock for platforms without ``fcntl``: create ``path`` exclusively.
-
-    A lock file older than ``stale`` seconds is taken to be left by a crash and removed.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
+    lock = FileLock(root / LOCK_NAME)
+    held = False
+    if not reading:
+        lock.acquire()
+        held = True
+    elif root.is_dir():
         try:
-            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-            break
-        except FileExistsError:
-            with contextlib.suppress(FileNotFoundError):
-                if time.time() - path.stat().st_mtime > stale:
-                    path.unlink(missing_ok=True)
-                    continue
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"could not lock {path} within {timeout} s") from None
-            time.sleep(0.01)
+            lock.acquire()
+            held = True
+        except OSError:  # a read-only folder (or file system): read without the lock
+            pass
     try:
         yield
     finally:
-        path.unlink(missing_ok=True)
+        if held:
+            lock.release()
