@@ -11,7 +11,7 @@ Prints a Markdown table (paste it into BENCHMARKS.md). Figures per sheet:
 - ``move``: one slider move, i.e. blur -> Canny -> dilate -> boxes on the working copy and
   boxes mapped back (median of ``--repeat`` moves over different Canny thresholds);
 - ``full-res chain``: the same three stages run at full resolution, as the original app did;
-- ``auto-fit``: :func:`digit_pipeline.autofit.auto_fit` on the decoded image, with the
+- ``auto-fit``: :func:`digit_pipeline.reading.autofit.auto_fit` on the decoded image, with the
   model judging the candidates (its readings included), as ``read`` and the app's
   *Auto-fit boxes* button (and every new image while *Auto-fit each new image* is on) run it;
 - ``extract``: ROIs and 28x28 digits for every box (on Extract / Predict);
@@ -38,14 +38,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from digit_pipeline import PipelineParams, blur_image, dilate_image, edges_canny  # noqa: E402
-from digit_pipeline.autofit import auto_fit  # noqa: E402
 from digit_pipeline.benchmarking.scoring import score_sheet  # noqa: E402
 from digit_pipeline.benchmarking.sheets import make_sheet  # noqa: E402
 from digit_pipeline.benchmarking.styles import SheetStyle  # noqa: E402
 from digit_pipeline.imageio import decode_image, encode_jpeg  # noqa: E402
 from digit_pipeline.model import load_model, predict_proba  # noqa: E402
-from digit_pipeline.pipeline import cut_digits, find_boxes, prepare  # noqa: E402
-from digit_pipeline.reading import classify  # noqa: E402
+from digit_pipeline.reading import classify, fit_sheet  # noqa: E402
+from digit_pipeline.reading.pipeline import cut_digits, find_boxes, prepare  # noqa: E402
 from digit_pipeline.stages import to_gray  # noqa: E402
 from digit_pipeline.training.data import load_mnist  # noqa: E402
 
@@ -123,7 +122,7 @@ def main() -> None:
             return dilate_image(edges, p.dilate_size, p.dilate_iterations)
 
         _, full_ms = timed(full_res_chain, 5)
-        _, fit_ms = timed(lambda i=image: auto_fit(i, model=model), 3)
+        _, fit_ms = timed(lambda i=image: fit_sheet(i, model=model), 3)
         (_, digits), extract_ms = timed(lambda f=found, r=ready: cut_digits(r, f.boxes, params), 3)
         predict_proba(model, digits)  # warm up
         _, call_ms = timed(lambda d=digits: predict_proba(model, d), args.repeat)

@@ -1,27 +1,24 @@
 """Read sheets of handwritten digits: OpenCV stages, MNIST-faithful ROIs, a Keras model.
 
-The reading pipeline:
-
-- :mod:`~digit_pipeline.stages`: the stages, small pure functions by concern (page, edges,
-  boxes, digits, drawing);
-- :mod:`~digit_pipeline.pipeline`: :func:`prepare` (once per image) and :func:`segment`
-  (every slider move), every intermediate kept;
-- :mod:`~digit_pipeline.autofit`: :func:`auto_fit`, the parameters fitted to an image;
-- :mod:`~digit_pipeline.reading`: :func:`read_sheet`, **the one reading path** (fit,
-  prepare, segment, cut, classify) that the app, ``read`` and ``bench`` all call;
+- :mod:`~digit_pipeline.reading`: **the reader**, the one reading path the app, ``read``
+  and ``bench`` all call (:func:`read_sheet`: flatten, fit, prepare, segment, cut,
+  classify, judge), with its parameters, pipeline, fit and judge;
+- :mod:`~digit_pipeline.stages`: image operations, small pure functions by concern (page,
+  edges, boxes, digits, drawing);
 - :mod:`~digit_pipeline.model`: the model contract (28×28 float32 in [0, 1], 10 classes).
 
-Beside it: :mod:`~digit_pipeline.training` (building and training models),
+Beside them: :mod:`~digit_pipeline.training` (building and training models),
 :mod:`~digit_pipeline.userdata` (the user's own digits), :mod:`~digit_pipeline.benchmarking`
-(generated sheets and their scoring), :mod:`~digit_pipeline.imageio` (every decoder and
-encoder), :mod:`~digit_pipeline.exports`, :mod:`~digit_pipeline.validation` (every check)
-and :mod:`~digit_pipeline.cli`. The package never imports streamlit.
+(generated sheets and their scoring), :mod:`~digit_pipeline.batch` (archives),
+:mod:`~digit_pipeline.imageio` (every decoder and encoder), :mod:`~digit_pipeline.exports`,
+:mod:`~digit_pipeline.validation` (every check) and :mod:`~digit_pipeline.cli`. The package
+never imports streamlit.
 """
 
-from .autofit import AutoFit, auto_fit
-from .params import CANVAS_PARAMS, PARAM_SPECS, ParamSpec, PipelineParams
-from .pipeline import PipelineResult, Prepared, prepare, run_pipeline, segment
-from .reading import Reading, SheetReading, read_sheet
+from .reading import Reading, SheetReading, fit_sheet, read_sheet
+from .reading.autofit import AutoFit, auto_fit
+from .reading.params import CANVAS_PARAMS, PARAM_SPECS, ParamSpec, PipelineParams
+from .reading.pipeline import PipelineResult, Prepared, prepare, run_pipeline, segment
 from .stages import (
     blur_image,
     dilate_image,
@@ -53,6 +50,7 @@ __all__ = [
     "edges_canny",
     "extract_roi_black_white",
     "find_contours_and_boxes",
+    "fit_sheet",
     "prepare",
     "read_sheet",
     "reading_order",

@@ -1,6 +1,6 @@
 """Command line: ``python -m digit_pipeline {read,train,finetune,evaluate,bench,...} ...``.
 
-Pipeline options are generated from :data:`digit_pipeline.params.PARAM_SPECS`, so the CLI,
+Pipeline options are generated from :data:`digit_pipeline.reading.params.PARAM_SPECS`, so the CLI,
 the app and the defaults never disagree.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 from .batch.run import add_batch_options, load_params_file
 from .benchmarking import run as bench
 from .model import DEFAULT_MODEL, ModelLoadError
-from .params import PARAM_SPECS, PipelineParams
+from .reading.params import PARAM_SPECS, PipelineParams
 from .training import styles
 
 
@@ -475,7 +475,7 @@ def _read(args: argparse.Namespace, params: PipelineParams) -> int:
 
 def _fits(args: argparse.Namespace) -> bool:
     """Whether ``read`` fits the parameters to each image (see ``--auto``)."""
-    from .autofit import FITTED_PARAMS
+    from .reading.autofit import FITTED_PARAMS
 
     if args.auto is not None:
         return args.auto

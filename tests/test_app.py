@@ -11,9 +11,10 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from digit_pipeline import PARAM_SPECS, PipelineParams
-from digit_pipeline.autofit import auto_fit, estimate_fit
 from digit_pipeline.imageio import decode_image
 from digit_pipeline.model import load_model
+from digit_pipeline.reading import fit_sheet
+from digit_pipeline.reading.autofit import estimate_fit
 
 APP = str(ROOT / "streamlit_app.py")
 
@@ -137,7 +138,7 @@ def test_new_images_are_fitted_until_switched_off():
     first, second = sample_sheets()[:2]
     # The app fits as `read` does: with the sidebar's model judging the candidates.
     image = decode_image(first.read_bytes())
-    fitted = auto_fit(image, model=load_model()).params
+    fitted = fit_sheet(image, model=load_model()).params
     assert slider_values(at) == {name: getattr(fitted, name) for name in FITTED}
     assert f"Auto-fit for {first.name}" in captions(at)
     estimate = estimate_fit(image).params
@@ -264,7 +265,7 @@ def test_predict_shows_the_boxes_it_set_aside_and_one_can_be_kept(shown):
     import cv2
     from conftest import FIXTURES
 
-    from digit_pipeline.judge import RULES
+    from digit_pipeline.reading.judge import RULES
     from workbench.common import SET_ASIDE_COLOR
 
     with np.load(FIXTURES / "mnist_small.npz") as data:

@@ -41,13 +41,13 @@ def calls(path) -> set[str]:
 
 
 def test_one_reading_path():
-    """The stage chain is built in pipeline.py, the reading in reading.py; nowhere else."""
+    """The stage chain is built in reading/pipeline.py, the reading in reading/sheet.py."""
     files = [*PACKAGE.rglob("*.py"), *(ROOT / "workbench").rglob("*.py"), ROOT / "streamlit_app.py"]
     found = {path.relative_to(ROOT).as_posix(): calls(path) for path in files}
     chains = sorted(f for f, c in found.items() if {"find_boxes", "cut_digits"} & c)
     readers = sorted(f for f, c in found.items() if {"classify", "segment"} & c)
-    assert chains == ["digit_pipeline/pipeline.py"]
-    assert readers == ["digit_pipeline/pipeline.py", "digit_pipeline/reading.py"]
+    assert chains == ["digit_pipeline/reading/pipeline.py"]
+    assert readers == ["digit_pipeline/reading/pipeline.py", "digit_pipeline/reading/sheet.py"]
     assert "read_sheet" in found["workbench/cache.py"]  # the app reads through it
     assert "read_sheet" in found["digit_pipeline/batch/engines.py"]  # read, every engine
 
@@ -83,3 +83,81 @@ def test_the_reading_path_imports_no_training_benchmarking_or_user_data():
     loaded = done.stdout
     for part in ("training", "benchmarking", "userdata", "streamlit", "keras"):
         assert f"digit_pipeline.{part}" not in loaded and f"'{part}" not in loaded, loaded
+
+
+def runtime_imports(path) -> set[str]:
+    """The package modules ``path`` imports when it runs (``TYPE_CHECKING`` blocks aside)."""
+    tree = ast.parse(path.read_text())
+    skip = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            skip |= {id(n) for n in ast.walk(node)}
+    module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+    package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+    if path.name == "__init__.py":
+        module = module.removesuffix(".__init__")
+        package = module
+    found = set()
+    for node in ast.walk(tree):
+        if id(node) in skip or not isinstance(node, ast.ImportFrom):
+            continue
+        if node.level:
+            base = package.split(".")[: len(package.split(".")) - node.level + 1]
+            name = ".".join(base + ([node.module] if node.module else []))
+        else:
+            name = node.module or ""
+        if name.startswith("digit_pipeline"):
+            found.add(name)
+    return found
+
+
+def module_name(path) -> str:
+    name = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+    return name.removesuffix(".__init__")
+
+
+def test_the_package_has_no_import_cycle():
+    # autofit <-> reading was the one arrow that ran back up: the fit now proposes
+    # candidates (reading.autofit.candidates) and the reader scores them (fit_sheet).
+    modules = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+
+    def resolve(name: str) -> str | None:
+        while name and name not in modules:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    graph = {
+        name: {r for i in runtime_imports(path) if (r := resolve(i)) and r != name}
+        for name, path in modules.items()
+    }
+    packages = {n for n, p in modules.items() if p.name == "__init__.py"}
+
+    def cycle_from(start: str) -> list[str] | None:
+        stack, seen = [(start, [start])], set()
+        while stack:
+            node, trail = stack.pop()
+            for nxt in graph[node]:
+                if nxt == start and not (start in packages or node in packages):
+                    return [*trail, nxt]
+                if nxt not in seen and nxt not in packages:
+                    seen.add(nxt)
+                    stack.append((nxt, [*trail, nxt]))
+        return None
+
+    cycles = [c for n in modules if n not in packages and (c := cycle_from(n))]
+    assert not cycles, cycles[0]
+
+
+def test_the_reader_imports_run_one_way():
+    """params <- pipeline <- autofit <- judge <- sheet: no module imports one above it."""
+    order = ["params", "pipeline", "autofit", "results", "judge", "sheet"]
+    reading = PACKAGE / "reading"
+    for path in [*reading.glob("*.py"), *(reading / "judge").glob("*.py")]:
+        rel = path.relative_to(reading).parts[0].removesuffix(".py")
+        if rel == "__init__":
+            continue
+        mine = order.index(rel)
+        for name in runtime_imports(path):
+            parts = name.split(".")
+            if parts[:2] == ["digit_pipeline", "reading"] and len(parts) > 2:
+                assert order.index(parts[2]) <= mine, (path.name, name)

@@ -80,6 +80,21 @@ def goto(page, name: str, wait_for: str) -> None:
     page.wait_for_timeout(1000)
 
 
+def open_expander(page, label: str, inside: str) -> None:
+    """Open an expander and wait for ``inside`` to show (a click during a rerun may be lost)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for _ in range(4):
+        page.wait_for_timeout(1000)
+        page.get_by_text(label, exact=True).click()
+        try:
+            page.get_by_text(inside).first.wait_for(state="visible", timeout=15_000)
+            return
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError(f"the {label} expander did not open")
+
+
 def test_a_users_walk_keeps_the_work_and_says_what_it_did(app_url, tmp_path):  # noqa: F811
     from playwright.sync_api import sync_playwright
 
@@ -137,7 +152,7 @@ def test_a_users_walk_keeps_the_work_and_says_what_it_did(app_url, tmp_path):  #
             assert sliders(page) == work
 
             # 1. Fine-tune with no MNIST file and no network: one sentence.
-            page.get_by_text("My dataset", exact=True).click()
+            open_expander(page, "My dataset", "12 digits saved")
             field = page.get_by_role("textbox", name="MNIST .npz")
             field.fill("")
             field.press("Enter")

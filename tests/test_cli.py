@@ -169,18 +169,19 @@ def test_read_fits_each_image_unless_told_otherwise():
     # No fiddling: plain `read` fits each image, as the app does; --no-auto, or an option
     # the fit would set, keeps the defaults and the options as given.
     # With the model the fit lets the reading judge its estimate against the parameters
-    # given (auto_fit(image, base, model)); `read` must pick what that one function picks.
-    from digit_pipeline.autofit import auto_fit, estimate_fit
+    # given (fit_sheet(image, base, model)); `read` must pick what that one function picks.
     from digit_pipeline.imageio import read_image
     from digit_pipeline.model import load_model
-    from digit_pipeline.params import PipelineParams
+    from digit_pipeline.reading import fit_sheet
+    from digit_pipeline.reading.autofit import estimate_fit
+    from digit_pipeline.reading.params import PipelineParams
 
     sheet = sample_sheets()[0]
     image, model = read_image(sheet), load_model()
     assert estimate_fit(image).params != PipelineParams()
 
     def fitted(**given):
-        return auto_fit(image, PipelineParams(**given), model=model).params.to_dict()
+        return fit_sheet(image, PipelineParams(**given), model=model).params.to_dict()
 
     runs = {
         "plain": run_cli("read", str(sheet), "--json"),

@@ -63,8 +63,9 @@ def test_auto_fit_reads_every_sample_exactly(model, sheet):
 def test_reading_with_the_fits_prepared_image_is_the_same(model, invert):
     # `read` and the benchmark hand the fit's prepared image to the reader instead of
     # preparing it again; the reading must not change (dark paper: the fit inverts).
-    from digit_pipeline.autofit import auto_fit
-    from digit_pipeline.params import PipelineParams
+    from digit_pipeline.reading import fit_sheet
+    from digit_pipeline.reading.autofit import auto_fit
+    from digit_pipeline.reading.params import PipelineParams
 
     image = read_image(SHEETS[0])
     if invert:
@@ -77,7 +78,7 @@ def test_reading_with_the_fits_prepared_image_is_the_same(model, invert):
     assert reused.text == again.text and reused.result.boxes == again.result.boxes
     assert [d.confidence for d in reused.sheet.digits] == [d.confidence for d in again.sheet.digits]
     fitted = read_sheet(image, model=model, auto=True)  # the one path, fit included
-    judged = auto_fit(image, model=model)  # with a model the reading judges the fit
+    judged = fit_sheet(image, model=model)  # with a model the reading judges the fit
     assert judged.params in (fit.params, PipelineParams())
     assert fitted.params == judged.params
     assert fitted.text == read_sheet(image, judged.params, model=model).text
@@ -85,8 +86,8 @@ def test_reading_with_the_fits_prepared_image_is_the_same(model, invert):
 
 def test_a_prepared_image_of_other_settings_is_refused_or_redone(model):
     """segment() refuses a Prepared made with other prepare settings; read_sheet redoes it."""
-    from digit_pipeline.params import PipelineParams
-    from digit_pipeline.pipeline import prepare, segment
+    from digit_pipeline.reading.params import PipelineParams
+    from digit_pipeline.reading.pipeline import prepare, segment
 
     image = read_image(SHEETS[0])
     small = prepare(image, PipelineParams(work_size=600))

@@ -14,9 +14,10 @@ from odd_files import corpus
 from streamlit.testing.v1 import AppTest
 
 from digit_pipeline import PipelineParams
-from digit_pipeline.autofit import auto_fit
 from digit_pipeline.imageio import ImageReadError, decode_image, page_count
-from digit_pipeline.pipeline import run_pipeline
+from digit_pipeline.reading import fit_sheet
+from digit_pipeline.reading.autofit import auto_fit
+from digit_pipeline.reading.pipeline import run_pipeline
 
 
 @pytest.fixture(scope="module")
@@ -92,14 +93,14 @@ def test_an_underexposed_photo_of_white_paper_is_not_taken_for_dark_paper(name, 
     # still darker than its paper, so it is read as dark ink on (dim) white paper.
     from conftest import SAMPLES, load_truth
 
-    from digit_pipeline.autofit import DARK_PAPER, is_dark_paper
     from digit_pipeline.reading import read_sheet
+    from digit_pipeline.reading.autofit import DARK_PAPER, is_dark_paper
 
     sheet = SAMPLES / name
     dim = (decode_image(sheet.read_bytes()).astype(np.float32) * 0.3).astype(np.uint8)
     assert np.median(dim) < DARK_PAPER
     assert not is_dark_paper(dim.mean(axis=2).astype(np.uint8))
-    fit = auto_fit(dim, model=model)
+    fit = fit_sheet(dim, model=model)
     assert not fit.params.invert
     truth = [d["label"] for d in load_truth(sheet)["digits"]]
     read = [d.label for d in read_sheet(dim, fit.params, model=model).sheet.digits]

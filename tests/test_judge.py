@@ -1,11 +1,11 @@
-"""Tests for the judge (digit_pipeline.judge): what is no digit, and how a reading is scored."""
+"""The judge (digit_pipeline.reading.judge): what is no digit, and how a reading is scored."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from digit_pipeline.judge import margins, plausible, reading_score
+from digit_pipeline.reading.judge import margins, plausible, reading_score
 
 DIGITS = [(100, 100, 30, 60), (150, 102, 28, 58), (200, 98, 32, 62), (250, 100, 30, 60)]
 
@@ -43,7 +43,7 @@ def test_plausible_drops_what_is_no_digit(box, sure, kept):
     ids=["digit", "rule", "edge", "speck", "tiny", "frame"],
 )
 def test_each_box_set_aside_is_named_by_its_rule(box, sure, rule):
-    from digit_pipeline.judge import RULES, set_aside_rules
+    from digit_pipeline.reading.judge import RULES, set_aside_rules
 
     sures = np.array([1.0] * len(DIGITS) + [sure])
     assert set_aside_rules([*DIGITS, box], sures, (600, 800)) == [""] * len(DIGITS) + [rule]
@@ -51,7 +51,7 @@ def test_each_box_set_aside_is_named_by_its_rule(box, sure, rule):
 
 
 def test_the_other_rules_are_named_too():
-    from digit_pipeline.judge import set_aside_rules
+    from digit_pipeline.reading.judge import set_aside_rules
 
     boxes = [*DIGITS, (300, 100, 30, 60)]
     sure = np.ones(len(boxes))
@@ -74,9 +74,9 @@ def test_a_reading_lists_what_it_set_aside_and_the_user_can_keep_it(model):
 
     from digit_pipeline.batch.engines import read_data
     from digit_pipeline.imageio import encode_png
-    from digit_pipeline.judge import RULES
-    from digit_pipeline.params import PipelineParams
     from digit_pipeline.reading import keep_set_aside, read_sheet
+    from digit_pipeline.reading.judge import RULES
+    from digit_pipeline.reading.params import PipelineParams
 
     with np.load(FIXTURES / "mnist_small.npz") as data:
         x, y = data["x_test"], data["y_test"]
@@ -137,7 +137,7 @@ def _ink(width: int, height: int) -> np.ndarray:
 def test_pieces_side_by_side_are_two_digits_and_a_dot_is_left_out():
     import cv2
 
-    from digit_pipeline.stages.refine import ink_pieces
+    from digit_pipeline.reading.judge.cuts import ink_pieces
 
     roi = _ink(60, 50)
     cv2.line(roi, (8, 2), (8, 47), 255, 3)  # a 1
@@ -153,7 +153,7 @@ def test_pieces_side_by_side_are_two_digits_and_a_dot_is_left_out():
 def test_pieces_of_one_digit_stay_together():
     import cv2
 
-    from digit_pipeline.stages.refine import ink_pieces
+    from digit_pipeline.reading.judge.cuts import ink_pieces
 
     four = _ink(40, 50)  # a 4 in two strokes: the bar crosses the upright
     cv2.line(four, (4, 2), (4, 30), 255, 3)
@@ -170,7 +170,7 @@ def test_pieces_of_one_digit_stay_together():
 def test_pieces_one_above_another_in_a_tall_box_are_two_digits():
     import cv2
 
-    from digit_pipeline.stages.refine import ink_pieces
+    from digit_pipeline.reading.judge.cuts import ink_pieces
 
     roi = _ink(40, 110)  # a 2 written just above a 9: one box for both
     cv2.ellipse(roi, (20, 18), (14, 14), 0, 180, 360, 255, 3)
@@ -188,7 +188,7 @@ def test_pieces_one_above_another_in_a_tall_box_are_two_digits():
 def test_column_cut_may_leave_a_small_digit_beside_a_tall_one_when_asked():
     import cv2
 
-    from digit_pipeline.stages.refine import column_cut
+    from digit_pipeline.reading.judge.cuts import column_cut
 
     page = np.full((60, 70), 230, np.uint8)  # a tall 7 whose bar runs into a small 0
     cv2.line(page, (2, 4), (30, 4), 30, 3)
@@ -210,7 +210,7 @@ def _boxes_ink(ink: np.ndarray, boxes: list) -> list:
 def test_a_tail_boxed_on_its_own_has_borrowed_ink():
     import cv2
 
-    from digit_pipeline.stages import borrowed_ink
+    from digit_pipeline.reading.judge.box_ink import borrowed_ink
 
     ink = np.zeros((60, 200), np.uint8)
     cv2.ellipse(ink, (30, 30), (18, 24), 0, 0, 360, 255, 4)  # a 0...
@@ -231,7 +231,7 @@ def test_a_tail_boxed_on_its_own_has_borrowed_ink():
 def test_touching_digits_cut_apart_own_their_halves():
     import cv2
 
-    from digit_pipeline.stages import borrowed_ink
+    from digit_pipeline.reading.judge.box_ink import borrowed_ink
 
     ink = np.zeros((60, 120), np.uint8)
     cv2.ellipse(ink, (30, 30), (18, 24), 0, 0, 360, 255, 4)
@@ -252,7 +252,7 @@ def test_plausible_keeps_a_borrowed_box_only_when_read_sure():
 
 
 def test_a_faint_mark_among_written_digits_is_no_digit_unless_read_sure():
-    from digit_pipeline.stages import ink_contrast
+    from digit_pipeline.reading.judge.box_ink import ink_contrast
 
     page = np.full((40, 100), 200, np.uint8)
     page[5:35, 8:11] = 40  # three written strokes...
@@ -286,7 +286,7 @@ def _long_tailed(digit: np.ndarray) -> np.ndarray:
 def test_a_long_tailed_9_read_as_a_1_is_read_by_its_body(model, monkeypatch):
     from conftest import FIXTURES, blank, paste
 
-    import digit_pipeline.judge
+    import digit_pipeline.reading.judge
     from digit_pipeline.reading import read_sheet
 
     with np.load(FIXTURES / "mnist_small.npz") as data:
@@ -302,5 +302,5 @@ def test_a_long_tailed_9_read_as_a_1_is_read_by_its_body(model, monkeypatch):
         paste(page, first[2], box[0] + box[2] + 40, 60, 80)
         assert read_sheet(page, model=model).text == "34692"
         with monkeypatch.context() as patch:  # the body not trusted: the tail reads 1
-            patch.setattr(digit_pipeline.judge, "BODY_SURE", 2.0)
+            patch.setattr(digit_pipeline.reading.judge, "BODY_SURE", 2.0)
             assert read_sheet(page, model=model).text == "34612"

@@ -1,4 +1,4 @@
-"""Tests for digit_pipeline.params: defaults, ranges from PARAM_SPECS, round trips."""
+"""Tests for digit_pipeline.reading.params: defaults, ranges from PARAM_SPECS, round trips."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import re
 import numpy as np
 import pytest
 
-from digit_pipeline.params import PARAM_SPECS, ParamSpec, PipelineParams
+from digit_pipeline.reading.params import PARAM_SPECS, ParamSpec, PipelineParams
 
 SPEC_IDS = [spec.name for spec in PARAM_SPECS]
 NUMERIC = [spec for spec in PARAM_SPECS if spec.kind is not bool and not spec.choices]
@@ -219,7 +219,7 @@ def test_labels_are_unique():
 def test_fitted_params_name_what_auto_fit_sets(mnist):
     from conftest import line_of_digits
 
-    from digit_pipeline.autofit import FITTED_PARAMS, auto_fit
+    from digit_pipeline.reading.autofit import FITTED_PARAMS, auto_fit
 
     page, _, _ = line_of_digits(mnist, [3, 4, 7], gap=20, height=150)
     base = PipelineParams(

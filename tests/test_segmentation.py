@@ -10,9 +10,9 @@ import pytest
 from conftest import INK, PAPER, blank, line_of_digits, paste
 
 from digit_pipeline import PipelineParams
-from digit_pipeline.autofit import auto_fit
 from digit_pipeline.benchmarking.scoring import iou, score_sheet
-from digit_pipeline.pipeline import run_pipeline
+from digit_pipeline.reading.autofit import auto_fit
+from digit_pipeline.reading.pipeline import run_pipeline
 from digit_pipeline.stages import join_fragments, open_enclosures, split_wide_boxes
 
 

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from digit_pipeline.params import PARAM_SPECS, PipelineParams
-from digit_pipeline.pipeline import run_pipeline
+from digit_pipeline.reading.params import PARAM_SPECS, PipelineParams
+from digit_pipeline.reading.pipeline import run_pipeline
 from digit_pipeline.stages import (
     THIN_STROKE,
     blur_image,

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import FIXTURES, ROOT
 
-from digit_pipeline.judge import NONE, ONE, SEVERAL, load_verifier, plausible, verdicts
+from digit_pipeline.reading.judge import NONE, ONE, SEVERAL, load_verifier, plausible, verdicts
 from digit_pipeline.training.verifier import make_set, no_digit, several_digits
 
 
@@ -78,9 +78,9 @@ def test_a_box_the_verifier_calls_no_digit_is_dropped():
 def test_a_rule_stub_is_dropped_by_the_verifier_and_by_nothing_else(model, verifier):
     # Three digits and, beside them, a short slanted stretch of a rule: too short and
     # steep for the flat-stroke rule, digit-sized; only the verifier tells it apart.
-    from digit_pipeline.judge import margins
     from digit_pipeline.model import predict_proba
     from digit_pipeline.reading import read_sheet
+    from digit_pipeline.reading.judge import margins
 
     with np.load(FIXTURES / "mnist_small.npz") as data:
         x, y = data["x_test"], data["y_test"]
@@ -145,8 +145,8 @@ def test_the_shipped_card_names_the_command_that_rebuilds_it():
 
 def test_a_corrupt_verifier_says_which_file_and_how_to_rebuild_it(tmp_path, monkeypatch):
     import digit_pipeline.model
-    from digit_pipeline.judge import VERIFIER, load_verifier
     from digit_pipeline.model import ModelLoadError
+    from digit_pipeline.reading.judge import VERIFIER, load_verifier
 
     broken = tmp_path / VERIFIER
     broken.parent.mkdir(parents=True)

@@ -12,13 +12,13 @@ import numpy as np
 import streamlit as st
 
 from digit_pipeline import PipelineParams, PipelineResult, draw_boxes
-from digit_pipeline.autofit import AutoFit, auto_fit
 from digit_pipeline.contract import MNIST_SIZE
 from digit_pipeline.imageio import decode_image, encode_jpeg, encode_png
-from digit_pipeline.judge import load_verifier, verdicts
 from digit_pipeline.model import load_model, predict_proba
-from digit_pipeline.pipeline import PREPARE_FIELDS, Prepared, prepare, prepare_key
-from digit_pipeline.reading import Reading, read_sheet
+from digit_pipeline.reading import Reading, fit_sheet, read_sheet
+from digit_pipeline.reading.autofit import AutoFit
+from digit_pipeline.reading.judge import load_verifier, verdicts
+from digit_pipeline.reading.pipeline import PREPARE_FIELDS, Prepared, prepare, prepare_key
 from digit_pipeline.stages import draw_outline, flatten_page, page_corners, shade_outside
 from workbench.common import PREVIEW_WIDTH, ROI_ZOOM, SET_ASIDE_COLOR, Source, thumbnail
 
@@ -110,7 +110,7 @@ def fitted(
     With a model the fit is the one ``read`` uses: the reading judges the candidates.
     """
     model = get_model(model_path) if model_path else None
-    return auto_fit(source_image(_source), base=base, model=model)
+    return fit_sheet(source_image(_source), base=base, model=model)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -136,6 +136,23 @@ def stage_results(
     # ``_ready`` always fits ``params`` (ready_image), so read_sheet never prepares again
     # and the image argument is not used; the prepared grey stands in for it.
     return read_sheet(_ready.gray, params, model=_model, prepared=_ready, page=None)
+
+
+def read_with_model(
+    source: Source, params: PipelineParams, model_path: str, ready: Prepared, model: Any
+) -> Reading:
+    """Return the reading of the image with ``params`` and the model, reading it once.
+
+    The judged fit read the image to choose its parameters: with exactly those, its
+    reading is the one (Predict right after a fit reads nothing again); else
+    :func:`stage_results`.
+    """
+    fit_base = st.session_state.get("fit_base")
+    if fit_base is not None and fit_base[0] == source.key and fit_base[2] == model_path:
+        fit = fitted(source.key, source, *fit_base[1:])
+        if fit.reading is not None and fit.reading.params == params:
+            return fit.reading
+    return stage_results(source.key, source.name, params, model_path, ready, model)
 
 
 def ready_image(source: Source, params: PipelineParams) -> Prepared:

@@ -7,9 +7,9 @@ import json
 import streamlit as st
 
 from digit_pipeline import PARAM_SPECS, ParamSpec, PipelineParams
-from digit_pipeline.autofit import fit_base
 from digit_pipeline.model import MODELS_DIR, load_card
-from workbench.cache import fitted
+from digit_pipeline.reading.autofit import fit_base
+from workbench.cache import fitted, model_future
 from workbench.common import CANVAS_CHOICE, Source, list_models
 
 
@@ -38,12 +38,16 @@ def params_from_state() -> PipelineParams:
         return PipelineParams()
 
 
-def fit_to(source: Source | None) -> None:
-    """Fit the parameters to the image and move the sliders there (also a button callback)."""
+def fit_to(source: Source | None, judged: bool = True) -> None:
+    """Fit the parameters to the image and move the sliders there (also a button callback).
+
+    ``judged``: the fit ``read`` makes, the reading judging its candidates with the model
+    (which waits for the model); else the estimate from the ink alone, at once.
+    """
     if source is None:
         return
     base = fit_base(params_from_state())  # the image and the switches; not the last sliders
-    model_path = selected_model_path()
+    model_path = selected_model_path() if judged else None
     fit = fitted(source.key, source, base, model_path)
     st.session_state["fit_base"] = (source.key, base, model_path)
     params_to_state(fit.params)
@@ -68,10 +72,44 @@ def auto_fit_new_image(source: Source | None) -> None:
         and st.session_state.get("source") != CANVAS_CHOICE
         and st.session_state.get("fitted_digest") != source.key
     ):
-        fit_to(source)
+        # While the model still loads (the app's first seconds), the ink's estimate draws
+        # the boxes at once; the judged fit follows when the model is there.
+        judged = model_future(selected_model_path()).done()
+        fit_to(source, judged)
         # Marked fitted only once the sliders moved: a click while the fit runs stops this
         # run, and the next one must fit again rather than keep the last image's sliders.
         st.session_state["fitted_digest"] = source.key
+        st.session_state["fit_pending"] = None if judged else (source.key, params_from_state())
+    elif pending_fit(source) and model_future(selected_model_path()).done():
+        fit_to(source)  # the judged fit, now that the model is loaded
+        st.session_state["fit_pending"] = None
+
+
+def pending_fit(source: Source | None) -> bool:
+    """Whether ``source`` was fitted by the estimate alone and awaits the judged fit.
+
+    Not once the user moved a slider since: their values are kept.
+    """
+    pending = st.session_state.get("fit_pending")
+    if source is None or not pending or pending[0] != source.key:
+        return False
+    if pending[1] != params_from_state():
+        st.session_state["fit_pending"] = None
+        return False
+    return True
+
+
+def finish_pending_fit(source: Source | None) -> None:
+    """After the page is drawn: wait for the model, then rerun for the judged fit."""
+    if not pending_fit(source):
+        return
+    try:
+        with st.spinner("Loading the model to check the fit…"):
+            model_future(selected_model_path()).result()
+    except Exception:  # a model that cannot load: Predict says why
+        st.session_state["fit_pending"] = None
+        return
+    st.rerun()
 
 
 def reset_params() -> None:

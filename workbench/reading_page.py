@@ -11,7 +11,6 @@ import streamlit as st
 from digit_pipeline import PipelineParams, PipelineResult, Prepared
 from digit_pipeline.aliases import Box
 from digit_pipeline.exports import annotated_png, reading_csv, reading_json, rois_zip
-from digit_pipeline.judge import RULES, SetAside
 from digit_pipeline.model import ModelLoadError
 from digit_pipeline.reading import (
     LOW_CONFIDENCE,
@@ -21,6 +20,7 @@ from digit_pipeline.reading import (
     lines_text,
     without,
 )
+from digit_pipeline.reading.judge import RULES, SetAside
 from workbench.cache import (
     Pictures,
     digit_pictures,
@@ -29,13 +29,19 @@ from workbench.cache import (
     page_panels,
     pictures,
     preview,
+    read_with_model,
     ready_image,
     source_image,
     stage_pictures,
     stage_results,
 )
 from workbench.common import Source
-from workbench.controls import auto_fit_new_image, model_picker, sidebar_controls
+from workbench.controls import (
+    auto_fit_new_image,
+    finish_pending_fit,
+    model_picker,
+    sidebar_controls,
+)
 from workbench.dataset_panel import save_to_dataset, show_dataset
 from workbench.page_panel import page_picker
 from workbench.sources import source_picker
@@ -181,6 +187,26 @@ def show_reading(reading: SheetReading, low: float) -> list[int | None]:
     return labels
 
 
+def corrected_labels(reading: SheetReading | None) -> list[int | None] | None:
+    """Return the labels after the corrections table's edits, before the table is drawn.
+
+    The digits above the table show its corrections in the same run: the table's kept
+    values (``corrections``) with its latest edits (its widget state) laid over them.
+    """
+    if reading is None:
+        return None
+    table = table_key()
+    values = st.session_state.get("corrections", {}).get(table)
+    if values is None or len(values) != len(reading.digits):
+        values = [str(d.label) for d in reading.digits]
+    values = list(values)
+    edits = st.session_state.get(table, {}) or {}
+    for row, change in (edits.get("edited_rows") or {}).items():
+        if "correct label" in change and 0 <= int(row) < len(values):
+            values[int(row)] = change["correct label"]
+    return [_label(v, d.label) for v, d in zip(values, reading.digits, strict=True)]
+
+
 def _label(value: object, model_label: int) -> int | None:
     """Return the table's value as a digit: None for "not a digit", the model's if empty."""
     if value == NOT_A_DIGIT:
@@ -287,16 +313,14 @@ def render() -> None:
     low = st.sidebar.slider(
         "Flag digits read with confidence below", 0.0, 1.0, step=0.05, key="low_confidence"
     )
-    rois_area = st.container()  # drawn after the table: the digits show its corrections
+    if digits is not None and len(digits):
+        pictured = digit_pictures(source.key, source.name, params, version, digits)
+        show_rois(pictured, reading, low, corrected_labels(reading))
+    elif digits is not None:
+        st.info("No digits to extract with these settings.")
     labels = None
     if reading is not None and digits is not None and len(digits):
         labels = show_reading(reading, low)
-    if digits is not None and len(digits):
-        pictured = digit_pictures(source.key, source.name, params, version, digits)
-        with rois_area:
-            show_rois(pictured, reading, low, labels)
-    elif digits is not None:
-        rois_area.info("No digits to extract with these settings.")
     if labels is not None:
         reading, digits, labels = drop_not_digits(reading, digits, labels)
         if len(digits):
@@ -305,6 +329,7 @@ def render() -> None:
     if judged is not None:
         show_set_aside(st.session_state["judged"].set_aside)
     show_dataset(model_path)
+    finish_pending_fit(source)  # the first image's judged fit, once the model is loaded
 
 
 def table_key() -> str:
@@ -390,7 +415,7 @@ def extract_and_predict(
     if predict and len(result.boxes):
         try:
             model = get_model(model_path)
-            read = stage_results(source.key, source.name, params, model_path, ready, model)
+            read = read_with_model(source, params, model_path, ready, model)
         except ModelLoadError as error:
             st.error(str(error))
         else:

@@ -22,8 +22,8 @@ import numpy as np
 
 from ..imageio import ImageReadError, decode_image, page_count
 from ..model import ModelLoadError, load_model
-from ..params import PipelineParams
 from ..reading import read_sheet
+from ..reading.params import PipelineParams
 from .sources import Source, bytes_digest, digest, load_bytes
 
 Result = tuple[Source, dict[str, Any], str | None]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..model import ModelLoadError
-from ..params import PipelineParams
+from ..reading.params import PipelineParams
 from .engines import (
     RAY_MISSING,
     RayConnectError,

@@ -17,8 +17,8 @@ from .sheets import make_sheet
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
-    from ..params import PipelineParams
     from ..reading import SheetReading
+    from ..reading.params import PipelineParams
 
 __all__ = ["read_case", "render_case", "score_record"]
 
@@ -86,7 +86,7 @@ def read_case(
     data : bytes
         The image file.
     mode : {"default", "auto"}
-        Default parameters, or the :func:`~digit_pipeline.autofit.auto_fit` of the image.
+        Default parameters, or the :func:`~digit_pipeline.reading.autofit.auto_fit` of the image.
 
     Returns
     -------

@@ -32,7 +32,8 @@ CONDITIONS = (
 """What each sheet stresses; sheets take them in turn."""
 
 MODES = ("default", "auto")
-"""``default``: :class:`~digit_pipeline.params.PipelineParams` defaults; ``auto``: the fit."""
+"""``default``: the :class:`~digit_pipeline.reading.params.PipelineParams` defaults;
+``auto``: the fit."""
 
 MIN_MP = 0.5
 """Smallest sheet drawn, in megapixels."""

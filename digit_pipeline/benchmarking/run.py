@@ -13,7 +13,7 @@ through :func:`add_arguments` and :func:`run`):
 3. :func:`~.cases.read_case` reads the bytes exactly like ``python -m digit_pipeline read``:
    :func:`~digit_pipeline.imageio.decode_image`, then
    :func:`~digit_pipeline.reading.read_sheet` with default parameters (mode ``default``)
-   or with :func:`~digit_pipeline.autofit.auto_fit` (mode ``auto``; the fit is timed
+   or with :func:`~digit_pipeline.reading.autofit.auto_fit` (mode ``auto``; the fit is timed
    as part of the read);
 4. :func:`~.scoring.score_sheet` matches found boxes to the truth at IoU >= 0.5, and
    :func:`~.report.summarise` pools the sheets per condition and overall.

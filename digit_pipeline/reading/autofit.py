@@ -15,16 +15,13 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
-from .aliases import GrayImage, Image
-from .judge import reading_score
+from ..aliases import GrayImage, Image
+from ..stages import blur_image, page_surround, stroke_width, to_gray
 from .params import PARAM_SPECS, PipelineParams
 from .pipeline import Prepared, prepare
-from .stages import blur_image, page_surround, stroke_width, to_gray
 
 if TYPE_CHECKING:  # pragma: no cover
-    import keras
-
-    from .reading import Reading
+    from .sheet import Reading
 
 TARGET_HEIGHT = 48
 """Working-copy height, in pixels, that the fit gives a typical digit."""
@@ -118,17 +115,12 @@ class AutoFit:
     """With a model: the chosen candidate's reading (the fit read it to judge it)."""
 
 
-def auto_fit(
-    image: Image, base: PipelineParams | None = None, model: keras.Model | None = None
-) -> AutoFit:
-    """Fit every stage parameter to ``image``; with a ``model``, let the reading judge.
+def auto_fit(image: Image, base: PipelineParams | None = None) -> AutoFit:
+    """Fit every stage parameter to ``image`` from its ink (:func:`estimate_fit`).
 
-    Without a model the fit is one estimate from the ink's measurements
-    (:func:`estimate_fit`). With one, that estimate and the plain ``base`` parameters
-    are both read, and the reading with the higher
-    :func:`~digit_pipeline.judge.reading_score` (sure digits, no rejected boxes) wins:
-    a measurement that misjudges a sheet cannot read it worse than the defaults would
-    have, as far as the classifier can tell.
+    The fit ``read`` and the app make also lets the reading judge this estimate against
+    the plain ``base``: :func:`~digit_pipeline.reading.fit_sheet`, which reads the
+    :func:`candidates` proposed here (the fit proposes, the reader scores).
 
     Parameters
     ----------
@@ -137,14 +129,10 @@ def auto_fit(
         Parameters the fit does not set (ROI threshold, the switches) come from here;
         its values of the fields the fit sets are not used (:func:`fit_base`).
 
-    model : keras.Model, optional
-        Fits the contract of :mod:`digit_pipeline.model`.
-
     Returns
     -------
     AutoFit
         On a page without ink the parameters are ``base`` and ``stats`` is None.
-        With a model, ``reading`` holds the chosen reading.
 
     Examples
     --------
@@ -156,24 +144,27 @@ def auto_fit(
     >>> round(fit.stats.digit_height), round(fit.stats.stroke_width)
     (135, 12)
     """
-    base = fit_base(base)
-    fit = estimate_fit(image, base)
-    if model is None:
-        return fit
-    from .reading import read_sheet  # the reading judges: imported when used
+    return estimate_fit(image, base)
 
-    best = None
-    candidates = [(fit.params, fit.prepared)]
+
+def candidates(fit: AutoFit, base: PipelineParams | None = None) -> list[tuple]:
+    """Return the settings a reader should try: the estimate, then the plain ``base``.
+
+    Each is ``(params, prepared or None)``; the base only where it differs from the
+    estimate. A measurement that misjudges a sheet then cannot read it worse than the
+    defaults would have, as far as the classifier can tell.
+
+    Examples
+    --------
+    >>> fit = AutoFit(PipelineParams(canny_lower=50), None)
+    >>> [params.canny_lower for params, _ in candidates(fit)]
+    [50, 30]
+    """
+    base = fit_base(base)
+    proposed = [(fit.params, fit.prepared)]
     if fit.params != base:
-        candidates.append((base, None))
-    for params, ready in candidates:
-        reading = read_sheet(image, params, model=model, prepared=ready, page=None)
-        sure = np.array([d.top2[0][1] - d.top2[1][1] for d in reading.sheet.digits])
-        score = reading_score(sure, reading.rejected)
-        if best is None or score > best[0]:
-            best = (score, reading)
-    reading = best[1]
-    return AutoFit(reading.params, fit.stats, reading.result.prepared, reading)
+        proposed.append((base, None))
+    return proposed
 
 
 def estimate_fit(image: Image, base: PipelineParams | None = None) -> AutoFit:
@@ -277,11 +268,6 @@ def is_dark_paper(gray: GrayImage) -> bool:
         if dark > STROKE_POLARITY * light:
             return False
     return bool(np.median(values) < DARK_PAPER)
-
-
-def auto_params(image: Image) -> PipelineParams:
-    """Return the parameters :func:`auto_fit` picks for ``image``."""
-    return auto_fit(image).params
 
 
 def measure_sheet(gray: GrayImage) -> SheetStats | None:

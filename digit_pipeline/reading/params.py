@@ -13,7 +13,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from .validation import check_float, check_int
+from ..validation import check_float, check_int
 
 
 def _spec(

@@ -15,9 +15,8 @@ from functools import cached_property
 import cv2
 import numpy as np
 
-from .aliases import Box, DigitBatch, GrayImage, Image
-from .params import PipelineParams
-from .stages import (
+from ..aliases import Box, DigitBatch, GrayImage, Image
+from ..stages import (
     blur_image,
     dilate_image,
     edges_canny,
@@ -37,6 +36,7 @@ from .stages import (
     to_gray,
     working_copy,
 )
+from .params import PipelineParams
 
 MAX_BOXES = 300
 """At most this many boxes (the largest) are kept; a page of noise yields thousands."""

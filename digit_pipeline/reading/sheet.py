@@ -13,155 +13,19 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .aliases import Box, DigitBatch, Image
-from .model import predict_proba
+from ..aliases import Image
+from ..model import predict_proba
+from .autofit import AutoFit, candidates, estimate_fit
+from .judge import drop_shapes, judge_reading, reading_score
 from .params import PipelineParams
 from .pipeline import PipelineResult, Prepared, prepare, segment
+from .results import SheetReading, sheet_from_proba
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
     from .autofit import SheetStats
     from .judge import SetAside
-
-LOW_CONFIDENCE = 0.9
-"""Digits read with a lower confidence are flagged for the user to check (the app's default).
-
-Measured with ``benchmarks/bench_flags.py`` (BENCHMARKS.md): on real_dev 0.9 flags 3 of the
-4 digits read wrong against 2 at 0.8, for 13 of 212 right ones flagged (6 at 0.8); on USPS's
-real digits 81 % of the errors against 73 %, for 2.7 % of the right ones (1.3 %)."""
-
-
-@dataclass(frozen=True)
-class DigitReading:
-    """One digit read from a sheet.
-
-    Attributes
-    ----------
-    box : (x, y, w, h)
-        Original-image pixels.
-    label : int
-        The model's digit.
-    confidence : float
-        Its probability.
-    top2 : tuple of (int, float)
-        The two most likely digits with their probabilities, best first.
-    line : int
-        Line index, 0 = top.
-    """
-
-    box: Box
-    label: int
-    confidence: float
-    top2: tuple[tuple[int, float], tuple[int, float]]
-    line: int
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict in the CLI's schema."""
-        return {
-            "box": list(self.box),
-            "label": self.label,
-            "confidence": round(self.confidence, 6),
-            "top2": [[d, round(p, 6)] for d, p in self.top2],
-            "line": self.line,
-        }
-
-
-@dataclass(frozen=True)
-class SheetReading:
-    """Every digit of a sheet, in reading order."""
-
-    digits: tuple[DigitReading, ...]
-    timings_ms: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def text(self) -> str:
-        r"""The digits as text, one line per written line (``"462\n119\n753"``)."""
-        return lines_text([d.label for d in self.digits], [d.line for d in self.digits])
-
-
-def without(reading: SheetReading, drop: Sequence[int]) -> SheetReading:
-    """Return ``reading`` without the digits at the indices ``drop`` (marked "not a digit").
-
-    The remaining digits keep their order and lines; the timings are kept.
-
-    Examples
-    --------
-    >>> d = [DigitReading((0, 0, 1, 1), n, 1.0, ((n, 1.0), (0, 0.0)), 0) for n in (4, 1, 6)]
-    >>> without(SheetReading(tuple(d)), [1]).text
-    '46'
-    """
-    dropped = set(drop)
-    kept = tuple(d for i, d in enumerate(reading.digits) if i not in dropped)
-    return SheetReading(kept, dict(reading.timings_ms))
-
-
-def lines_text(labels: list[int], lines: list[int], sep: str = "\n") -> str:
-    """Join digit labels into text, ``sep`` between written lines.
-
-    Examples
-    --------
-    >>> lines_text([4, 6, 2, 1, 1], [0, 0, 0, 1, 1], " / ")
-    '462 / 11'
-    """
-    rows: dict[int, str] = {}
-    for label, line in zip(labels, lines, strict=True):
-        rows[line] = rows.get(line, "") + str(label)
-    return sep.join(rows[k] for k in sorted(rows))
-
-
-def sheet_from_proba(
-    proba: np.ndarray,
-    boxes: Sequence[Box],
-    lines: Sequence[int],
-    timings_ms: dict[str, float] | None = None,
-) -> SheetReading:
-    """Turn class probabilities ``(N, 10)`` of boxes into a :class:`SheetReading`."""
-    digits = []
-    for box, line, p in zip(boxes, lines, proba, strict=True):
-        first, second = np.argsort(p)[::-1][:2]
-        digits.append(
-            DigitReading(
-                box=tuple(int(v) for v in box),
-                label=int(first),
-                confidence=float(p[first]),
-                top2=((int(first), float(p[first])), (int(second), float(p[second]))),
-                line=int(line),
-            )
-        )
-    return SheetReading(tuple(digits), dict(timings_ms or {}))
-
-
-def classify(
-    model: keras.Model,
-    digits: DigitBatch,
-    boxes: Sequence[Box],
-    lines: Sequence[int],
-    timings_ms: dict[str, float] | None = None,
-) -> SheetReading:
-    """Read MNIST-style digits with ``model``, in one batch.
-
-    Parameters
-    ----------
-    model : keras.Model
-        Fits the contract of :mod:`digit_pipeline.model`.
-    digits : ndarray of shape (N, 28, 28), uint8
-    boxes : sequence of (x, y, w, h)
-        One per digit, original-image pixels.
-    lines : sequence of int
-        Line index of each digit.
-    timings_ms : dict, optional
-        Timings gathered so far; ``"predict"`` is added.
-
-    Returns
-    -------
-    SheetReading
-    """
-    start = time.perf_counter()
-    proba = predict_proba(model, digits)
-    timings = dict(timings_ms or {})
-    timings["predict"] = (time.perf_counter() - start) * 1000
-    return sheet_from_proba(proba, boxes, lines, timings)
 
 
 @dataclass(frozen=True)
@@ -226,7 +90,7 @@ class Reading:
         """
         if self.sheet is None or self.page is None:
             return self.sheet
-        from .stages import boxes_in_photo
+        from ..stages import boxes_in_photo
 
         boxes = boxes_in_photo([d.box for d in self.sheet.digits], self.page)
         digits = tuple(replace(d, box=b) for d, b in zip(self.sheet.digits, boxes, strict=True))
@@ -236,7 +100,7 @@ class Reading:
         """Return :attr:`set_aside` in the given image's pixels, as :meth:`in_image` does."""
         if self.page is None or not self.set_aside:
             return self.set_aside
-        from .stages import boxes_in_photo
+        from ..stages import boxes_in_photo
 
         boxes = boxes_in_photo([s.box for s in self.set_aside], self.page)
         return tuple(replace(s, box=b) for s, b in zip(self.set_aside, boxes, strict=True))
@@ -275,8 +139,8 @@ def keep_set_aside(reading: Reading, keep: Sequence[int], model: keras.Model) ->
         raise ValueError(f"keep must index the {len(reading.set_aside)} boxes set aside")
     if not keep:
         return reading
+    from ..stages import reading_order_indices
     from .pipeline import with_boxes
-    from .stages import reading_order_indices
 
     result = reading.result
     extra = with_boxes(result, [reading.set_aside[i].box for i in keep])
@@ -356,10 +220,8 @@ def read_sheet(  # Long: 50 of its 80 lines are the numpydoc docstring
         page = None
     image, corners = _flattened(image, page, timings)
     if auto:
-        from .autofit import auto_fit  # the fit needs the pipeline: imported when used
-
         start = time.perf_counter()
-        fit = auto_fit(image, base=params, model=model)
+        fit = fit_sheet(image, base=params, model=model)
         timings["fit"] = (time.perf_counter() - start) * 1000
         params, stats = fit.params, fit.stats
         prepared = fit.prepared if fit.prepared is not None else prepared
@@ -376,8 +238,6 @@ def read_sheet(  # Long: 50 of its 80 lines are the numpydoc docstring
     timings["segment"] = (time.perf_counter() - start) * 1000
     sheet = None
     if model is not None:
-        from .judge import drop_shapes, judge_reading
-
         start = time.perf_counter()
         result, shaped = drop_shapes(result)  # rules and edges: never cut, never read
         _ = result.digits  # cut on first access
@@ -392,9 +252,49 @@ def read_sheet(  # Long: 50 of its 80 lines are the numpydoc docstring
     return Reading(params, result, sheet, stats, auto, timings, set_aside, corners, image)
 
 
+def fit_sheet(
+    image: Image, base: PipelineParams | None = None, model: keras.Model | None = None
+) -> AutoFit:
+    """Fit the parameters to ``image`` as ``read`` does: the fit proposes, the reading judges.
+
+    Without a model, the estimate from the ink (:func:`~digit_pipeline.reading.autofit.
+    estimate_fit`). With one, each of :func:`~digit_pipeline.reading.autofit.candidates`
+    (the estimate, the plain ``base``) is read and the reading with the higher
+    :func:`~digit_pipeline.reading.judge.reading_score` (sure digits, nothing set aside)
+    wins; its reading is kept in the result, so nothing need read the image again.
+
+    Parameters
+    ----------
+    image : ndarray of shape (H, W) or (H, W, 3|4), uint8
+        The image read (a page already flattened, or none to flatten).
+    base : PipelineParams, optional
+        The user's switches and ROI threshold (:func:`~digit_pipeline.reading.autofit.
+        fit_base`).
+    model : keras.Model, optional
+        Fits the contract of :mod:`digit_pipeline.model`.
+
+    Returns
+    -------
+    AutoFit
+        With a model, ``reading`` holds the chosen reading.
+    """
+    fit = estimate_fit(image, base)
+    if model is None:
+        return fit
+    best = None
+    for params, ready in candidates(fit, base):
+        reading = read_sheet(image, params, model=model, prepared=ready, page=None)
+        sure = np.array([d.top2[0][1] - d.top2[1][1] for d in reading.sheet.digits])
+        score = reading_score(sure, reading.rejected)
+        if best is None or score > best[0]:
+            best = (score, reading)
+    reading = best[1]
+    return AutoFit(reading.params, fit.stats, reading.result.prepared, reading)
+
+
 def _flattened(image: Image, page: object, timings: dict[str, float]) -> tuple[Image, Any]:
     """Return the image to read and the page's corners (None: read as it is); see read_sheet."""
-    from .stages import flatten_page, order_corners, page_corners
+    from ..stages import flatten_page, order_corners, page_corners
 
     if page is None:
         return image, None

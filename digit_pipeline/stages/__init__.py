@@ -14,21 +14,18 @@ Submodules, by concern:
   mapping boxes back to the original image.
 - :mod:`~digit_pipeline.stages.refine`: joining fragments, splitting touching digits,
   shrinking a box to its ink, opening drawn enclosures, merging overlaps.
-- :mod:`~digit_pipeline.stages.box_ink`: boxes whose ink is another box's
-  (:func:`borrowed_ink`), how dark each box's ink is (:func:`ink_contrast`).
 - :mod:`~digit_pipeline.stages.crops`: cropping a box and binarising it (shared helpers).
 - :mod:`~digit_pipeline.stages.digits`: black-and-white ROIs and MNIST-faithful 28x28 digits.
 - :mod:`~digit_pipeline.stages.drawing`: boxes and labels drawn on the image.
 
 Everything is importable from here: ``from digit_pipeline.stages import blur_image``.
+What only the judge asks of a box (its ink's pieces, whose ink it is, a long tail) lives
+with the judge, in :mod:`digit_pipeline.reading.judge`.
 """
 
 from ..contract import MNIST_SIZE
-from .box_ink import borrowed_ink, ink_contrast
 from .boxes import (
-    DESCENDS,
     MAX_CONTOURS,
-    descending_bodies,
     drop_nested,
     find_contours_and_boxes,
     reading_order,
@@ -79,7 +76,6 @@ from .refine import (
 )
 
 __all__ = [
-    "DESCENDS",
     "DIM_PAPER",
     "LIGHTING_WINDOW",
     "MAX_CONTOURS",
@@ -94,9 +90,7 @@ __all__ = [
     "SURROUND_INK",
     "THIN_STROKE",
     "blur_image",
-    "borrowed_ink",
     "boxes_in_photo",
-    "descending_bodies",
     "dilate_image",
     "draw_boxes",
     "draw_outline",
@@ -109,7 +103,6 @@ __all__ = [
     "flatten_page",
     "flattened_size",
     "ink_box",
-    "ink_contrast",
     "join_fragments",
     "merge_overlapping",
     "open_enclosures",

@@ -3,7 +3,7 @@
 A classifier trained on MNIST has only ten answers, and it gives one of them, often
 surely, to whatever it is shown: two digits squeezed into one box, a stub of a ruled
 line, a tuft of kraft-paper fibres, a cheque's guilloche. The *verifier* is a small CNN
-with three answers — ``ONE``, ``SEVERAL``, ``NONE`` (:mod:`digit_pipeline.judge`) —
+with three answers — ``ONE``, ``SEVERAL``, ``NONE`` (:mod:`digit_pipeline.reading.judge`) —
 trained on crops made the way the pipeline makes them (binary ink, cut with
 :func:`~digit_pipeline.stages.resize_rois`):
 
@@ -14,7 +14,7 @@ trained on crops made the way the pipeline makes them (binary ink, cut with
   lines, wavy guilloche lines, scattered specks and fibres, flat arcs, dashes and dots.
   (No page corners: a corner is shaped like a 7 written with a straight stem.)
 
-:func:`~digit_pipeline.judge.judge_reading` uses it to drop boxes that are no digit and to
+:func:`~digit_pipeline.reading.judge.judge_reading` uses it to drop boxes that are no digit and to
 split boxes that hold several. It never reads a digit: that stays the classifier's job.
 The shipped verifier is ``models/judge/verifier.keras``; rebuild it with
 ``python -m digit_pipeline train-verifier --data ../shared/data/mnist.npz`` (the card's
@@ -32,7 +32,7 @@ import cv2
 import numpy as np
 
 from ..contract import MNIST_SIZE
-from ..judge import ONE, SEVERAL
+from ..reading.judge import ONE, SEVERAL
 from ..stages import resize_rois
 
 CLASSES = ("one digit", "several digits", "no digit")

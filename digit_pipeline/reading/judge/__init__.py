@@ -27,10 +27,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..model import predict_proba
-from ..stages import descending_bodies, reading_order_indices
-from ..stages.box_ink import borrowed_ink, ink_contrast
-from ..stages.refine import column_cut, ink_pieces, typical_height
+from ...model import predict_proba
+from ...stages import reading_order_indices
+from ...stages.refine import typical_height
+from .bodies import descending_bodies
+from .box_ink import borrowed_ink, ink_contrast
+from .cuts import column_cut, ink_pieces
 from .rules import (
     BAR,
     BORROWED_SURE,
@@ -128,7 +130,7 @@ def load_verifier() -> keras.Model | None:
     existed: the classifier's margins alone decide. A file that cannot be read raises
     :class:`~digit_pipeline.model.ModelLoadError`, naming it and how to rebuild it.
     """
-    from ..model import MODELS_DIR, read_keras
+    from ...model import MODELS_DIR, read_keras
 
     path = MODELS_DIR / VERIFIER
     if not path.is_file():
@@ -212,7 +214,8 @@ def read_bodies(result: PipelineResult, proba: np.ndarray, model: keras.Model) -
     """Read a box taken for a 1 that hangs far below its line by its part on the line.
 
     A 1 stands on the line; a 9 (or 4, or 7) with a long tail has its body on the line
-    and its stem below (:func:`~digit_pipeline.stages.descending_bodies`). A box read as
+    and its stem below (:func:`~digit_pipeline.reading.judge.bodies.descending_bodies`). A
+    box read as
     a 1 whose body is read as another digit with at least :data:`BODY_SURE` takes the
     body's reading; the box stays whole. A 1 that hangs below its line reads 1 by its
     top too, and keeps its reading.
@@ -270,7 +273,7 @@ def split_touching(
 
     Two ways to cut a box are tried. First its ink's pieces: a box whose ink falls into
     two or more digit-sized pieces side by side
-    (:func:`~digit_pipeline.stages.refine.ink_pieces`: a digit written close to the next
+    (:func:`~digit_pipeline.reading.judge.cuts.ink_pieces`: a digit written close to the next
     and joined to it by the dilation or as a "fragment") is cut into them
     when every piece is read sure (margin 0.9) and the whole is read unsure (under 0.5)
     or is half as wide again as the median box, or when the pieces' mean margin beats

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from ..aliases import Box, GrayImage
+from ...aliases import Box, GrayImage
 
 OWN_SHARE = 0.25
 """A box owns a piece of ink when it holds at least this share of it."""

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..aliases import Box
-from ..stages.refine import typical_height
+from ...aliases import Box
+from ...stages.refine import typical_height
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..pipeline import PipelineResult
@@ -141,10 +141,10 @@ def set_aside_rules(  # Long: the rules' docstring; the body is one mask per rul
         (:func:`~digit_pipeline.judge.verdicts`).
     borrowed : ndarray of shape (N,), bool, optional
         Boxes whose ink is mostly another box's
-        (:func:`~digit_pipeline.stages.box_ink.borrowed_ink`).
+        (:func:`~digit_pipeline.reading.judge.box_ink.borrowed_ink`).
     contrast : ndarray of shape (N,), float, optional
         How much darker each box's ink is than its paper
-        (:func:`~digit_pipeline.stages.box_ink.ink_contrast`).
+        (:func:`~digit_pipeline.reading.judge.box_ink.ink_contrast`).
 
     Returns
     -------

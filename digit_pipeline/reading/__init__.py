@@ -1,0 +1,42 @@
+"""The reader: from an image to text, the one reading path the app, ``read`` and ``bench`` call.
+
+- :mod:`~digit_pipeline.reading.params`: every stage parameter, its default and range;
+- :mod:`~digit_pipeline.reading.pipeline`: :func:`prepare` (once per image) and
+  :func:`segment` (every slider move), every intermediate kept;
+- :mod:`~digit_pipeline.reading.autofit`: the parameters an image's ink suggests, and the
+  candidates a reader tries;
+- :mod:`~digit_pipeline.reading.judge`: the classifier as a judge — splits what touches,
+  sets aside what is no digit (each box with its rule), scores a reading; with the box
+  helpers only it uses;
+- :mod:`~digit_pipeline.reading.results`: a digit read, a sheet's digits, their text;
+- :mod:`~digit_pipeline.reading.sheet`: :func:`read_sheet` (flatten, fit, prepare,
+  segment, cut, classify, judge) and :func:`fit_sheet` (the fit, judged by reading).
+
+Imports run one way: params ← pipeline ← autofit ← judge ← sheet; nothing here imports
+training, benchmarking, the user's data or streamlit.
+"""
+
+from .results import (
+    LOW_CONFIDENCE,
+    DigitReading,
+    SheetReading,
+    classify,
+    lines_text,
+    sheet_from_proba,
+    without,
+)
+from .sheet import Reading, fit_sheet, keep_set_aside, read_sheet
+
+__all__ = [
+    "LOW_CONFIDENCE",
+    "DigitReading",
+    "Reading",
+    "SheetReading",
+    "classify",
+    "fit_sheet",
+    "keep_set_aside",
+    "lines_text",
+    "read_sheet",
+    "sheet_from_proba",
+    "without",
+]

@@ -1,0 +1,86 @@
+"""Streamlit's epilogue: no Keras session cleared, no full collection, after each run."""
+
+from __future__ import annotations
+
+import tomllib
+
+from conftest import ROOT
+from streamlit.testing.v1 import AppTest
+
+APP = str(ROOT / "streamlit_app.py")
+
+
+def test_a_rerun_leaves_keras_state_alone():
+    # Streamlit's own hook calls keras.backend.clear_session() after every run, which
+    # resets Keras' global state (its layer-name counter shows it) under the cached models.
+    import keras
+
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception
+    keras.layers.Dense(1)
+    at.run()  # a rerun, as a slider move
+    assert keras.layers.Dense(1).name != "dense"  # the counter went on: nothing cleared
+
+
+def test_streamlits_hook_is_replaced_once_and_still_closes_figures():
+    from streamlit.runtime.scriptrunner import script_runner
+
+    from workbench.runtime import clean_problem_modules, keep_keras_session
+
+    keep_keras_session()
+    keep_keras_session()
+    assert script_runner._clean_problem_modules is clean_problem_modules
+
+
+def test_no_full_collection_after_each_run():
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["runner"]["postScriptGC"] is False
+
+
+def test_the_first_image_shows_the_estimate_then_gets_the_judged_fit():
+    # While the model loads, the first image is fitted by the ink's estimate (boxes drawn
+    # at once); the page then waits for the model and reruns with the fit `read` makes.
+    from conftest import sample_sheets
+
+    from digit_pipeline.imageio import decode_image
+    from digit_pipeline.model import load_model
+    from digit_pipeline.reading import fit_sheet
+    from digit_pipeline.reading.autofit import estimate_fit
+    from workbench.cache import model_future
+
+    model_future.clear()  # a fresh process: the model is not loaded yet
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    image = decode_image(sample_sheets()[0].read_bytes())
+    judged = fit_sheet(image, model=load_model()).params
+    assert estimate_fit(image).params != judged  # the two differ on this sheet
+    assert at.slider(key="param_canny_lower").value == judged.canny_lower
+    assert at.slider(key="param_work_size").value == judged.work_size
+    assert at.session_state["fit_pending"] is None
+
+
+def test_predict_right_after_the_fit_reads_nothing_again(monkeypatch):
+    # The judged fit read the sheet to choose its parameters; Predict with those takes
+    # that reading instead of reading the image once more.
+    from conftest import sample_sheets
+
+    import workbench.cache
+
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.selectbox(key="source").set_value(sample_sheets()[1].name).run()  # fitted, judged
+    reads = []
+    real = workbench.cache.read_sheet
+    monkeypatch.setattr(
+        workbench.cache, "read_sheet", lambda *a, **k: reads.append(k) or real(*a, **k)
+    )
+    at.button(key="predict").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["judged"].sheet is not None
+    assert [k for k in reads if k.get("model") is not None] == []  # no second reading
+    at.slider(key="param_canny_lower").set_value(at.slider(key="param_canny_lower").value + 1)
+    at.run()
+    at.button(key="predict").click().run()
+    assert [k for k in reads if k.get("model") is not None]  # other sliders: read anew

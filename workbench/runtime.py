@@ -1,0 +1,41 @@
+"""Streamlit's epilogue after every run, less the step this app must not take.
+
+After every rerun Streamlit's script runner calls ``keras.backend.clear_session()`` once
+Keras is imported — a guard it keeps for graph-mode Keras 2, whose models lived in one
+global graph — and ``runner.postScriptGC`` runs a full ``gc.collect`` over a heap that
+TensorFlow makes large. In this app both are wrong and slow:
+
+- the models are cached resources shared by every session (:func:`workbench.cache.model_future`):
+  nothing should clear Keras' state under them, and ``clear_session`` also empties
+  TensorFlow's kernel cache under a training running in the Model lab's thread;
+- together they cost ~0.3 s of every slider move in a browser (issue 15's profile), 7-10×
+  what a bare Streamlit app takes.
+
+:func:`keep_keras_session` replaces the hook with one that does the rest of what it did
+(closing matplotlib's figures); ``.streamlit/config.toml`` turns ``postScriptGC`` off.
+Python's own collector still runs by its thresholds: ``benchmarks/bench_feel.py`` measures
+the server's memory over 200 slider moves in 6 sessions (BENCHMARKS.md).
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def keep_keras_session() -> None:
+    """Stop Streamlit clearing Keras' session after every run (idempotent, per process)."""
+    from streamlit.runtime.scriptrunner import script_runner
+
+    if getattr(script_runner._clean_problem_modules, "keeps_keras", False):
+        return
+    script_runner._clean_problem_modules = clean_problem_modules
+
+
+def clean_problem_modules() -> None:
+    """Close matplotlib's figures, as Streamlit's own hook does; leave Keras alone."""
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.close("all")
+
+
+clean_problem_modules.keeps_keras = True  # type: ignore[attr-defined]
