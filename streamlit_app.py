@@ -1,6 +1,6 @@
 """Digit Workbench: a thin Streamlit layer over the ``digit_pipeline`` package.
 
-Run with ``streamlit run streamlit_app.py``. The pages live in :mod:`workbench`; the
+Run with ``streamlit run streamlit_app.py``. The pages live in :mod:`workbench.pages`; the
 reading page is the first, then the Model lab and Read a batch.
 """
 
@@ -8,20 +8,14 @@ import time
 
 import streamlit as st
 
-from workbench import batch_page, reading_page
+from workbench.pages import navigation
 from workbench.runtime import keep_keras_session
 from workbench.state import keep_widget_values
 
 keep_keras_session()  # the cached models are shared: no clear_session after every run
 st.set_page_config(page_title="Digit Workbench", layout="wide")
 keep_widget_values()  # the reading page's image, corners and sliders outlive a visit elsewhere
-page = st.navigation(
-    [
-        st.Page(reading_page.render, title="Read a sheet", icon="🔢", default=True),
-        st.Page("workbench/lab_app.py", title="Model lab", icon="🧪", url_path="lab"),
-        st.Page(batch_page.render, title="Read a batch", icon="🗂️", url_path="batch"),
-    ]
-)
+page = navigation()
 start = time.perf_counter()
 try:
     page.run()

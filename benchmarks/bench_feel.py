@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -98,18 +99,22 @@ class Frames:
         """Wait until no frame came for QUIET_S; return ms from ``since`` to the last frame."""
         while True:
             page.wait_for_timeout(100)
-            last = self.times[-1] if self.times else since
-            if last >= since and time.perf_counter() - last >= QUIET_S:
+            last = max([since, *self.times[-1:]])  # no frame since ``since``: quiet from it
+            if time.perf_counter() - last >= QUIET_S:
                 return (last - since) * 1000
             if time.perf_counter() - since > 60:
                 raise TimeoutError("the rerun never went quiet")
 
 
+MOVES = [0]  # presses so far: they go right and left in turn, so the value stays near
+
+
 def move(page, frames: Frames, thumb) -> float:
     """One arrow-key press on ``thumb``; ms until the rerun's last frame."""
     frames.settle(page, time.perf_counter())
+    MOVES[0] += 1
     start = time.perf_counter()
-    thumb.press("ArrowRight" if int(thumb.get_attribute("aria-valuenow")) < 200 else "ArrowLeft")
+    thumb.press("ArrowRight" if MOVES[0] % 2 else "ArrowLeft")
     return frames.settle(page, start)
 
 
@@ -134,7 +139,13 @@ def open_app(browser, url: str, photo: Path | None):
     page.get_by_test_id("stSelectbox").first.click()
     page.get_by_role("option", name="Upload your own…").click()
     page.locator("section[data-testid='stSidebar'] input[type=file]").set_input_files(str(photo))
-    page.get_by_text(f"Auto-fit for {photo.name}").wait_for(timeout=120_000)
+    note = re.compile(f"Auto-fit (for {re.escape(photo.name)}|found no ink)")
+    try:
+        page.get_by_text(note).wait_for(timeout=120_000)
+    except Exception:
+        page.screenshot(path=str(photo.with_suffix(".failed.png")), full_page=True)
+        print(f"screenshot of the failure: {photo.with_suffix('.failed.png')}", file=sys.stderr)
+        raise
     frames.settle(page, time.perf_counter())
     return page, frames, painted
 

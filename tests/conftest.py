@@ -170,3 +170,17 @@ def sheet_reads(at) -> str | None:
         if element.value.startswith("Sheet reads"):
             return element.value
     return None
+
+
+def goto(at, url_path: str):
+    """Go to a page of the app's navigation by its URL path ("" is the reading page) and run.
+
+    Every page is a function (``workbench.pages.PAGES``) and AppTest's ``switch_page``
+    takes file pages only, so the page is picked by the hash the navigation registered.
+    """
+    at._page_hash = next(
+        page for page, info in at._registered_pages.items() if info["url_pathname"] == url_path
+    )
+    at.run()
+    assert not at.exception, at.exception
+    return at

@@ -5,12 +5,12 @@ from __future__ import annotations
 import io
 import zipfile
 
-from conftest import ROOT, sample_sheets
+from conftest import sample_sheets
 from streamlit.testing.v1 import AppTest
 
 
 def batch_page():
-    from workbench import batch_page
+    from workbench.pages import batch as batch_page
 
     batch_page.render()
 
@@ -25,7 +25,9 @@ def start(monkeypatch, tmp_path) -> AppTest:
 
 
 def test_the_batch_page_is_in_the_apps_navigation():
-    assert "batch_page.render" in (ROOT / "streamlit_app.py").read_text()
+    from workbench.pages import PAGES, batch
+
+    assert (batch.render, "Read a batch", "🗂️", "batch") in PAGES
 
 
 def test_three_files_one_bad_read_to_a_table_with_downloads(monkeypatch, tmp_path):

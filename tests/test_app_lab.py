@@ -6,11 +6,10 @@ import json
 import time
 
 import pytest
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, ROOT, goto
 from streamlit.testing.v1 import AppTest
 
 APP = str(ROOT / "streamlit_app.py")
-LAB = "workbench/lab_app.py"
 
 
 @pytest.fixture(autouse=True)
@@ -25,8 +24,7 @@ def tmp_homes(tmp_path, monkeypatch):
 def open_lab() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
-    at.switch_page(LAB).run()
-    assert not at.exception, at.exception
+    goto(at, "lab")
     assert at.title[0].value == "Model lab"
     return at
 

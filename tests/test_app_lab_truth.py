@@ -15,8 +15,8 @@ from streamlit.testing.v1 import AppTest
 from test_app_lab import open_lab, small_settings, wait_for, weak_model
 
 from digit_pipeline.training.train import FINISHING, train
-from workbench.lab_charts import curve_chart
-from workbench.lab_jobs import LOW_SCORE, TrainingJob, TrainSettings, low_score_reasons
+from workbench.pages.lab.charts import curve_chart
+from workbench.pages.lab.jobs import LOW_SCORE, TrainingJob, TrainSettings, low_score_reasons
 
 SMALL = FIXTURES / "mnist_small.npz"
 

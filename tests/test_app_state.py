@@ -9,27 +9,13 @@ from __future__ import annotations
 import io
 
 import numpy as np
-from conftest import ROOT, SAMPLES, load_truth, on_desk, sheet_reads
+from conftest import ROOT, SAMPLES, goto, load_truth, on_desk, sheet_reads
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from digit_pipeline.imageio import read_image
 
 APP = str(ROOT / "streamlit_app.py")
-
-
-def goto(at: AppTest, url_path: str) -> AppTest:
-    """Go to a page of ``st.navigation`` by its URL path ("" is the reading page) and run.
-
-    AppTest's ``switch_page`` takes file pages only; the reading and batch pages are
-    functions, so the page is picked by the hash the navigation registered for it.
-    """
-    at._page_hash = next(
-        page for page, info in at._registered_pages.items() if info["url_pathname"] == url_path
-    )
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def png_bytes(array: np.ndarray) -> bytes:

@@ -168,7 +168,7 @@ def test_a_box_marked_not_a_digit_leaves_the_reading_downloads_and_dataset(home,
     """The corrections table can say a box holds no digit: the text, every download and
     the dataset then go without it, as if it had never been read."""
     from digit_pipeline.reading import without
-    from workbench.reading_page import NOT_A_DIGIT
+    from workbench.pages.reading import NOT_A_DIGIT
 
     sheet = sample_sheets()[0]
     at = predict(start(sheet.name))

@@ -143,6 +143,7 @@ def test_draw_37_and_read_it(app_url, tmp_path):
             page.get_by_role("button", name="Predict").click()
             reading = page.get_by_text("Sheet reads:")
             reading.wait_for(timeout=90_000)
+            settle(page)  # the table above loads after the text: let the page stop moving
             text = reading.inner_text()
             shown = decode_image(reading.screenshot(), "reading.png")
         finally:
@@ -151,6 +152,18 @@ def test_draw_37_and_read_it(app_url, tmp_path):
     assert text == "Sheet reads: 37", text
     ink = (shown.min(axis=2) if shown.ndim == 3 else shown) < 128
     assert ink.mean() > 0.01, "the reading's screenshot shows no text"
+
+
+def settle(page, quiet_ms: int = 1000) -> None:
+    """Wait until the app is not running and nothing on the page moved for ``quiet_ms``."""
+    page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=60_000)
+    last = None
+    for _ in range(60):
+        shot = page.screenshot()
+        if shot == last:
+            return
+        last = shot
+        page.wait_for_timeout(quiet_ms)
 
 
 def check_strokes_shown(shot: np.ndarray) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, ROOT, goto
 from streamlit.testing.v1 import AppTest
 
 from digit_pipeline.training.data import (
@@ -64,8 +64,7 @@ def test_both_pages_start_from_the_same_mnist(monkeypatch, home):
     at.run()
     assert not at.exception
     assert at.text_input(key="mnist_path").value == str(FIXTURES / "mnist_small.npz")
-    at.switch_page("workbench/lab_app.py").run()
-    assert not at.exception
+    goto(at, "lab")
     assert at.text_input(key="lab_data").value == str(FIXTURES / "mnist_small.npz")
 
 

@@ -6,7 +6,7 @@ import numpy as np
 from conftest import ROOT, sample_sheets, sheet_reads
 from streamlit.testing.v1 import AppTest
 
-import workbench.reading_page
+import workbench.pages.reading
 from digit_pipeline.model import DEFAULT_MODEL, load_model
 from workbench.cache import model_future
 
@@ -32,13 +32,13 @@ def test_two_sessions_do_not_see_each_other(monkeypatch):
     held = model_future(str(DEFAULT_MODEL)).result()
     weights_before = [w.copy() for w in held.get_weights()]
     handed = []
-    real_get_model = workbench.reading_page.get_model
+    real_get_model = workbench.pages.reading.get_model
 
     def get_model(path):
         handed.append(real_get_model(path))
         return handed[-1]
 
-    monkeypatch.setattr(workbench.reading_page, "get_model", get_model)
+    monkeypatch.setattr(workbench.pages.reading, "get_model", get_model)
 
     alice.button(key="predict").click().run()
     assert reading(alice) is not None

@@ -11,7 +11,7 @@ import streamlit as st
 from digit_pipeline.benchmarking.real import load_truth, read_entry, score_text
 from digit_pipeline.model import ModelLoadError
 from workbench.cache import model_future
-from workbench.lab_cache import model_digest
+from workbench.pages.lab.cache import model_digest
 
 REAL_ENV = "DIGIT_WORKBENCH_REAL"
 SHARED_REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real_dev"

@@ -14,9 +14,9 @@ from digit_pipeline.model import ModelLoadError, load_card, predict_proba
 from digit_pipeline.training.evaluation import Evaluation, Mistake, mcnemar
 from digit_pipeline.userdata import Dataset, DatasetError, default_dir
 from workbench.cache import get_model
-from workbench.lab_cache import evaluate_path, test_digits
-from workbench.lab_charts import confusion_chart, curve_chart, difference_chart, picked_cell
-from workbench.lab_real import real_sheets_panel
+from workbench.pages.lab.cache import evaluate_path, test_digits
+from workbench.pages.lab.charts import confusion_chart, curve_chart, difference_chart, picked_cell
+from workbench.pages.lab.real import real_sheets_panel
 
 ANY = "any"  # the "no filter" choice of the true/predicted selectboxes
 GALLERY = 30  # most mistakes shown at once

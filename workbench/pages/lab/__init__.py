@@ -6,8 +6,8 @@ import streamlit as st
 
 from digit_pipeline.training.data import default_mnist
 from workbench.common import list_models
-from workbench.lab_eval import compare_tab, evaluate_tab
-from workbench.lab_train import train_tab
+from workbench.pages.lab.evaluate import compare_tab, evaluate_tab
+from workbench.pages.lab.train import train_tab
 
 
 def data_source() -> str:

@@ -9,8 +9,8 @@ import streamlit as st
 
 from digit_pipeline.training.finetune import user_models_dir
 from digit_pipeline.userdata import Dataset, DatasetError, default_dir
-from workbench.lab_charts import curve_chart
-from workbench.lab_jobs import (
+from workbench.pages.lab.charts import curve_chart
+from workbench.pages.lab.jobs import (
     LOW_SCORE,
     TrainingJob,
     TrainSettings,
