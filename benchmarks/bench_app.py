@@ -41,7 +41,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from digit_pipeline.imageio import decode_image  # noqa: E402
+from digit_pipeline.io.images import decode_image  # noqa: E402
 
 APP = str(ROOT / "streamlit_app.py")
 REAL_DEV = ROOT.parent / "shared" / "data" / "real_dev"

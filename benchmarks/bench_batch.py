@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from digit_pipeline.benchmarking.sheets import make_sheet  # noqa: E402
 from digit_pipeline.benchmarking.styles import SheetStyle  # noqa: E402
-from digit_pipeline.imageio import encode_jpeg  # noqa: E402
+from digit_pipeline.io.images import encode_jpeg  # noqa: E402
 from digit_pipeline.training.data import load_mnist  # noqa: E402
 
 # (width, height), digit height range: 0.5, 2, 5 and 12 MP, in turn.

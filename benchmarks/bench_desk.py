@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from digit_pipeline.benchmarking import cases, plan, report  # noqa: E402
 from digit_pipeline.benchmarking.camera import place_on_desk  # noqa: E402
-from digit_pipeline.imageio import decode_image, encode_jpeg  # noqa: E402
+from digit_pipeline.io.images import decode_image, encode_jpeg  # noqa: E402
 from digit_pipeline.model import load_model  # noqa: E402
 from digit_pipeline.training.data import load_mnist  # noqa: E402
 

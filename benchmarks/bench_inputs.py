@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 CHILD = r"""
 import json, resource, sys, time
-from digit_pipeline.imageio import ImageReadError, read_image
+from digit_pipeline.io.images import ImageReadError, read_image
 from digit_pipeline.model import load_model
 from digit_pipeline.reading import read_sheet
 model = load_model()
@@ -52,7 +52,7 @@ def big_photo(
 
     from digit_pipeline.benchmarking.sheets import make_sheet
     from digit_pipeline.benchmarking.styles import SheetStyle
-    from digit_pipeline.imageio import encode_jpeg
+    from digit_pipeline.io.images import encode_jpeg
     from digit_pipeline.training.data import load_mnist
 
     (_, _), (x_test, y_test) = load_mnist(data)

@@ -32,6 +32,7 @@ from digit_pipeline.model import MODELS_DIR, load_card, load_model  # noqa: E402
 from digit_pipeline.training.data import load_mnist  # noqa: E402
 from digit_pipeline.training.evaluation import evaluate  # noqa: E402
 from digit_pipeline.training.progress import TrainingLog  # noqa: E402
+from digit_pipeline.training.settings import TrainSettings  # noqa: E402
 from digit_pipeline.training.train import train  # noqa: E402
 
 
@@ -57,14 +58,14 @@ def bench_evaluate(x, y, repeat: int) -> None:
 def bench_epochs(data: str | None, train_size: int, tmp: Path) -> None:
     print("\n| architecture | augmentation | images per epoch | epoch 1, s | epoch 2, s |")
     print("|---|---|---|---|---|")
-    for arch, kwargs in (("mlp", {"hidden": 1024}), ("cnn", {"hidden": 128, "filters": 32})):
+    for arch, kwargs in (("mlp", {"hidden": (1024,)}), ("cnn", {"hidden": (128,), "filters": 32})):
         for augment in (False, True):
             log = TrainingLog()
-            train(
-                tmp / f"{arch}-{augment}.keras", data=data, arch=arch, augment=augment,
-                epochs=2, train_size=train_size, validation_size=2000, log=log, verbose=0,
-                **kwargs,
+            settings = TrainSettings(
+                arch=arch, augment=augment, epochs=2, train_size=train_size,
+                validation_size=2000, **kwargs,
             )  # fmt: skip
+            train(tmp / f"{arch}-{augment}.keras", settings, data=data, log=log, verbose=0)
             first, second = (h["seconds"] for h in log.history[:2])
             print(
                 f"| {arch} | {'on' if augment else 'off'} | {train_size} | {first:.1f} "

@@ -41,7 +41,7 @@ from digit_pipeline import PipelineParams, blur_image, dilate_image, edges_canny
 from digit_pipeline.benchmarking.scoring import score_sheet  # noqa: E402
 from digit_pipeline.benchmarking.sheets import make_sheet  # noqa: E402
 from digit_pipeline.benchmarking.styles import SheetStyle  # noqa: E402
-from digit_pipeline.imageio import decode_image, encode_jpeg  # noqa: E402
+from digit_pipeline.io.images import decode_image, encode_jpeg  # noqa: E402
 from digit_pipeline.model import load_model, predict_proba  # noqa: E402
 from digit_pipeline.reading import classify, fit_sheet  # noqa: E402
 from digit_pipeline.reading.pipeline import cut_digits, find_boxes, prepare  # noqa: E402

@@ -5,14 +5,16 @@
   classify, judge), with its parameters, pipeline, fit and judge;
 - :mod:`~digit_pipeline.stages`: image operations, small pure functions by concern (page,
   edges, boxes, digits, drawing);
-- :mod:`~digit_pipeline.model`: the model contract (28×28 float32 in [0, 1], 10 classes).
+- :mod:`~digit_pipeline.model`: the model contract (28×28 float32 in [0, 1], 10 classes),
+  with :mod:`~digit_pipeline.model.contract`'s ``MNIST_SIZE``, the one 28.
 
-Beside them: :mod:`~digit_pipeline.training` (building and training models),
+Beside them: :mod:`~digit_pipeline.io` (every decoder and encoder, and a reading's
+downloads), :mod:`~digit_pipeline.training` (building and training models),
 :mod:`~digit_pipeline.userdata` (the user's own digits), :mod:`~digit_pipeline.benchmarking`
-(generated sheets and their scoring), :mod:`~digit_pipeline.batch` (archives),
-:mod:`~digit_pipeline.imageio` (every decoder and encoder), :mod:`~digit_pipeline.exports`,
-:mod:`~digit_pipeline.validation` (every check) and :mod:`~digit_pipeline.cli`. The package
-never imports streamlit.
+(generated sheets and their scoring), :mod:`~digit_pipeline.batch` (archives) and
+:mod:`~digit_pipeline.cli` (one module per command). At the top level only shared helpers:
+:mod:`~digit_pipeline.validation` (every check) and :mod:`~digit_pipeline.aliases` (type
+aliases). The package never imports streamlit.
 """
 
 from .reading import Reading, SheetReading, fit_sheet, read_sheet

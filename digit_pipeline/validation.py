@@ -14,7 +14,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from .aliases import DigitBatch
-from .contract import MNIST_SIZE
+from .model.contract import MNIST_SIZE
 
 SAMPLE_ID = re.compile(r"[0-9a-f]{16}")
 """A dataset sample id: the first 16 hex characters of the SHA-256 of the digit's bytes."""

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from digit_pipeline.benchmarking.sheets import make_sheet
 from digit_pipeline.benchmarking.styles import SheetStyle
-from digit_pipeline.imageio import encode_jpeg
+from digit_pipeline.io.images import encode_jpeg
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from test_app_lab import open_lab, small_settings, wait_for, weak_model
 
 from digit_pipeline.training.train import FINISHING, train
 from workbench.pages.lab.charts import curve_chart
-from workbench.pages.lab.jobs import LOW_SCORE, TrainingJob, TrainSettings, low_score_reasons
+from workbench.pages.lab.jobs import LOW_SCORE, TrainingJob, lab_settings, low_score_reasons
 
 SMALL = FIXTURES / "mnist_small.npz"
 
@@ -127,7 +127,7 @@ def test_the_bar_says_what_the_run_does_after_its_last_epoch(tmp_homes):
     """A real run held (by its ``on_update``) in the phase after its last epoch: the page
     shows that phase, not the last batch, and no Stop; let go, it shows the outcome."""
     at = open_lab()
-    job = TrainingJob(TrainSettings(hidden=(16,), epochs=1, batch_size=32, train_size=200),
+    job = TrainingJob(lab_settings(hidden=(16,), epochs=1, batch_size=32, train_size=200),
                       tmp_homes / "models" / "held.keras")  # fmt: skip
     release = threading.Event()
 
@@ -136,9 +136,8 @@ def test_the_bar_says_what_the_run_does_after_its_last_epoch(tmp_homes):
             release.wait(120)
 
     def work():
-        kwargs = job.settings.kwargs()
-        job.card = train(job.out, data=str(SMALL), log=job.log, on_update=hold, verbose=0,
-                         **kwargs).card  # fmt: skip
+        job.card = train(job.out, job.settings, data=str(SMALL), log=job.log, on_update=hold,
+                         verbose=0).card  # fmt: skip
 
     job.thread = threading.Thread(target=work, daemon=True)
     job.thread.start()

@@ -13,7 +13,7 @@ from conftest import ROOT, SAMPLES, goto, load_truth, on_desk, sheet_reads
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from digit_pipeline.imageio import read_image
+from digit_pipeline.io.images import read_image
 
 APP = str(ROOT / "streamlit_app.py")
 

@@ -18,8 +18,8 @@ from PIL import Image
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from digit_pipeline.exports import annotated_png
-from digit_pipeline.imageio import decode_image
+from digit_pipeline.io.exports import annotated_png
+from digit_pipeline.io.images import decode_image
 from digit_pipeline.model import load_model, predict_proba
 from digit_pipeline.reading import SheetReading, lines_text
 from digit_pipeline.userdata import Dataset, digit_id

@@ -161,3 +161,23 @@ def test_the_reader_imports_run_one_way():
             parts = name.split(".")
             if parts[:2] == ["digit_pipeline", "reading"] and len(parts) > 2:
                 assert order.index(parts[2]) <= mine, (path.name, name)
+
+
+SHARED_HELPERS = {"aliases.py", "validation.py"}
+"""The plain modules at the package's top level: helpers every part shares (at most four)."""
+
+SUBPACKAGES = {
+    "reading", "stages", "io", "model", "training", "batch", "benchmarking", "userdata", "cli",
+}  # fmt: skip
+
+
+def test_the_top_level_holds_subpackages_and_a_few_shared_helpers():
+    """digit_pipeline/ holds __init__, __main__, py.typed, subpackages and SHARED_HELPERS."""
+    entries = {p.name for p in PACKAGE.iterdir() if p.name != "__pycache__"}
+    plain = {n for n in entries if n.endswith(".py")} - {"__init__.py", "__main__.py"}
+    assert plain == SHARED_HELPERS and len(plain) <= 4, plain
+    packages = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
+    assert packages >= SUBPACKAGES, SUBPACKAGES - packages
+    # nothing else; models/ is where the wheel puts the shipped models (not in a checkout)
+    others = entries - plain - packages - {"__init__.py", "__main__.py", "py.typed", "models"}
+    assert not others, others

@@ -14,8 +14,9 @@ from digit_pipeline.benchmarking.cases import render_case
 from digit_pipeline.benchmarking.fonts import GLYPH_SIDE, font_digits, installed_fonts
 from digit_pipeline.benchmarking.plan import CONDITIONS, make_plan
 from digit_pipeline.benchmarking.report import summarise
-from digit_pipeline.benchmarking.run import add_arguments, run
+from digit_pipeline.benchmarking.run import run
 from digit_pipeline.benchmarking.styles import SheetStyle
+from digit_pipeline.cli.bench import add_arguments
 
 FIXTURE = Path(__file__).parent / "fixtures" / "mnist_small.npz"
 N_FIXTURE_TEST = 200  # x_test in the fixture

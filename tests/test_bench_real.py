@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from digit_pipeline.benchmarking.real import align_texts, score_multiset, score_text
-from digit_pipeline.benchmarking.run import add_arguments, run
+from digit_pipeline.benchmarking.run import run
+from digit_pipeline.cli.bench import add_arguments
 
 REAL_DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "real_dev"
 needs_real_dev = pytest.mark.skipif(
@@ -160,7 +161,7 @@ def test_the_fit_reads_no_real_dev_sheet_worse_than_the_defaults(real_dev_record
 @pytest.mark.parametrize("auto", [True, False], ids=["fit", "no-fit"])
 def test_the_sample_photo_reads_462_119_753(model, auto):
     # The case-study app's own sample photo: the fit once merged the 2 with the 9 below it.
-    from digit_pipeline.imageio import read_image
+    from digit_pipeline.io.images import read_image
     from digit_pipeline.reading import read_sheet
 
     image = read_image(REAL_DEV / "01_pencil_3x3grid_diego2017003.jpg")

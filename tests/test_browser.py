@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-from digit_pipeline.imageio import decode_image
+from digit_pipeline.io.images import decode_image
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 

@@ -170,7 +170,7 @@ def test_read_fits_each_image_unless_told_otherwise():
     # the fit would set, keeps the defaults and the options as given.
     # With the model the fit lets the reading judge its estimate against the parameters
     # given (fit_sheet(image, base, model)); `read` must pick what that one function picks.
-    from digit_pipeline.imageio import read_image
+    from digit_pipeline.io.images import read_image
     from digit_pipeline.model import load_model
     from digit_pipeline.reading import fit_sheet
     from digit_pipeline.reading.autofit import estimate_fit

@@ -6,7 +6,7 @@ import pytest
 from conftest import load_truth, sample_sheets
 
 from digit_pipeline.benchmarking.scoring import score_sheet
-from digit_pipeline.imageio import read_image
+from digit_pipeline.io.images import read_image
 from digit_pipeline.reading import read_sheet
 
 SHEETS = sample_sheets()

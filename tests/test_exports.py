@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digit_pipeline.exports import (
+from digit_pipeline.io.exports import (
     CSV_COLUMNS,
     annotated_png,
     reading_csv,

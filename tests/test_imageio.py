@@ -1,4 +1,4 @@
-"""Tests for digit_pipeline.imageio: formats, modes, EXIF orientation and refusals."""
+"""Tests for digit_pipeline.io.images: formats, modes, EXIF orientation and refusals."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digit_pipeline.imageio import MAX_PIXELS, ImageReadError, decode_image, read_image
+from digit_pipeline.io.images import MAX_PIXELS, ImageReadError, decode_image, read_image
 
 
 def _encode(img: Image.Image, fmt: str, **options) -> bytes:

@@ -14,7 +14,7 @@ from odd_files import corpus
 from streamlit.testing.v1 import AppTest
 
 from digit_pipeline import PipelineParams
-from digit_pipeline.imageio import ImageReadError, decode_image, page_count
+from digit_pipeline.io.images import ImageReadError, decode_image, page_count
 from digit_pipeline.reading import fit_sheet
 from digit_pipeline.reading.autofit import auto_fit
 from digit_pipeline.reading.pipeline import run_pipeline

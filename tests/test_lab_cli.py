@@ -11,6 +11,7 @@ from conftest import FIXTURES, ROOT
 from test_cli import run_cli
 
 from digit_pipeline.training.progress import TrainingLog
+from digit_pipeline.training.settings import TrainSettings
 from digit_pipeline.training.train import FINISHING, train
 
 MNIST = ROOT.parent / "shared" / "data" / "mnist.npz"
@@ -112,12 +113,61 @@ def test_stopped_by_user_only_when_the_stop_cut_the_run_short(tmp_path, epochs, 
             log.request_stop()
 
     log = TrainingLog()
-    card = train(out, data=SMALL, epochs=epochs, hidden=8, augment=False, batch_size=32,
-                 train_size=200, patience=epochs, log=log, on_update=on_update,
-                 verbose=0).card  # fmt: skip
+    settings = TrainSettings(epochs=epochs, hidden=(8,), augment=False, batch_size=32,
+                             train_size=200, patience=epochs)  # fmt: skip
+    card = train(out, settings, data=SMALL, log=log, on_update=on_update, verbose=0).card
     assert log.stop_requested
     assert card["stopped_by_user"] is cut_short and log.cut_short is cut_short
     assert card["epochs_run"] == (epochs if not cut_short else 1)
     assert len(log.history) == card["epochs_run"]
     assert seen == [(FINISHING, False, False)]  # once, before the model and card were written
     assert log.snapshot()["phase"] == FINISHING
+
+
+def _train_parser():
+    import argparse
+
+    from digit_pipeline.cli import train as train_command
+
+    parser = argparse.ArgumentParser()
+    train_command.add_setting_options(parser)
+    return parser
+
+
+def test_the_train_options_are_the_settings_declared_once():
+    from digit_pipeline.cli.train import settings_from_args
+    from digit_pipeline.training.settings import TRAIN_SPECS
+
+    parser = _train_parser()
+    options = {action.dest: action for action in parser._actions if action.dest != "help"}
+    assert list(options) == [spec.name for spec in TRAIN_SPECS]
+    for spec in TRAIN_SPECS:
+        assert options[spec.name].default == spec.default, spec.name
+        assert spec.help in options[spec.name].help, spec.name
+    assert settings_from_args(parser.parse_args([])) == TrainSettings()
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        TrainSettings(),
+        TrainSettings(arch="cnn", hidden=(64,), filters=8, augment=False, dropout=0.25),
+        TrainSettings(
+            hidden=(256, 128),
+            train_size=1000,
+            teacher="models/cnn.keras",
+            teacher_weight=0.7,
+            learning_rate=3e-4,
+            validation_size=200,
+        ),
+    ],
+    ids=["defaults", "cnn", "mlp-distilled-slice"],
+)
+def test_the_cards_command_gives_back_the_same_settings(settings):
+    from digit_pipeline.cli.train import settings_from_args
+    from digit_pipeline.training.settings import command_line
+
+    words = command_line(settings, "m.keras", data="mnist.npz").split()
+    assert words[:4] == ["python", "-m", "digit_pipeline", "train"]
+    assert words[-4:] == ["--out", "m.keras", "--data", "mnist.npz"]
+    assert settings_from_args(_train_parser().parse_args(words[4:-4])) == settings

@@ -118,25 +118,20 @@ def test_train_command_writes_model_and_card(tmp_path):
 
 
 def test_distillation_learns_from_a_teacher(tmp_path):
+    from digit_pipeline.training.settings import TrainSettings
     from digit_pipeline.training.train import train
 
-    teacher = train(tmp_path / "teacher.keras", data=SMALL, epochs=1, hidden=16, verbose=0).path
-    result = train(
-        tmp_path / "student.keras",
-        data=SMALL,
-        epochs=2,
-        hidden=16,
-        teacher=teacher,
-        teacher_weight=0.7,
-        verbose=0,
-    )
+    small = TrainSettings(epochs=1, hidden=(16,))
+    teacher = str(train(tmp_path / "teacher.keras", small, data=SMALL, verbose=0).path)
+    taught = small.replace(epochs=2, teacher=teacher, teacher_weight=0.7)
+    result = train(tmp_path / "student.keras", taught, data=SMALL, verbose=0)
     card = result.card
-    assert card["data"]["teacher"] == {"model": str(teacher), "weight": 0.7}
+    assert card["data"]["teacher"] == {"model": teacher, "weight": 0.7}
     assert f"--teacher {teacher} --teacher-weight 0.7" in card["command"]
     assert 0.0 <= card["best_val_accuracy"] <= 1.0 and card["epochs_run"] <= 2
     assert load_model(result.path).output_shape == (None, 10)
     with pytest.raises(ValueError, match="teacher_weight"):
-        train(tmp_path / "x.keras", data=SMALL, epochs=1, teacher=teacher, teacher_weight=2)
+        train(tmp_path / "x.keras", small.replace(teacher=teacher, teacher_weight=2), data=SMALL)
 
 
 @pytest.mark.parametrize(

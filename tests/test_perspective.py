@@ -13,7 +13,7 @@ import pytest
 from conftest import ROOT, SAMPLES, load_truth, on_desk
 
 from digit_pipeline import PipelineParams
-from digit_pipeline.imageio import encode_png, read_image
+from digit_pipeline.io.images import encode_png, read_image
 from digit_pipeline.reading import read_sheet
 from digit_pipeline.stages import (
     flatten_page,

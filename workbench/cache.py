@@ -12,9 +12,9 @@ import numpy as np
 import streamlit as st
 
 from digit_pipeline import PipelineParams, PipelineResult, draw_boxes
-from digit_pipeline.contract import MNIST_SIZE
-from digit_pipeline.imageio import decode_image, encode_jpeg, encode_png
+from digit_pipeline.io.images import decode_image, encode_jpeg, encode_png
 from digit_pipeline.model import load_model, predict_proba
+from digit_pipeline.model.contract import MNIST_SIZE
 from digit_pipeline.reading import Reading, fit_sheet, read_sheet
 from digit_pipeline.reading.autofit import AutoFit
 from digit_pipeline.reading.judge import load_verifier, verdicts

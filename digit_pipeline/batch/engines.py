@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ..imageio import ImageReadError, decode_image, page_count
+from ..io.images import ImageReadError, decode_image, page_count
 from ..model import ModelLoadError, load_model
 from ..reading import read_sheet
 from ..reading.params import PipelineParams

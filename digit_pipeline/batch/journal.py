@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from ..exports import reading_csv
+from ..io.exports import reading_csv
 from ..reading import DigitReading, SheetReading
 
 
@@ -120,7 +120,7 @@ def sheet_from_record(record: dict[str, Any]) -> SheetReading:
 
 
 class CsvTable:
-    """The per-digit table (:data:`~digit_pipeline.exports.CSV_COLUMNS`) of many sheets."""
+    """The per-digit table (:data:`~digit_pipeline.io.exports.CSV_COLUMNS`) of many sheets."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self._file: IO[bytes] = open(path, "wb")

@@ -1,7 +1,8 @@
 """``read`` over many images.
 
 Expand the arguments, skip what the journal holds, read the rest on the chosen engine,
-write each record as it comes, report bad images and go on.
+write each record as it comes, report bad images and go on. The options are
+:mod:`digit_pipeline.cli.read`'s.
 """
 
 from __future__ import annotations
@@ -28,55 +29,6 @@ from .engines import (
 from .journal import CsvTable, Journal, iter_records
 from .progress import Progress
 from .sources import Source, digest, expand
-
-
-def add_batch_options(parser: argparse.ArgumentParser) -> None:
-    """Add the options of ``read`` for many images."""
-    group = parser.add_argument_group("many images (folders, globs, ZIP archives)")
-    group.add_argument(
-        "--out",
-        metavar="FILE.jsonl",
-        help="append one JSON object per image to this file; rerun the same command to "
-        "resume after a crash or Ctrl-C (images already in the file are skipped)",
-    )
-    group.add_argument("--csv", metavar="FILE", help="write the per-digit table of every image")
-    group.add_argument(
-        "--workers",
-        type=int,
-        default=None,
-        metavar="N",
-        help=f"processes reading at once [the number of cores, here {default_workers()}]",
-    )
-    group.add_argument(
-        "--engine",
-        choices=("pool", "ray"),
-        default="pool",
-        help="pool = processes on this machine; ray = Ray Data, local or --address [%(default)s]",
-    )
-    group.add_argument(
-        "--address",
-        default=None,
-        help="with --engine ray: an existing cluster (ray://host:port or auto) "
-        "[start a local instance]",
-    )
-    group.add_argument("--quiet", action="store_true", help="no progress bar")
-
-
-def load_params_file(path: str) -> dict[str, Any]:
-    """Read the settings the app's *Download these settings* button saves.
-
-    Raises
-    ------
-    ValueError
-        If the file cannot be read or is not a JSON object.
-    """
-    try:
-        values = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as error:
-        raise ValueError(f"--params {path} cannot be read ({error}).") from error
-    if not isinstance(values, dict):
-        raise ValueError(f"--params {path} must hold a JSON object of settings.")
-    return values
 
 
 def run_batch(args: argparse.Namespace, params: PipelineParams, auto: bool) -> int:

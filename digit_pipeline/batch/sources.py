@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
-from ..imageio import UPLOAD_TYPES, ImageReadError
+from ..io.images import UPLOAD_TYPES, ImageReadError
 
 ARCHIVE_TYPES = ("zip",)
 """Extensions read as archives of images."""
@@ -61,7 +61,7 @@ class Source:
 
 
 def is_image_name(name: str) -> bool:
-    """Whether ``name`` has one of :data:`~digit_pipeline.imageio.UPLOAD_TYPES`."""
+    """Whether ``name`` has one of :data:`~digit_pipeline.io.images.UPLOAD_TYPES`."""
     return name.rsplit(".", 1)[-1].lower() in UPLOAD_TYPES if "." in name else False
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image
 
 from ..aliases import ColorImage
-from ..imageio import encode_jpeg
+from ..io.images import encode_jpeg
 from .styles import FloatImage, SheetStyle, _as_rng, _check_range
 
 __all__ = ["jpeg_roundtrip", "place_on_desk"]

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..aliases import ColorImage
-from ..imageio import encode_jpeg, encode_png
+from ..io.images import encode_jpeg, encode_png
 from .plan import MODES, SheetCase
 from .sheets import make_sheet
 
@@ -100,7 +100,7 @@ def read_case(
     seconds : float
         Wall time of decode, fit (``auto``) and reading.
     """
-    from ..imageio import decode_image
+    from ..io.images import decode_image
     from ..reading import read_sheet
 
     if mode not in MODES:

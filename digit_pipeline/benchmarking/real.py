@@ -2,7 +2,7 @@
 
 ``python -m digit_pipeline bench --real DIR [--model M ...] [--out DIR] [--no-auto]``
 reads every image listed in ``DIR/truth.json`` exactly as ``python -m digit_pipeline read``
-does (:func:`~digit_pipeline.imageio.read_image`, then
+does (:func:`~digit_pipeline.io.images.read_image`, then
 :func:`~digit_pipeline.reading.read_sheet`, the fit on unless ``--no-auto``) and scores
 the text against the truth's ``text``.
 
@@ -230,7 +230,7 @@ def read_entry(
     folder: Path, entry: dict[str, Any], model: keras.Model, auto: bool
 ) -> tuple[ColorImage, Reading, float]:
     """Read one image of the folder as ``read`` does; return it, the reading and seconds."""
-    from ..imageio import read_image
+    from ..io.images import read_image
     from ..reading import read_sheet
 
     start = time.perf_counter()

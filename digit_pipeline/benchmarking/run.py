@@ -1,7 +1,7 @@
 """Reading benchmark: synthetic sheets of MNIST **test** digits, read as ``read`` reads them.
 
-``python -m digit_pipeline bench [--sheets N] [--seed S] [--out DIR]`` (wired in by the CLI
-through :func:`add_arguments` and :func:`run`):
+``python -m digit_pipeline bench [--sheets N] [--seed S] [--out DIR]`` (its options are
+:mod:`digit_pipeline.cli.bench`'s; the CLI calls :func:`run`):
 
 1. :func:`~.plan.make_plan` draws a deterministic list of :class:`~.plan.SheetCase` from
    the seed: one *condition* per sheet, round-robin over :data:`~.plan.CONDITIONS` (paper
@@ -11,7 +11,7 @@ through :func:`add_arguments` and :func:`run`):
 2. :func:`~.cases.render_case` draws each sheet with :func:`~.sheets.make_sheet` and encodes it
    as the camera or scanner would (JPEG, or PNG for a lossless sheet);
 3. :func:`~.cases.read_case` reads the bytes exactly like ``python -m digit_pipeline read``:
-   :func:`~digit_pipeline.imageio.decode_image`, then
+   :func:`~digit_pipeline.io.images.decode_image`, then
    :func:`~digit_pipeline.reading.read_sheet` with default parameters (mode ``default``)
    or with :func:`~digit_pipeline.reading.autofit.auto_fit` (mode ``auto``; the fit is timed
    as part of the read);
@@ -41,108 +41,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image
 
-from ..contract import MNIST_SIZE
+from ..model.contract import MNIST_SIZE
 from .cases import read_case, render_case, score_record
 from .fonts import HANDWRITING_FONTS, font_digits
-from .plan import CONDITIONS, MAX_MP, MODES, SheetCase, make_plan
+from .plan import CONDITIONS, MODES, SheetCase, make_plan
 from .report import by_condition, draw_failure, report_markdown
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
 
-__all__ = ["add_arguments", "run"]
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the ``bench`` options to ``parser`` (a sub-command's parser).
-
-    Parameters
-    ----------
-    parser : argparse.ArgumentParser
-        Gets ``--sheets --seed --out --data --digits --fonts --model --modes --conditions
-        --max-mp --save-failures``.
-    """
-    _add_sheet_arguments(parser)
-    _add_reading_arguments(parser)
-    parser.add_argument(
-        "--real",
-        default=None,
-        metavar="DIR",
-        help="instead of synthetic sheets, read the real photos of DIR (a truth.json "
-        "beside them, laid out like shared/data/real_dev) as `read` does, and score "
-        "the texts against the truth",
-    )
-    parser.add_argument(
-        "--auto",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="with --real: fit each image (as `read` does, the default) or read with the "
-        "plain defaults (--no-auto); without either, --modes decides",
-    )
-
-
-def _add_sheet_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add ``--sheets --seed --out --data --digits --fonts``: which sheets, and where to."""
-    parser.add_argument("--sheets", type=int, default=60, help="sheets to draw [%(default)s]")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the plan [%(default)s]")
-    parser.add_argument(
-        "--out", default=None, help="folder for results.json and report.md [none: print only]"
-    )
-    parser.add_argument(
-        "--data",
-        default=None,
-        help="MNIST .npz in keras.datasets layout [download with keras.datasets.mnist]",
-    )
-    parser.add_argument(
-        "--digits",
-        choices=("mnist", "fonts"),
-        default="mnist",
-        help="draw the sheets from MNIST test digits, or from handwriting fonts [%(default)s]",
-    )
-    parser.add_argument(
-        "--fonts",
-        action="append",
-        default=None,
-        metavar="GLOB",
-        help="with --digits fonts: font files or glob patterns, repeatable "
-        "[Debian's handwriting-font packages]",
-    )
-
-
-def _add_reading_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add ``--model --modes --conditions --max-mp --save-failures``: how to read them."""
-    from ..model import DEFAULT_MODEL
-
-    parser.add_argument(
-        "--model",
-        action="append",
-        default=None,
-        metavar="PATH",
-        help=f"a .keras model; repeat to compare models on the same sheets [{DEFAULT_MODEL}]",
-    )
-    parser.add_argument(
-        "--modes",
-        default=",".join(MODES),
-        help="comma-separated: default (default parameters), auto (fitted) [%(default)s]",
-    )
-    parser.add_argument(
-        "--conditions",
-        default=None,
-        help=f"comma-separated subset of: {', '.join(CONDITIONS)} [all]",
-    )
-    parser.add_argument(
-        "--max-mp",
-        type=float,
-        default=MAX_MP,
-        help="largest sheet in megapixels; lower it for a quick run [%(default)s]",
-    )
-    parser.add_argument(
-        "--save-failures",
-        action="store_true",
-        help="with --out: save each sheet not read exactly, boxes drawn, in failures/ "
-        "(replacing that folder)",
-    )
+__all__ = ["run"]
 
 
 def _split(text: str | None) -> list[str]:
@@ -159,7 +68,7 @@ def _log(text: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the benchmark with parsed :func:`add_arguments` options.
+    """Run the benchmark with parsed :func:`digit_pipeline.cli.bench.add_arguments` options.
 
     Prints progress to stderr and the report (Markdown tables and summary lines) to
     stdout; with ``--out`` writes ``results.json``, ``report.md`` and, with

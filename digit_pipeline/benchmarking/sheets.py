@@ -36,7 +36,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..aliases import Box, ColorImage, DigitBatch
-from ..contract import MNIST_SIZE
+from ..model.contract import MNIST_SIZE
 from .camera import _camera, jpeg_roundtrip
 from .glyphs import _Glyph, _ink_bbox, _make_glyph
 from .styles import NOMINAL_ASPECT, TRUTH_ALPHA, SheetStyle, _as_rng

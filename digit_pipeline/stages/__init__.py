@@ -23,7 +23,7 @@ What only the judge asks of a box (its ink's pieces, whose ink it is, a long tai
 with the judge, in :mod:`digit_pipeline.reading.judge`.
 """
 
-from ..contract import MNIST_SIZE
+from ..model.contract import MNIST_SIZE
 from .boxes import (
     MAX_CONTOURS,
     drop_nested,

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from ..aliases import Box, DigitBatch, GrayImage
-from ..contract import MNIST_SIZE
+from ..model.contract import MNIST_SIZE
 from ..validation import check_image, check_int
 from .crops import _binarize, _clean_crop, _crop
 

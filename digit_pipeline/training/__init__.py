@@ -3,6 +3,8 @@
 - :mod:`.data`: MNIST (:func:`~.data.load_mnist`);
 - :mod:`.architectures`: the Flatten-Dense model and the small CNN;
 - :mod:`.augment`: stroke-width, affine and elastic augmentation in the input pipeline;
+- :mod:`.settings`: :class:`~.settings.TrainSettings`, a run's settings declared once (the
+  ``train`` options, the lab's form and the card's command are made from it);
 - :mod:`.train`: :func:`~.train.train` (early stopping, cosine decay, distillation, the card);
 - :mod:`.finetune`: teach a model the user's own digits;
 - :mod:`.progress`: a training run's live figures, a stop request, a text progress bar;

@@ -32,7 +32,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ..contract import MNIST_SIZE
+from ..model.contract import MNIST_SIZE
 
 SIZE = MNIST_SIZE
 """Side of an MNIST digit, pixels."""

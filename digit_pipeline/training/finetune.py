@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from ..contract import MNIST_SIZE
 from ..model import MODELS_DIR, _keras, load_card, load_model, predict_proba
+from ..model.contract import MNIST_SIZE
 from .data import load_mnist
 
 Progress = Callable[[float, str], None]

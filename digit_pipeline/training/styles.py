@@ -19,7 +19,6 @@ Never fitted, stopped or chosen on MNIST's test set: its accuracy is only measur
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from pathlib import Path
@@ -220,55 +219,3 @@ def styles_command(base, out, data, flagged, footed, epochs, learning_rate, seed
     line += f" --flagged {flagged} --footed {footed} --epochs {epochs}"
     line += f" --learning-rate {learning_rate:g} --seed {seed}"
     return line + (f" --data {data}" if data else "")
-
-
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    """Add ``teach-styles`` to the command line."""
-    teach = sub.add_parser(
-        "teach-styles",
-        help="fine-tune a model on flagged and footed 1s without changing what it reads "
-        "otherwise (writes a new model)",
-    )
-    teach.add_argument("--model", required=True, help="the .keras model to start from")
-    teach.add_argument("--out", required=True, help="the new .keras file (must not exist)")
-    teach.add_argument("--data", default=None, help="MNIST .npz [download]")
-    teach.add_argument("--flagged", type=int, default=2000, help="[%(default)s]")
-    teach.add_argument("--footed", type=int, default=500, help="[%(default)s]")
-    teach.add_argument("--epochs", type=int, default=2, help="[%(default)s]")
-    teach.add_argument("--learning-rate", type=float, default=1e-4, help="[%(default)s]")
-    teach.add_argument("--seed", type=int, default=0, help="[%(default)s]")
-
-
-def run(args: argparse.Namespace) -> int:
-    """Run ``teach-styles``; print the accuracies; return the exit status."""
-    import sys
-
-    from ..model import ModelLoadError
-
-    if args.epochs < 1 or args.flagged < 0 or args.footed < 0 or args.flagged + args.footed < 1:
-        print(
-            "error: --epochs must be at least 1 and --flagged + --footed at least 1",
-            file=sys.stderr,
-        )
-        return 1
-    try:
-        card = teach_styles(
-            args.model,
-            args.out,
-            data=args.data,
-            flagged=args.flagged,
-            footed=args.footed,
-            epochs=args.epochs,
-            learning_rate=args.learning_rate,
-            seed=args.seed,
-        )
-    except (OSError, ValueError, ModelLoadError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    styles = card["styles"]
-    print(
-        f"validation accuracy {styles['validation_accuracy_before']:.4f} -> "
-        f"{card['best_val_accuracy']:.4f}; MNIST test {card['mnist_test_accuracy']:.4f}; "
-        f"wrote {args.out}"
-    )
-    return 0

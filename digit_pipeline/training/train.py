@@ -32,6 +32,7 @@ from .architectures import (
 )
 from .data import load_mnist, validation_split
 from .progress import TrainingLog, monitor
+from .settings import TrainSettings, command_line
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -52,24 +53,11 @@ class TrainResult:
     card: dict[str, Any]
 
 
-def train(  # Long: 56-line docstring, 18-line signature (16 knobs); body ~60, one run in order
+def train(
     out: str | os.PathLike[str] = DEFAULT_MODEL,
+    settings: TrainSettings | None = None,
     *,
     data: str | os.PathLike[str] | None = None,
-    arch: str = "mlp",
-    augment: bool = True,
-    epochs: int = 30,
-    seed: int = 0,
-    hidden: int | Sequence[int] | None = None,
-    dropout: float | None = None,
-    filters: int = 32,
-    batch_size: int = 128,
-    learning_rate: float = 1e-3,
-    validation_size: int = 6000,
-    patience: int = 8,
-    teacher: str | os.PathLike[str] | None = None,
-    teacher_weight: float = 0.5,
-    train_size: int | None = None,
     extra: tuple[np.ndarray, np.ndarray] | None = None,
     log: TrainingLog | None = None,
     on_update: Callable[[TrainingLog, bool], None] | None = None,
@@ -82,47 +70,20 @@ def train(  # Long: 56-line docstring, 18-line signature (16 knobs); body ~60, o
     follows a cosine decay from ``learning_rate`` to 1 % of it over ``epochs``. The test set
     is only measured, once, at the end. Augmentation happens in the input pipeline
     (:mod:`digit_pipeline.training.augment`), so the saved model is the bare architecture.
+    With a ``teacher`` (knowledge distillation) each augmented training batch's target is
+    ``teacher_weight`` x the teacher's probabilities for it plus the rest x the true label:
+    a small CNN teaches the Flatten-Dense model which shapes are alike, which hard labels
+    alone do not.
 
     Parameters
     ----------
     out : path-like
         Where to write the ``.keras`` file; the card goes beside it as ``.json``.
+    settings : TrainSettings, optional
+        The run's settings (:class:`~digit_pipeline.training.settings.TrainSettings`, which
+        says what each does); ``None`` = its defaults, the ``train`` command's.
     data : path-like, optional
         MNIST ``.npz`` (see :func:`load_mnist`); ``None`` = the standard Keras loader.
-    arch : {"mlp", "cnn"}
-        :func:`build_mlp` (Flatten-Dense) or :func:`build_cnn`.
-    augment : bool
-        Augment the training batches with :class:`~digit_pipeline.training.augment.AugmentConfig`'s
-        defaults.
-    epochs : int
-        Most epochs to run (one epoch = one pass over the training images).
-    seed : int
-        Seeds Keras, NumPy, the validation split, the shuffle and the augmentation.
-    hidden : int or sequence of int, optional
-        Units of the dense hidden layer(s); ``None`` = :data:`DEFAULT_HIDDEN` for ``arch``.
-        The Flatten-Dense model takes 1-3 layers; the CNN one (the first is used).
-    dropout : float, optional
-        Dropout after it; ``None`` = :data:`DEFAULT_DROPOUT` for ``arch``.
-    filters : int
-        Filters of the CNN's first block (``arch="cnn"`` only).
-    batch_size : int
-        Mini-batch size.
-    learning_rate : float
-        Adam's initial learning rate.
-    validation_size : int
-        Training images held out for early stopping (at most a fifth of them).
-    patience : int
-        Epochs without validation improvement before stopping.
-    teacher : path-like, optional
-        A trained ``.keras`` model to learn from as well (knowledge distillation): each
-        augmented training batch's target is ``teacher_weight`` x the teacher's
-        probabilities for it plus the rest x the true label. A small CNN teaches the
-        Flatten-Dense model which shapes are alike, which hard labels alone do not.
-    teacher_weight : float
-        Share of the teacher in the targets, 0-1.
-    train_size : int, optional
-        Train on only this many (seeded, random) training images — a class demo in seconds.
-        The validation split is still cut from the rest of the training images.
     extra : (ndarray, ndarray), optional
         More training digits ``(M, 28, 28)`` uint8 and labels (the user's own dataset),
         added to the training images only (never to validation).
@@ -145,29 +106,38 @@ def train(  # Long: 56-line docstring, 18-line signature (16 knobs); body ~60, o
     Raises
     ------
     ValueError
-        For an unknown ``arch``, an ``out`` that is not ``.keras``, or bad data.
+        For an unknown ``arch``, 0 or more than 3 hidden layers (more than 1 for the CNN),
+        a teacher's share outside [0, 1], an ``out`` that is not ``.keras``, or bad data.
     """
+    s = TrainSettings() if settings is None else settings
+    arch = s.arch
     if arch not in ARCHITECTURES:
         raise ValueError(f"arch must be one of {ARCHITECTURES}, got {arch!r}")
     out = Path(out)
     if out.suffix != ".keras":
         raise ValueError(f"out must end in .keras, got {out}")
-    hidden = _checked_hidden(arch, DEFAULT_HIDDEN[arch] if hidden is None else hidden)
-    dropout = DEFAULT_DROPOUT[arch] if dropout is None else dropout
+    hidden = _checked_hidden(arch, DEFAULT_HIDDEN[arch] if s.hidden is None else s.hidden)
+    s = s.replace(
+        hidden=(hidden,) if isinstance(hidden, int) else tuple(hidden),
+        dropout=DEFAULT_DROPOUT[arch] if s.dropout is None else s.dropout,
+    )  # resolved: the card and its command say what was built
     keras = _keras()
     from .augment import AugmentConfig
 
-    keras.utils.set_random_seed(seed)
-    config = AugmentConfig() if augment else None
+    keras.utils.set_random_seed(s.seed)
+    config = AugmentConfig() if s.augment else None
     (x_test, y_test), (batches, steps, batch_size), (x_val, y_val), sizes = _training_data(
-        data, seed, validation_size, batch_size, config, teacher, teacher_weight,
-        train_size=train_size, extra=extra,
+        data, s.seed, s.validation_size, s.batch_size, config, s.teacher, s.teacher_weight,
+        train_size=s.train_size, extra=extra,
     )  # fmt: skip
 
-    model = build_mlp(hidden, dropout) if arch == "mlp" else build_cnn(filters, hidden, dropout)
-    _compile(model, learning_rate, epochs * steps, distilled=teacher is not None)
+    if arch == "mlp":
+        model = build_mlp(hidden, s.dropout)
+    else:
+        model = build_cnn(s.filters, hidden, s.dropout)
+    _compile(model, s.learning_rate, s.epochs * steps, distilled=s.teacher is not None)
     stop = keras.callbacks.EarlyStopping(
-        monitor="val_accuracy", patience=patience, restore_best_weights=True
+        monitor="val_accuracy", patience=s.patience, restore_best_weights=True
     )
     log = TrainingLog() if log is None else log
     start = time.perf_counter()
@@ -176,7 +146,7 @@ def train(  # Long: 56-line docstring, 18-line signature (16 knobs); body ~60, o
         steps_per_epoch=steps,
         validation_data=(x_val, y_val),
         validation_batch_size=1000,
-        epochs=epochs,
+        epochs=s.epochs,
         callbacks=[stop, monitor(log, on_update)],
         verbose=verbose,
         shuffle=False,  # the dataset shuffles itself
@@ -190,23 +160,8 @@ def train(  # Long: 56-line docstring, 18-line signature (16 knobs); body ~60, o
         out,
         model,
         log.history,
-        settings={
-            "data": data,
-            "arch": arch,
-            "augment": config,
-            "epochs": epochs,
-            "seed": seed,
-            "hidden": hidden,
-            "dropout": dropout,
-            "filters": filters,
-            "batch_size": batch_size,
-            "learning_rate": learning_rate,
-            "patience": patience,
-            "teacher": teacher,
-            "teacher_weight": teacher_weight,
-            "train_size": train_size,
-            "stopped": log.cut_short,
-        },
+        settings=s,
+        run={"data": data, "augment": config, "batch_size": batch_size, "stopped": log.cut_short},
         sizes=sizes,
         test_accuracy=test_accuracy,
         seconds=seconds,
@@ -281,24 +236,6 @@ def _compile(
     )
 
 
-def _command(out: Path, s: dict[str, Any]) -> str:
-    """Return the ``python -m digit_pipeline train`` command that makes this model again."""
-    arch, augment, teacher, data = s["arch"], s["augment"] is not None, s["teacher"], s["data"]
-    return (
-        f"python -m digit_pipeline train --arch {arch} "
-        f"--{'' if augment else 'no-'}augment --hidden {_units(s['hidden'])} "
-        + (f"--filters {s['filters']} " if arch == "cnn" else "")
-        + f"--epochs {s['epochs']} --patience {s['patience']} --seed {s['seed']} --out {out}"
-        + (f" --teacher {teacher} --teacher-weight {s['teacher_weight']:g}" if teacher else "")
-        + (f" --train-size {s['train_size']}" if s["train_size"] else "")
-        + (f" --data {data}" if data is not None else "")
-    )
-
-
-def _units(hidden: int | list[int]) -> str:
-    return " ".join(str(h) for h in hidden) if isinstance(hidden, list) else str(hidden)
-
-
 def _checked_hidden(arch: str, hidden: int | Sequence[int]) -> int | list[int]:
     """Return one layer's units as an int, several as a list; the CNN takes one."""
     units = [int(hidden)] if isinstance(hidden, int | np.integer) else [int(h) for h in hidden]
@@ -314,64 +251,68 @@ def _card(  # Long: one flat dict literal, the card's fields in the order the fi
     model: keras.Model,
     history: list[dict[str, Any]],
     *,
-    settings: dict[str, Any],
+    settings: TrainSettings,
+    run: dict[str, Any],
     sizes: tuple[int, int, int],
     test_accuracy: float,
     seconds: float,
 ) -> dict[str, Any]:
     """Return the JSON card of a trained model.
 
-    ``settings`` holds :func:`train`'s arguments (``augment`` as the
-    :class:`~digit_pipeline.training.augment.AugmentConfig` used, or None); ``sizes`` the
-    training, validation and test image counts.
+    ``settings`` are the run's, ``hidden`` and ``dropout`` resolved; ``run`` holds the rest
+    of what happened: ``data`` (the MNIST file or None), ``augment`` (the
+    :class:`~digit_pipeline.training.augment.AugmentConfig` used, or None), the
+    ``batch_size`` used (at most the training images) and whether the user ``stopped`` it
+    short; ``sizes`` the training, validation and test image counts.
     """
     s = settings
     val = [h["val_accuracy"] or 0.0 for h in history]
-    data, teacher, lr, config = s["data"], s["teacher"], s["learning_rate"], s["augment"]
+    data, config, lr = run["data"], run["augment"], s.learning_rate
+    hidden = s.hidden[0] if len(s.hidden) == 1 else list(s.hidden)
     keras = _keras()
     source = str(data) if data is not None else "keras.datasets.mnist.load_data()"
     return {
         "name": out.stem,
-        "arch": s["arch"],
-        "architecture": describe(s["arch"], s["hidden"], s["dropout"], s["filters"]),
-        "hidden": s["hidden"],
-        "dropout": s["dropout"],
+        "arch": s.arch,
+        "architecture": describe(s.arch, hidden, s.dropout, s.filters),
+        "hidden": hidden,
+        "dropout": s.dropout,
         "parameters": int(model.count_params()),
         "input": "(N, 28, 28) float32 in [0, 1], white digit on black",
         "data": {
             "source": source,
             "train_images": sizes[0],
-            "train_size": s["train_size"],
+            "train_size": s.train_size,
             "validation_images": sizes[1],
             "test_images": sizes[2],
             "augmentation": config.to_dict() if config else None,
             "teacher": (
-                {"model": str(teacher), "weight": s["teacher_weight"]}
-                if teacher is not None
+                {"model": str(s.teacher), "weight": s.teacher_weight}
+                if s.teacher is not None
                 else None
             ),
         },
         "optimizer": (
-            f"Adam, cosine decay {lr:g} -> {lr / 100:g} over {s['epochs']} epochs; "
+            f"Adam, cosine decay {lr:g} -> {lr / 100:g} over {s.epochs} epochs; "
             + (
                 "sparse categorical cross-entropy"
-                if teacher is None
+                if s.teacher is None
                 else "categorical cross-entropy on the label mixed with the teacher's output"
             )
         ),
-        "batch_size": s["batch_size"],
+        "batch_size": run["batch_size"],
         "epochs_run": len(history),
-        "epochs_max": s["epochs"],
-        "early_stopping": f"val_accuracy, patience {s['patience']}, best weights restored",
+        "epochs_max": s.epochs,
+        "early_stopping": f"val_accuracy, patience {s.patience}, best weights restored",
         "best_val_accuracy": float(max(val)) if val else None,
         "best_epoch": int(np.argmax(val)) + 1 if val else None,
-        "stopped_by_user": s["stopped"],
-        "seed": s["seed"],
+        "stopped_by_user": run["stopped"],
+        "seed": s.seed,
         "mnist_test_accuracy": test_accuracy,
         "train_seconds": round(seconds, 1),
         "learning_rate": lr,
         "history": history,
-        "command": _command(out, s),
+        "command": command_line(s, str(out), None if data is None else str(data)),
         "keras_version": keras.__version__,
         "date": _dt.date.today().isoformat(),
     }

@@ -31,7 +31,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from ..contract import MNIST_SIZE
+from ..model.contract import MNIST_SIZE
 from ..reading.judge import ONE, SEVERAL
 from ..stages import resize_rois
 

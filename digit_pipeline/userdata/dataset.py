@@ -69,8 +69,8 @@ import numpy as np
 from PIL import Image
 
 from ..aliases import DigitBatch, GrayImage
-from ..contract import MNIST_SIZE
-from ..imageio import encode_png
+from ..io.images import encode_png
+from ..model.contract import MNIST_SIZE
 from ..validation import SAMPLE_ID, check_digits, check_id, check_labels
 from .files import atomic_write, locked, remove_temp_files
 from .labels import (

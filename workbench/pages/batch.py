@@ -13,7 +13,7 @@ import streamlit as st
 from digit_pipeline import draw_boxes
 from digit_pipeline.batch import csv_bytes, read_data, zip_sources
 from digit_pipeline.batch.sources import is_archive_name, member_bytes
-from digit_pipeline.imageio import UPLOAD_TYPES, ImageReadError, decode_image
+from digit_pipeline.io.images import UPLOAD_TYPES, ImageReadError, decode_image
 from digit_pipeline.model import ModelLoadError
 from digit_pipeline.reading import LOW_CONFIDENCE
 from workbench.cache import get_model

@@ -17,44 +17,53 @@ from typing import Any
 
 from digit_pipeline.model import ModelLoadError
 from digit_pipeline.training.progress import TrainingLog
+from digit_pipeline.training.settings import TrainSettings
+
+LAB_DEFAULTS = TrainSettings(
+    hidden=(128,), dropout=0.2, filters=16, epochs=3, augment=False, train_size=5000
+)
+"""Where the Train form starts: a demo that trains in seconds (:class:`TrainSettings`' own
+defaults, the ``train`` command's, run up to 30 epochs over all of MNIST)."""
+
+
+def lab_settings(**chosen: Any) -> TrainSettings:
+    """Return what the form's choices train: :data:`LAB_DEFAULTS` with ``chosen``.
+
+    The lab runs every epoch asked for (``patience`` = ``epochs``), and a slice of the
+    training images validates on a fifth of its size (at least 100), so a demo stays quick.
+
+    Parameters
+    ----------
+    **chosen
+        Fields of :class:`TrainSettings`.
+
+    Returns
+    -------
+    TrainSettings
+
+    Examples
+    --------
+    >>> settings = lab_settings(epochs=4, train_size=1000)
+    >>> settings.patience, settings.validation_size
+    (4, 200)
+    >>> lab_settings(train_size=None).validation_size == TrainSettings().validation_size
+    True
+    """
+    settings = LAB_DEFAULTS.replace(**chosen)
+    size = settings.train_size
+    return settings.replace(
+        patience=max(settings.epochs, 1),
+        validation_size=max(100, size // 5) if size else TrainSettings().validation_size,
+    )
 
 
 @dataclass(frozen=True)
-class TrainSettings:
-    """What the Train form chose (see :func:`digit_pipeline.training.train.train`)."""
+class TrainRequest:
+    """What the Train form asked for: the run, whether to add the user's digits, a name."""
 
-    arch: str = "mlp"
-    hidden: tuple[int, ...] = (128,)
-    dropout: float = 0.2
-    filters: int = 16
-    epochs: int = 3
-    batch_size: int = 128
-    learning_rate: float = 1e-3
-    augment: bool = False
-    train_size: int | None = 5000
-    teacher: str | None = None
-    teacher_weight: float = 0.5
+    settings: TrainSettings = field(default_factory=lab_settings)
     add_mine: bool = False
     name: str = "my-model"
-
-    def kwargs(self) -> dict[str, Any]:
-        """Return the keyword arguments of ``train`` these settings stand for."""
-        return {
-            "arch": self.arch,
-            "hidden": list(self.hidden) if self.arch == "mlp" else self.hidden[0],
-            "dropout": self.dropout,
-            "filters": self.filters,
-            "epochs": self.epochs,
-            "batch_size": self.batch_size,
-            "learning_rate": self.learning_rate,
-            "augment": self.augment,
-            "train_size": self.train_size,
-            "teacher": self.teacher,
-            "teacher_weight": self.teacher_weight,
-            # A slice validates on a fifth of its size (at least 100), so a demo stays quick.
-            "validation_size": 6000 if not self.train_size else max(100, self.train_size // 5),
-            "patience": max(self.epochs, 1),  # the lab runs every epoch asked for
-        }
 
 
 @dataclass
@@ -105,20 +114,22 @@ def start_job(
     settings: TrainSettings,
     folder: Path,
     *,
+    name: str,
     data: str | None,
     extra: tuple[Any, Any] | None = None,
 ) -> TrainingJob:
-    """Start training ``settings`` in a daemon thread, into a new model file in ``folder``."""
+    """Start training ``settings`` in a daemon thread, into a new model file in ``folder``.
+
+    The file is ``<name>-<time>.keras`` (:func:`new_model_path`).
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    job = TrainingJob(settings, new_model_path(folder, settings.name))
+    job = TrainingJob(settings, new_model_path(folder, name))
 
     def work() -> None:
         from digit_pipeline.training.train import train
 
         try:
-            result = train(
-                job.out, data=data, extra=extra, log=job.log, verbose=0, **settings.kwargs()
-            )
+            result = train(job.out, settings, data=data, extra=extra, log=job.log, verbose=0)
             job.card = result.card
         except (ValueError, OSError, ModelLoadError) as error:
             job.error = f"Training stopped with an error: {error}"

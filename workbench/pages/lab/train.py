@@ -4,93 +4,138 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
 from digit_pipeline.training.finetune import user_models_dir
+from digit_pipeline.training.settings import setting_spec
 from digit_pipeline.userdata import Dataset, DatasetError, default_dir
 from workbench.pages.lab.charts import curve_chart
 from workbench.pages.lab.jobs import (
+    LAB_DEFAULTS,
     LOW_SCORE,
     TrainingJob,
-    TrainSettings,
+    TrainRequest,
     epoch_times,
+    lab_settings,
     low_score_reasons,
     start_job,
 )
 
 ARCH_CHOICES = {"Flatten-Dense": "mlp", "CNN": "cnn"}
-SIZES = {"1 000 digits": 1000, "5 000 digits": 5000, "20 000 digits": 20000, "all (54 000)": None}
 # Redraw period while training, s. Each redraw takes the GIL from the training thread; at 1 s
 # on the 2 shared cores a first batch took ~115 s against ~15 s at 5 s (see BENCHMARKS.md).
 REFRESH_SECONDS = float(os.environ.get("DIGIT_WORKBENCH_LAB_REFRESH", "3.0"))
 JOB = "lab_job"  # session_state key of this session's training job
+CNN_UNITS = 64  # the CNN's dense layer starts smaller than the Flatten-Dense model's
 
 
-def settings_form(models: dict[str, Path]) -> TrainSettings:
-    """Draw the training settings; return what they say."""
-    arch = ARCH_CHOICES[
-        st.radio("Architecture", list(ARCH_CHOICES), horizontal=True, key="lab_arch")
-    ]
-    left, middle, right = st.columns(3)
+def tip(name: str) -> str:
+    """Return a setting's help, from its one declaration, as a widget's tip."""
+    text = setting_spec(name).help
+    return text[:1].upper() + text[1:] + "."
+
+
+def size_label(size: int | None) -> str:
+    """Name a number of training images as the form lists it.
+
+    Examples
+    --------
+    >>> size_label(1000), size_label(None)
+    ('1 000 digits', 'all (54 000)')
+    """
+    return f"{size:,} digits".replace(",", " ") if size else "all (54 000)"
+
+
+def number(column: Any, name: str, value: int, key: str, label: str = "") -> int:
+    """Draw a whole-number input within the setting's range (its label unless ``label``)."""
+    spec = setting_spec(name)
+    low, high, step = (int(v) for v in (spec.low, spec.high, spec.step))
+    return int(
+        column.number_input(
+            label or spec.label, low, high, int(value), step=step, key=key, help=tip(name)
+        )
+    )
+
+
+def share(column: Any, name: str, value: float, key: str, **kwargs: Any) -> float:
+    """Draw a slider over the setting's range, in its steps."""
+    spec = setting_spec(name)
+    return float(
+        column.slider(
+            spec.label, spec.low, spec.high, value, spec.step, key=key, help=tip(name), **kwargs
+        )
+    )
+
+
+def choice(column: Any, name: str, value: Any, key: str, labels: Any = None) -> Any:
+    """Draw a select box of the values the setting offers (named by ``labels``, if given)."""
+    offered = list(setting_spec(name).offered)
+    shown = offered if labels is None else [labels(v) for v in offered]
+    picked = column.selectbox(
+        setting_spec(name).label, shown, index=offered.index(value), key=key, help=tip(name)
+    )
+    return offered[shown.index(picked)]
+
+
+def model_settings(arch: str, left: Any, middle: Any, right: Any) -> dict[str, Any]:
+    """Draw the model's size (hidden units, the CNN's filters, dropout); return the choices."""
+    start = LAB_DEFAULTS
     if arch == "mlp":
         layers = left.number_input("Hidden layers", 1, 3, 1, key="lab_layers")
         hidden = tuple(
-            int(
-                middle.number_input(
-                    f"Units, layer {k + 1}", 8, 4096, 128, step=32, key=f"lab_units_{k}"
-                )
-            )
+            number(middle, "hidden", start.hidden[0], f"lab_units_{k}", f"Units, layer {k + 1}")
             for k in range(int(layers))
         )
-        filters = 16
+        sizes = {"hidden": hidden}
     else:
-        hidden = (int(middle.number_input("Dense units", 8, 1024, 64, step=32, key="lab_units_0")),)
-        filters = int(
-            left.number_input("Filters (first block)", 4, 64, 16, step=4, key="lab_filters")
+        sizes = {
+            "hidden": (number(middle, "hidden", CNN_UNITS, "lab_units_0", "Dense units"),),
+            "filters": number(left, "filters", start.filters, "lab_filters"),
+        }
+    return {**sizes, "dropout": share(right, "dropout", start.dropout, "lab_dropout")}
+
+
+def settings_form(models: dict[str, Path]) -> TrainRequest:
+    """Draw the training settings; return what they ask for.
+
+    Labels, tips and ranges come from the settings' one declaration
+    (:data:`~digit_pipeline.training.settings.TRAIN_SPECS`); the starting values are
+    :data:`~workbench.pages.lab.jobs.LAB_DEFAULTS`.
+    """
+    start = LAB_DEFAULTS
+    arch = ARCH_CHOICES[
+        st.radio(
+            setting_spec("arch").label, list(ARCH_CHOICES), horizontal=True, key="lab_arch",
+            help=tip("arch"),
         )
-    dropout = right.slider("Dropout", 0.0, 0.7, 0.2, 0.05, key="lab_dropout")
-    epochs = int(left.number_input("Epochs", 1, 50, 3, key="lab_epochs"))
-    batch = int(middle.selectbox("Batch size", [32, 64, 128, 256, 512], index=2, key="lab_batch"))
-    rate = float(
-        right.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], 1e-3, key="lab_lr")
-    )
-    size = SIZES[left.selectbox("Training images", list(SIZES), index=1, key="lab_size")]
-    augment = middle.checkbox(
-        "Augmentation",
-        False,
-        key="lab_augment",
-        help="Shifts, rotations, zoom, stroke width, elastic distortion",
+    ]  # fmt: skip
+    left, middle, right = st.columns(3)
+    chosen = {"arch": arch, **model_settings(arch, left, middle, right)}
+    chosen["epochs"] = number(left, "epochs", start.epochs, "lab_epochs")
+    chosen["batch_size"] = choice(middle, "batch_size", start.batch_size, "lab_batch")
+    chosen["learning_rate"] = right.select_slider(
+        setting_spec("learning_rate").label, list(setting_spec("learning_rate").offered),
+        start.learning_rate, key="lab_lr", help=tip("learning_rate"),
+    )  # fmt: skip
+    chosen["train_size"] = choice(left, "train_size", start.train_size, "lab_size", size_label)
+    chosen["augment"] = middle.checkbox(
+        setting_spec("augment").label, start.augment, key="lab_augment", help=tip("augment")
     )
     mine = right.checkbox(
         "Add my dataset", False, key="lab_add_mine", help=f"Your saved digits in {default_dir()}"
     )
-    teacher_name = left.selectbox("Teacher (distillation)", ["none", *models], key="lab_teacher")
-    weight = middle.slider(
-        "Teacher's share",
-        0.0,
-        1.0,
-        0.5,
-        0.1,
-        key="lab_teacher_weight",
-        disabled=teacher_name == "none",
+    teacher = left.selectbox(
+        setting_spec("teacher").label, ["none", *models], key="lab_teacher", help=tip("teacher")
     )
+    chosen["teacher"] = None if teacher == "none" else str(models[teacher])
+    chosen["teacher_weight"] = share(
+        middle, "teacher_weight", start.teacher_weight, "lab_teacher_weight",
+        disabled=teacher == "none",
+    )  # fmt: skip
     name = right.text_input("Name of the new model", "my-model", key="lab_name")
-    return TrainSettings(
-        arch=arch,
-        hidden=hidden,
-        dropout=float(dropout),
-        filters=filters,
-        epochs=epochs,
-        batch_size=batch,
-        learning_rate=rate,
-        augment=augment,
-        train_size=size,
-        teacher=None if teacher_name == "none" else str(models[teacher_name]),
-        teacher_weight=float(weight),
-        add_mine=mine,
-        name=name,
-    )
+    return TrainRequest(lab_settings(**chosen), add_mine=mine, name=name)
 
 
 def own_digits() -> tuple | None:
@@ -106,22 +151,24 @@ def own_digits() -> tuple | None:
     return x, y
 
 
-def start(settings: TrainSettings, data: str) -> None:
+def start(request: TrainRequest, data: str) -> None:
     """Start a training job for this session, unless one is already running."""
     job: TrainingJob | None = st.session_state.get(JOB)
     if job is not None and job.running:
         st.warning("A training is already running in this session; stop it or wait for it to end.")
         return
-    extra = own_digits() if settings.add_mine else None
-    st.session_state[JOB] = start_job(settings, user_models_dir(), data=data or None, extra=extra)
+    extra = own_digits() if request.add_mine else None
+    st.session_state[JOB] = start_job(
+        request.settings, user_models_dir(), name=request.name, data=data or None, extra=extra
+    )
     st.session_state.lab_was_running = True
 
 
 def train_tab(models: dict[str, Path], data: str) -> None:
     """Draw the Train tab: settings, Train button, then the live view of this session's job."""
-    settings = settings_form(models)
+    request = settings_form(models)
     if st.button("Train", key="lab_train", type="primary"):
-        start(settings, data)
+        start(request, data)
     job: TrainingJob | None = st.session_state.get(JOB)
     if job is None:
         st.info("Pick the settings and press Train. A small slice trains in seconds.")

@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 
 from digit_pipeline import CANVAS_PARAMS
-from digit_pipeline.imageio import (
+from digit_pipeline.io.images import (
     UPLOAD_TYPES,
     ImageReadError,
     encode_png,

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from digit_pipeline.exports import annotated_png, reading_csv, reading_json, rois_zip
+from digit_pipeline.io.exports import annotated_png, reading_csv, reading_json, rois_zip
 from digit_pipeline.reading import SheetReading, lines_text, without
 from workbench.cache import source_image
 from workbench.common import Source

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .aliases import ColorImage
-from .aliases import Image as ImageArray
+from ..aliases import ColorImage
+from ..aliases import Image as ImageArray
 
 MAX_PIXELS = 100_000_000
 """Images with more pixels than this (100 MP) are refused before decoding."""

@@ -28,13 +28,13 @@ import zipfile
 from collections.abc import Sequence
 from typing import Any
 
-from .aliases import Box, DigitBatch
-from .aliases import Image as ImageArray
-from .imageio import encode_png
-from .reading import SheetReading, lines_text
-from .stages import draw_boxes
-from .userdata.labels import spreadsheet_safe
-from .validation import check_digits, check_labels
+from ..aliases import Box, DigitBatch
+from ..aliases import Image as ImageArray
+from ..reading import SheetReading, lines_text
+from ..stages import draw_boxes
+from ..userdata.labels import spreadsheet_safe
+from ..validation import check_digits, check_labels
+from .images import encode_png
 
 CSV_COLUMNS = (
     "image",

@@ -4,7 +4,9 @@ Contract: 10 classes; input ``(N, 28, 28)`` float32 in [0, 1], white digit on bl
 (MNIST's own convention); output ``(N, 10)`` class probabilities. Models are ``.keras``
 files loaded with :func:`keras.saving.load_model` in safe mode, each with a JSON card
 beside it (same stem, ``.json``). Nothing is ever unpickled. Building and training models
-is :mod:`digit_pipeline.training`'s business.
+is :mod:`digit_pipeline.training`'s business. The constant the image stages share with the
+model side, :data:`~digit_pipeline.model.contract.MNIST_SIZE`, lives in
+:mod:`digit_pipeline.model.contract`, which imports nothing.
 
 TensorFlow/Keras is imported lazily, so the stages and the app's box drawing start fast.
 """
@@ -19,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .aliases import DigitBatch
+from ..aliases import DigitBatch
 from .contract import MNIST_SIZE
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -63,7 +65,7 @@ def shipped_models_dir(environ: Mapping[str, str] | None = None) -> Path:
     environ = os.environ if environ is None else environ
     if environ.get(SHIPPED_MODELS_ENV):
         return Path(environ[SHIPPED_MODELS_ENV]).expanduser()
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent  # digit_pipeline/, above model/
     installed, checkout = package / "models", package.parent / "models"
     return installed if installed.is_dir() else checkout
 

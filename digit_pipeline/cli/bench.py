@@ -1,0 +1,122 @@
+"""``bench``: the reading benchmark, synthetic sheets of MNIST test digits or real photos.
+
+The options are defined here; the benchmark itself is
+:func:`digit_pipeline.benchmarking.run.run`.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ..benchmarking.plan import CONDITIONS, MAX_MP, MODES
+from ..model import DEFAULT_MODEL
+from .options import add_data_option
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add ``bench`` to the command line.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        The command line's sub-commands.
+    """
+    bench = sub.add_parser(
+        "bench",
+        help="reading benchmark: synthetic sheets of MNIST test digits, "
+        "read with default and fitted parameters",
+    )
+    add_arguments(bench)
+    bench.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``bench``; return the exit status (see :func:`digit_pipeline.benchmarking.run.run`)."""
+    from ..benchmarking.run import run as run_bench
+
+    return run_bench(args)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``bench`` options to ``parser`` (a sub-command's parser).
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        Gets ``--sheets --seed --out --data --digits --fonts --model --modes --conditions
+        --max-mp --save-failures``.
+    """
+    _add_sheet_arguments(parser)
+    _add_reading_arguments(parser)
+    parser.add_argument(
+        "--real",
+        default=None,
+        metavar="DIR",
+        help="instead of synthetic sheets, read the real photos of DIR (a truth.json "
+        "beside them, laid out like shared/data/real_dev) as `read` does, and score "
+        "the texts against the truth",
+    )
+    parser.add_argument(
+        "--auto",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="with --real: fit each image (as `read` does, the default) or read with the "
+        "plain defaults (--no-auto); without either, --modes decides",
+    )
+
+
+def _add_sheet_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--sheets --seed --out --data --digits --fonts``: which sheets, and where to."""
+    parser.add_argument("--sheets", type=int, default=60, help="sheets to draw [%(default)s]")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the plan [%(default)s]")
+    parser.add_argument(
+        "--out", default=None, help="folder for results.json and report.md [none: print only]"
+    )
+    add_data_option(parser)
+    parser.add_argument(
+        "--digits",
+        choices=("mnist", "fonts"),
+        default="mnist",
+        help="draw the sheets from MNIST test digits, or from handwriting fonts [%(default)s]",
+    )
+    parser.add_argument(
+        "--fonts",
+        action="append",
+        default=None,
+        metavar="GLOB",
+        help="with --digits fonts: font files or glob patterns, repeatable "
+        "[Debian's handwriting-font packages]",
+    )
+
+
+def _add_reading_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--model --modes --conditions --max-mp --save-failures``: how to read them."""
+    parser.add_argument(
+        "--model",
+        action="append",
+        default=None,
+        metavar="PATH",
+        help=f"a .keras model; repeat to compare models on the same sheets [{DEFAULT_MODEL}]",
+    )
+    parser.add_argument(
+        "--modes",
+        default=",".join(MODES),
+        help="comma-separated: default (default parameters), auto (fitted) [%(default)s]",
+    )
+    parser.add_argument(
+        "--conditions",
+        default=None,
+        help=f"comma-separated subset of: {', '.join(CONDITIONS)} [all]",
+    )
+    parser.add_argument(
+        "--max-mp",
+        type=float,
+        default=MAX_MP,
+        help="largest sheet in megapixels; lower it for a quick run [%(default)s]",
+    )
+    parser.add_argument(
+        "--save-failures",
+        action="store_true",
+        help="with --out: save each sheet not read exactly, boxes drawn, in failures/ "
+        "(replacing that folder)",
+    )

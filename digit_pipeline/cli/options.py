@@ -1,0 +1,55 @@
+"""What every command shares: the ``--data`` option, usage errors and the one error line.
+
+Each command module (:mod:`.read`, :mod:`.train`, ...) builds its parser with these, so an
+option two commands share is written once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+DATA_HELP = "MNIST .npz in keras.datasets layout [download with keras.datasets.mnist]"
+"""The one help text of ``--data`` (every command that reads MNIST takes it)."""
+
+
+class UsageError(ValueError):
+    """Options that parse but do not go together.
+
+    :func:`~digit_pipeline.cli.main` reports it as argparse reports a bad option: the
+    usage, one line, exit status 2.
+    """
+
+
+def option(name: str) -> str:
+    """Return the command-line spelling of a field name.
+
+    Examples
+    --------
+    >>> option("blur_size")
+    '--blur-size'
+    """
+    return "--" + name.replace("_", "-")
+
+
+def add_data_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--data FILE``: a local MNIST ``.npz`` (default: Keras downloads MNIST).
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        A command's parser; gets ``data`` (``None`` when not given).
+    """
+    parser.add_argument("--data", default=None, help=DATA_HELP)
+
+
+def fail(error: object, status: int = 1) -> int:
+    """Print ``error: <error>`` on stderr and return ``status`` (the exit status).
+
+    Examples
+    --------
+    >>> fail("--epochs must be at least 1", 1)
+    1
+    """
+    print(f"error: {error}", file=sys.stderr)
+    return status
