@@ -184,3 +184,17 @@ def goto(at, url_path: str):
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+def stub_sheet() -> np.ndarray:
+    """Three MNIST test digits (3, 4, 8) and a short slanted stretch of a rule beside them:
+    the judge sets the stub aside as no digit (a 420×200 grey page)."""
+    with np.load(FIXTURES / "mnist_small.npz") as data:
+        x, y = data["x_test"], data["y_test"]
+    page = np.full((200, 420), 235, np.uint8)
+    for k, d in enumerate((3, 4, 8)):
+        ink = cv2.resize(x[int(np.flatnonzero(y == d)[0])], (84, 84), interpolation=cv2.INTER_CUBIC)
+        region = page[50:134, 30 + 100 * k : 114 + 100 * k]
+        np.minimum(region, 235 - (ink.astype(np.int32) * 200 // 255).astype(np.uint8), out=region)
+    cv2.line(page, (335, 112), (385, 90), 40, 5)
+    return page

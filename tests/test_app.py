@@ -11,7 +11,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from digit_pipeline import PARAM_SPECS, PipelineParams
-from digit_pipeline.imageio import decode_image
+from digit_pipeline.io.images import decode_image
 from digit_pipeline.model import load_model
 from digit_pipeline.reading import fit_sheet
 from digit_pipeline.reading.autofit import estimate_fit
@@ -262,20 +262,12 @@ def test_predict_shows_the_boxes_it_set_aside_and_one_can_be_kept(shown):
     # Three digits and a short slanted stretch of a rule: the boxes show four before
     # Predict; after it the reading has three, the fourth is drawn in grey and listed
     # with the rule that set it aside, and the user can keep it as a digit after all.
-    import cv2
-    from conftest import FIXTURES
+    from conftest import stub_sheet
 
     from digit_pipeline.reading.judge import RULES
     from workbench.common import SET_ASIDE_COLOR
 
-    with np.load(FIXTURES / "mnist_small.npz") as data:
-        x, y = data["x_test"], data["y_test"]
-    page = np.full((200, 420), 235, np.uint8)
-    for k, d in enumerate((3, 4, 8)):
-        ink = cv2.resize(x[int(np.flatnonzero(y == d)[0])], (84, 84), interpolation=cv2.INTER_CUBIC)
-        region = page[50:134, 30 + 100 * k : 114 + 100 * k]
-        np.minimum(region, 235 - (ink.astype(np.int32) * 200 // 255).astype(np.uint8), out=region)
-    cv2.line(page, (335, 112), (385, 90), 40, 5)
+    page = stub_sheet()
     at = start()
     at.selectbox(key="source").set_value("Upload your own…").run()
     at.file_uploader(key="upload").set_value(("stub.png", png_bytes(page), "image/png")).run()
@@ -329,7 +321,7 @@ def last_picture(sent: list[bytes], size: tuple[int, int]) -> np.ndarray:
 def test_a_photographed_page_is_flattened_and_its_corners_can_be_moved():
     from conftest import SAMPLES, on_desk
 
-    from digit_pipeline.imageio import read_image
+    from digit_pipeline.io.images import read_image
 
     card = SAMPLES / "pencil_three_lines.jpg"
     truth = load_truth(card)

@@ -14,7 +14,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import FIXTURES, SAMPLES
+from conftest import SAMPLES, stub_sheet
 from PIL import Image
 from test_browser import CHROMIUM, app_url, pytestmark  # noqa: F401 - the fixture and the skip
 
@@ -29,26 +29,18 @@ def offline_mnist(monkeypatch):
     monkeypatch.delenv("DIGIT_WORKBENCH_MNIST", raising=False)
 
 
-def stub_sheet(path) -> None:
-    """Three MNIST digits and a stub of a rule, which the judge sets aside."""
-    import cv2
-
-    with np.load(FIXTURES / "mnist_small.npz") as data:
-        x, y = data["x_test"], data["y_test"]
-    page = np.full((200, 420), 235, np.uint8)
-    for k, d in enumerate((3, 4, 8)):
-        ink = cv2.resize(x[int(np.flatnonzero(y == d)[0])], (84, 84), interpolation=cv2.INTER_CUBIC)
-        region = page[50:134, 30 + 100 * k : 114 + 100 * k]
-        np.minimum(region, 235 - (ink.astype(np.int32) * 200 // 255).astype(np.uint8), out=region)
-    cv2.line(page, (335, 112), (385, 90), 40, 5)
+def save_stub(path) -> None:
+    """The stub sheet (conftest.stub_sheet) as a PNG file."""
     buffer = io.BytesIO()
-    Image.fromarray(page).save(buffer, format="PNG")
+    Image.fromarray(stub_sheet()).save(buffer, format="PNG")
     path.write_bytes(buffer.getvalue())
 
 
 def upload(page, path, name: str) -> None:
     page.locator("section[data-testid='stSidebar'] input[type=file]").set_input_files(str(path))
     page.get_by_text(f"Auto-fit for {name}").wait_for(timeout=120_000)
+    # While the model still loads, the estimate is shown first; the judged fit follows.
+    page.get_by_text("Loading the model to check the fit").wait_for(state="hidden", timeout=120_000)
     page.wait_for_timeout(1500)  # the rerun after the fit settles
 
 
@@ -103,7 +95,7 @@ def test_a_users_walk_keeps_the_work_and_says_what_it_did(app_url, tmp_path):  #
     Dataset(tmp_path / "dataset").save(digits, [k % 10 for k in range(12)], source="test")
     scan, marker = SAMPLES / "scan_small_many.jpg", SAMPLES / "marker_thick_shadow.jpg"
     stub = tmp_path / "stub.png"
-    stub_sheet(stub)
+    save_stub(stub)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH)
         alone = browser.new_page(viewport={"width": 1500, "height": 1400})

@@ -69,23 +69,15 @@ def test_the_other_rules_are_named_too():
 def test_a_reading_lists_what_it_set_aside_and_the_user_can_keep_it(model):
     # Three MNIST digits and a stub of a rule: read --json lists the stub with its rule,
     # and keep_set_aside reads it among the digits after all, in reading order.
-    import cv2
-    from conftest import FIXTURES
+    from conftest import stub_sheet
 
     from digit_pipeline.batch.engines import read_data
-    from digit_pipeline.imageio import encode_png
+    from digit_pipeline.io.images import encode_png
     from digit_pipeline.reading import keep_set_aside, read_sheet
     from digit_pipeline.reading.judge import RULES
     from digit_pipeline.reading.params import PipelineParams
 
-    with np.load(FIXTURES / "mnist_small.npz") as data:
-        x, y = data["x_test"], data["y_test"]
-    page = np.full((200, 420), 235, np.uint8)
-    for k, d in enumerate((3, 4, 8)):
-        ink = cv2.resize(x[int(np.flatnonzero(y == d)[0])], (84, 84), interpolation=cv2.INTER_CUBIC)
-        region = page[50:134, 30 + 100 * k : 114 + 100 * k]
-        np.minimum(region, 235 - (ink.astype(np.int32) * 200 // 255).astype(np.uint8), out=region)
-    cv2.line(page, (335, 112), (385, 90), 40, 5)
+    page = stub_sheet()
     reading = read_sheet(page, model=model)
     assert reading.text == "348" and reading.rejected == 1
     (aside,) = reading.set_aside

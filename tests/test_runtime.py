@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import tomllib
 
-from conftest import ROOT
+from conftest import ROOT, sheet_reads
 from streamlit.testing.v1 import AppTest
+
+from digit_pipeline.model import DEFAULT_MODEL
 
 APP = str(ROOT / "streamlit_app.py")
 
@@ -40,25 +42,48 @@ def test_no_full_collection_after_each_run():
 
 def test_the_first_image_shows_the_estimate_then_gets_the_judged_fit():
     # While the model loads, the first image is fitted by the ink's estimate (boxes drawn
-    # at once); the page then waits for the model and reruns with the fit `read` makes.
+    # at once); once the model is there, the next run applies the fit `read` makes.
     from conftest import sample_sheets
 
-    from digit_pipeline.imageio import decode_image
+    from digit_pipeline.io.images import decode_image
     from digit_pipeline.model import load_model
     from digit_pipeline.reading import fit_sheet
     from digit_pipeline.reading.autofit import estimate_fit
     from workbench.cache import model_future
 
+    image = decode_image(sample_sheets()[0].read_bytes())
+    judged = fit_sheet(image, model=load_model()).params
+    estimate = estimate_fit(image).params
+    assert estimate != judged  # the two differ on this sheet
     model_future.clear()  # a fresh process: the model is not loaded yet
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
     assert not at.exception, at.exception
-    image = decode_image(sample_sheets()[0].read_bytes())
-    judged = fit_sheet(image, model=load_model()).params
-    assert estimate_fit(image).params != judged  # the two differ on this sheet
+    if not model_future(str(DEFAULT_MODEL)).done():  # the load outran the first run
+        assert at.slider(key="param_work_size").value == estimate.work_size
+        assert any("Loading the model to check the fit" in c.value for c in at.caption)
+    model_future(str(DEFAULT_MODEL)).result()
+    at.run()  # the fragment's rerun, once the model is there
     assert at.slider(key="param_canny_lower").value == judged.canny_lower
     assert at.slider(key="param_work_size").value == judged.work_size
     assert at.session_state["fit_pending"] is None
+
+
+def test_predict_while_the_model_loads_reads_with_the_judged_fit():
+    # A click on Predict during the first seconds is not lost: the run waits for the model,
+    # fits the stages as `read` does, and reads the sheet with them.
+    from conftest import load_truth, sample_sheets
+
+    from workbench.cache import model_future
+
+    model_future.clear()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.button(key="predict").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["fit_pending"] is None
+    truth = load_truth(sample_sheets()[0])["text"].replace("\n", " / ")
+    assert sheet_reads(at) == f"Sheet reads: **{truth}**"
 
 
 def test_predict_right_after_the_fit_reads_nothing_again(monkeypatch):

@@ -80,9 +80,20 @@ def auto_fit_new_image(source: Source | None) -> None:
         # run, and the next one must fit again rather than keep the last image's sliders.
         st.session_state["fitted_digest"] = source.key
         st.session_state["fit_pending"] = None if judged else (source.key, params_from_state())
-    elif pending_fit(source) and model_future(selected_model_path()).done():
-        fit_to(source)  # the judged fit, now that the model is loaded
+    elif pending_fit(source) and (model_future(selected_model_path()).done() or wants_digits()):
+        # The judged fit, now that the model is loaded — or at once (waiting for the model)
+        # when the user asks for the digits: they are cut and read with the final sliders.
+        try:
+            with st.spinner("Loading the model to fit the stages…"):
+                fit_to(source)
+        except Exception:  # a model that cannot load: the estimate stays; Predict says why
+            pass
         st.session_state["fit_pending"] = None
+
+
+def wants_digits() -> bool:
+    """Whether this run was started by *Extract ROIs* or *Predict*."""
+    return bool(st.session_state.get("extract") or st.session_state.get("predict"))
 
 
 def pending_fit(source: Source | None) -> bool:
@@ -100,16 +111,24 @@ def pending_fit(source: Source | None) -> bool:
 
 
 def finish_pending_fit(source: Source | None) -> None:
-    """After the page is drawn: wait for the model, then rerun for the judged fit."""
-    if not pending_fit(source):
-        return
-    try:
-        with st.spinner("Loading the model to check the fit…"):
-            model_future(selected_model_path()).result()
-    except Exception:  # a model that cannot load: Predict says why
+    """After the page is drawn: rerun for the judged fit once the model is loaded.
+
+    A fragment polls the model's background load, so the page stays live meanwhile: a
+    click while the model loads is a run of its own, never lost to a blocked script.
+    """
+    if pending_fit(source):
+        _poll_model()
+
+
+@st.fragment(run_every=0.5)
+def _poll_model() -> None:
+    future = model_future(selected_model_path())
+    if not future.done():
+        st.caption("Loading the model to check the fit…")
+    elif future.exception() is not None:  # Predict says why the model cannot be loaded
         st.session_state["fit_pending"] = None
-        return
-    st.rerun()
+    else:
+        st.rerun(scope="app")
 
 
 def reset_params() -> None:
