@@ -103,6 +103,11 @@ def test_a_users_walk_keeps_the_work_and_says_what_it_did(app_url, tmp_path):  #
         try:
             # 3. The fit of an image does not depend on the image before.
             alone.goto(app_url)
+            # Predict waits for the model: from then on every fit is the judged one (in
+            # the first seconds a new image shows the ink's estimate first).
+            alone.get_by_text("boxes found").first.wait_for(timeout=120_000)
+            alone.get_by_role("button", name="Predict").click()
+            alone.get_by_text("Sheet reads:").first.wait_for(timeout=120_000)
             pick_upload(alone)
             upload(alone, marker, marker.name)
             fitted_alone = sliders(alone)
