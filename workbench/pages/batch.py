@@ -61,13 +61,24 @@ def flag_below() -> float:
     return float(st.session_state.get("low_confidence", LOW_CONFIDENCE))
 
 
-def needs_a_look(record: dict[str, Any]) -> str | None:
+def low_count(record: dict[str, Any], below: float) -> int:
+    """Count the digits of a sheet's record read with a confidence under ``below``.
+
+    Examples
+    --------
+    >>> low_count({"digits": [{"confidence": 0.5}, {"confidence": 0.95}]}, 0.9)
+    1
+    """
+    return sum(d["confidence"] < below for d in record.get("digits", ()))
+
+
+def needs_a_look(record: dict[str, Any], below: float) -> str | None:
     """Say why a sheet should be looked at (an error, no digits, low confidence), or None."""
     if "error" in record:
         return "error"
     if not record["digits"]:
         return "no digits found"
-    low = sum(d["confidence"] < flag_below() for d in record["digits"])
+    low = low_count(record, below)
     return f"{low} low-confidence digit{'s' if low != 1 else ''}" if low else None
 
 
@@ -77,13 +88,14 @@ def read_all(uploads: list[Any], params: Any, model: Any, auto: bool) -> None:
     bar = st.progress(0.0, text=f"Reading 0 of {len(batch)} sheets…")
     records: list[dict[str, Any]] = []
     thumbs: list[tuple[str, Any, str]] = []
+    below = flag_below()
     for i, (name, data, error) in enumerate(batch, 1):
         if data is None:
             record = {"image": name, "error": error}
         else:
             record, _ = read_data(data, name, params, model, auto)
         records.append(record)
-        why = needs_a_look(record)
+        why = needs_a_look(record, below)
         if why and data is not None and "error" not in record and len(thumbs) < MAX_THUMBNAILS:
             image = decode_image(data, name)
             boxes = [tuple(d["box"]) for d in record["digits"]]
@@ -111,12 +123,13 @@ def batch_summary(records: list[dict[str, Any]]) -> str:
 
 def show_results(records: list[dict[str, Any]], thumbs: list[tuple[str, Any, str]]) -> None:
     """Show the table of results, the sheets to look at, and the downloads."""
+    below = flag_below()
     rows = [
         {
             "file": r["image"],
             "text": r.get("text", "").replace("\n", " / "),
             "digits": len(r.get("digits", ())),
-            "low confidence": sum(d["confidence"] < flag_below() for d in r.get("digits", ())),
+            "low confidence": low_count(r, below),
             "error": r.get("error", ""),
         }
         for r in records
