@@ -11,7 +11,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from digit_pipeline import PARAM_SPECS, PipelineParams
-from digit_pipeline.io.images import decode_image
+from digit_pipeline.io.images import decode_image, encode_png
 from digit_pipeline.model import load_model
 from digit_pipeline.reading import fit_sheet
 from digit_pipeline.reading.autofit import estimate_fit
@@ -187,12 +187,6 @@ def test_every_sample_can_be_picked():
         assert box_count(at) == len(load_truth(sheet)["digits"]), sheet.name
 
 
-def png_bytes(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 def test_upload_junk_shows_error_and_no_exception():
     at = start()
     at.selectbox(key="source").set_value("Upload your own…").run()
@@ -223,7 +217,7 @@ def test_blank_upload_says_no_digits():
     at = start()
     at.selectbox(key="source").set_value("Upload your own…").run()
     blank = np.full((300, 400, 3), 240, np.uint8)
-    at.file_uploader(key="upload").set_value(("blank.png", png_bytes(blank), "image/png")).run()
+    at.file_uploader(key="upload").set_value(("blank.png", encode_png(blank), "image/png")).run()
     assert not at.exception
     assert any("No digits found" in w.value for w in at.warning)
     at.button(key="predict").click().run()
@@ -270,7 +264,7 @@ def test_predict_shows_the_boxes_it_set_aside_and_one_can_be_kept(shown):
     page = stub_sheet()
     at = start()
     at.selectbox(key="source").set_value("Upload your own…").run()
-    at.file_uploader(key="upload").set_value(("stub.png", png_bytes(page), "image/png")).run()
+    at.file_uploader(key="upload").set_value(("stub.png", encode_png(page), "image/png")).run()
     assert not at.exception and box_count(at) == 4
     before = last_picture(shown, (420, 200))
     at.button(key="predict").click().run()
@@ -328,7 +322,7 @@ def test_a_photographed_page_is_flattened_and_its_corners_can_be_moved():
     photo, _ = on_desk(read_image(card))
     at = start()
     at.selectbox(key="source").set_value("Upload your own…").run()
-    at.file_uploader(key="upload").set_value(("desk.png", png_bytes(photo), "image/png")).run()
+    at.file_uploader(key="upload").set_value(("desk.png", encode_png(photo), "image/png")).run()
     assert not at.exception, at.exception
     assert "A page was found in this photo" in captions(at)
     assert box_count(at) == len(truth["digits"])

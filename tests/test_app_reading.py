@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import io
-
-import numpy as np
 from conftest import ROOT, SAMPLES, load_truth, on_desk, sample_sheets
-from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from digit_pipeline.io.images import read_image
+from digit_pipeline.io.images import encode_png, read_image
 
 APP = str(ROOT / "streamlit_app.py")
 
@@ -75,12 +71,6 @@ def test_the_text_is_not_green_while_a_digit_is_flagged():
     assert kind == "warning" and f"{count - 1} digits flagged" in message
 
 
-def png_bytes(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 def test_the_corner_note_follows_a_page_flattened_by_hand():
     at = AppTest.from_file(APP, default_timeout=180)
     at.run()
@@ -101,7 +91,7 @@ def test_found_corners_sit_on_the_sliders_steps():
     at = AppTest.from_file(APP, default_timeout=180)
     at.run()
     at.selectbox(key="source").set_value("Upload your own…").run()
-    at.file_uploader(key="upload").set_value(("desk.png", png_bytes(photo), "image/png")).run()
+    at.file_uploader(key="upload").set_value(("desk.png", encode_png(photo), "image/png")).run()
     values = [at.slider(key=f"page_{axis}{i}").value for axis in "xy" for i in range(4)]
     assert all(abs(v * 2 - round(v * 2)) < 1e-9 for v in values)
     assert any(c.value.startswith("A page was found") for c in at.sidebar.caption)

@@ -6,22 +6,12 @@ to the Model lab and the batch page and back, as a user does from the sidebar.
 
 from __future__ import annotations
 
-import io
-
-import numpy as np
 from conftest import ROOT, SAMPLES, goto, load_truth, on_desk, sheet_reads
-from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from digit_pipeline.io.images import read_image
+from digit_pipeline.io.images import encode_png, read_image
 
 APP = str(ROOT / "streamlit_app.py")
-
-
-def png_bytes(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def sheet_text(at: AppTest) -> str:
@@ -33,7 +23,7 @@ def test_the_reading_page_keeps_its_work_across_the_other_pages():
     at = AppTest.from_file(APP, default_timeout=180)
     at.run()
     at.selectbox(key="source").set_value("Upload your own…").run()
-    at.file_uploader(key="upload").set_value(("desk.png", png_bytes(photo), "image/png")).run()
+    at.file_uploader(key="upload").set_value(("desk.png", encode_png(photo), "image/png")).run()
     assert not at.exception, at.exception
     # The user's own hand: a corner nudged, a slider and the flag threshold moved.
     at.slider(key="page_x0").set_value(at.slider(key="page_x0").value + 0.5)

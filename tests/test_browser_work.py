@@ -9,15 +9,14 @@ Screenshots are saved under the test's tmp dir.
 
 from __future__ import annotations
 
-import io
 import re
 
 import numpy as np
 import pytest
 from conftest import SAMPLES, stub_sheet
-from PIL import Image
 from test_browser import CHROMIUM, app_url, pytestmark  # noqa: F401 - the fixture and the skip
 
+from digit_pipeline.io.images import encode_png
 from digit_pipeline.userdata import Dataset
 
 LAUNCH = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
@@ -27,13 +26,6 @@ LAUNCH = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "-
 def offline_mnist(monkeypatch):
     """No MNIST file named: the server's pages start from ../shared/data or Keras' loader."""
     monkeypatch.delenv("DIGIT_WORKBENCH_MNIST", raising=False)
-
-
-def save_stub(path) -> None:
-    """The stub sheet (conftest.stub_sheet) as a PNG file."""
-    buffer = io.BytesIO()
-    Image.fromarray(stub_sheet()).save(buffer, format="PNG")
-    path.write_bytes(buffer.getvalue())
 
 
 def upload(page, path, name: str) -> None:
@@ -95,7 +87,7 @@ def test_a_users_walk_keeps_the_work_and_says_what_it_did(app_url, tmp_path):  #
     Dataset(tmp_path / "dataset").save(digits, [k % 10 for k in range(12)], source="test")
     scan, marker = SAMPLES / "scan_small_many.jpg", SAMPLES / "marker_thick_shadow.jpg"
     stub = tmp_path / "stub.png"
-    save_stub(stub)
+    stub.write_bytes(encode_png(stub_sheet()))
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH)
         alone = browser.new_page(viewport={"width": 1500, "height": 1400})
