@@ -7,7 +7,7 @@ import json
 import streamlit as st
 
 from digit_pipeline import PARAM_SPECS, ParamSpec, PipelineParams
-from digit_pipeline.model import MODELS_DIR, load_card
+from digit_pipeline.model import MODELS_DIR, ModelLoadError, load_card
 from digit_pipeline.reading.autofit import fit_base
 from workbench.cache import fitted, model_future
 from workbench.common import CANVAS_CHOICE, Source, list_models
@@ -86,8 +86,9 @@ def auto_fit_new_image(source: Source | None) -> None:
         try:
             with st.spinner("Loading the model to fit the stages…"):
                 fit_to(source)
-        except Exception:  # a model that cannot load: the estimate stays; Predict says why
+        except ModelLoadError:  # the estimate stays; Predict says why the model cannot load
             pass
+        # Cleared only once fitted: a click that stops this run leaves it for the next one.
         st.session_state["fit_pending"] = None
 
 
@@ -125,7 +126,7 @@ def _poll_model() -> None:
     future = model_future(selected_model_path())
     if not future.done():
         st.caption("Loading the model to check the fit…")
-    elif future.exception() is not None:  # Predict says why the model cannot be loaded
+    elif future.exception() is not None:  # no judged fit; Predict says why it cannot load
         st.session_state["fit_pending"] = None
     else:
         st.rerun(scope="app")
@@ -145,7 +146,6 @@ def sidebar_controls(source: Source | None, fit: bool = True) -> PipelineParams:
     boxes* and what the last fit measured); the batch page fits each sheet itself.
     """
     st.sidebar.header("Stages")
-    st.session_state.setdefault("autofit_new", True)
     if fit:
         fit_controls(source)
     else:
