@@ -44,7 +44,8 @@ from digit_pipeline.benchmarking.styles import SheetStyle  # noqa: E402
 from digit_pipeline.io.images import decode_image, encode_jpeg  # noqa: E402
 from digit_pipeline.model import load_model, predict_proba  # noqa: E402
 from digit_pipeline.reading import classify, fit_sheet  # noqa: E402
-from digit_pipeline.reading.pipeline import cut_digits, find_boxes, prepare  # noqa: E402
+from digit_pipeline.reading.pipeline import cut_digits, find_boxes  # noqa: E402
+from digit_pipeline.reading.prepared import prepare  # noqa: E402
 from digit_pipeline.stages import to_gray  # noqa: E402
 from digit_pipeline.training.data import load_mnist  # noqa: E402
 

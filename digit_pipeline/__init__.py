@@ -20,7 +20,8 @@ aliases). The package never imports streamlit.
 from .reading import Reading, SheetReading, fit_sheet, read_sheet
 from .reading.autofit import AutoFit, auto_fit
 from .reading.params import CANVAS_PARAMS, PARAM_SPECS, ParamSpec, PipelineParams
-from .reading.pipeline import PipelineResult, Prepared, prepare, run_pipeline, segment
+from .reading.pipeline import PipelineResult, run_pipeline, segment
+from .reading.prepared import Prepared, prepare
 from .stages import (
     blur_image,
     dilate_image,

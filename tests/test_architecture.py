@@ -28,8 +28,8 @@ def test_the_package_never_imports_streamlit(path):
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(ROOT)))
-def test_no_module_is_over_500_lines(path):
-    assert len(path.read_text().splitlines()) <= 500
+def test_no_module_is_over_400_lines(path):
+    assert len(path.read_text().splitlines()) <= 400
 
 
 def calls(path) -> set[str]:
@@ -149,8 +149,8 @@ def test_the_package_has_no_import_cycle():
 
 
 def test_the_reader_imports_run_one_way():
-    """params <- pipeline <- autofit <- judge <- sheet: no module imports one above it."""
-    order = ["params", "pipeline", "autofit", "results", "judge", "sheet"]
+    """params <- prepared <- pipeline <- autofit <- judge <- sheet: none imports one above it."""
+    order = ["params", "prepared", "pipeline", "autofit", "results", "judge", "sheet"]
     reading = PACKAGE / "reading"
     for path in [*reading.glob("*.py"), *(reading / "judge").glob("*.py")]:
         rel = path.relative_to(reading).parts[0].removesuffix(".py")

@@ -87,7 +87,8 @@ def test_reading_with_the_fits_prepared_image_is_the_same(model, invert):
 def test_a_prepared_image_of_other_settings_is_refused_or_redone(model):
     """segment() refuses a Prepared made with other prepare settings; read_sheet redoes it."""
     from digit_pipeline.reading.params import PipelineParams
-    from digit_pipeline.reading.pipeline import prepare, segment
+    from digit_pipeline.reading.pipeline import segment
+    from digit_pipeline.reading.prepared import prepare
 
     image = read_image(SHEETS[0])
     small = prepare(image, PipelineParams(work_size=600))

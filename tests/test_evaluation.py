@@ -9,11 +9,11 @@ import pytest
 from conftest import ROOT
 
 from digit_pipeline.training import evaluation as ev
+from digit_pipeline.training.comparison import mcnemar
 from digit_pipeline.training.evaluation import (
     confusion_matrix,
     evaluate_file,
     evaluate_proba,
-    mcnemar,
     per_class_scores,
     worst_mistakes,
 )

@@ -18,7 +18,7 @@ from digit_pipeline.model.contract import MNIST_SIZE
 from digit_pipeline.reading import Reading, fit_sheet, read_sheet
 from digit_pipeline.reading.autofit import AutoFit
 from digit_pipeline.reading.judge import load_verifier, verdicts
-from digit_pipeline.reading.pipeline import PREPARE_FIELDS, Prepared, prepare, prepare_key
+from digit_pipeline.reading.prepared import PREPARE_FIELDS, Prepared, prepare, prepare_key
 from digit_pipeline.stages import draw_outline, flatten_page, page_corners, shade_outside
 from workbench.common import PREVIEW_WIDTH, ROI_ZOOM, SET_ASIDE_COLOR, Source, thumbnail
 

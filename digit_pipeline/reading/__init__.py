@@ -1,8 +1,10 @@
 """The reader: from an image to text, the one reading path the app, ``read`` and ``bench`` call.
 
 - :mod:`~digit_pipeline.reading.params`: every stage parameter, its default and range;
-- :mod:`~digit_pipeline.reading.pipeline`: :func:`prepare` (once per image) and
-  :func:`segment` (every slider move), every intermediate kept;
+- :mod:`~digit_pipeline.reading.prepared`: :func:`prepare`, once per image (grey, working
+  copy, the desk around the sheet, lines, lighting);
+- :mod:`~digit_pipeline.reading.pipeline`: :func:`segment` (every slider move), every
+  intermediate kept;
 - :mod:`~digit_pipeline.reading.autofit`: the parameters an image's ink suggests, and the
   candidates a reader tries;
 - :mod:`~digit_pipeline.reading.judge`: the classifier as a judge — splits what touches,
@@ -12,8 +14,8 @@
 - :mod:`~digit_pipeline.reading.sheet`: :func:`read_sheet` (flatten, fit, prepare,
   segment, cut, classify, judge) and :func:`fit_sheet` (the fit, judged by reading).
 
-Imports run one way: params ← pipeline ← autofit ← judge ← sheet; nothing here imports
-training, benchmarking, the user's data or streamlit.
+Imports run one way: params ← prepared ← pipeline ← autofit ← judge ← sheet; nothing here
+imports training, benchmarking, the user's data or streamlit.
 """
 
 from .results import (

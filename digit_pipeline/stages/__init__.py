@@ -5,8 +5,10 @@ Every stage takes the image first and its knobs after, validates them with
 
 Submodules, by concern:
 
-- :mod:`~digit_pipeline.stages.page`: grey conversion, the working copy, the desk around a
-  sheet (:func:`page_surround`), uneven lighting and ruled lines.
+- :mod:`~digit_pipeline.stages.page`: grey conversion, the working copy, uneven lighting
+  and ruled lines.
+- :mod:`~digit_pipeline.stages.surround`: the desk around a photographed sheet
+  (:func:`page_surround`) and the sheet's outline on it (:func:`find_page`).
 - :mod:`~digit_pipeline.stages.perspective`: the page found in a photo warped flat
   (:func:`page_corners`, :func:`flatten_page`).
 - :mod:`~digit_pipeline.stages.edges`: blur, Canny edges, dilation.
@@ -48,13 +50,8 @@ from .edges import blur_image, dilate_image, edges_canny
 from .page import (
     DIM_PAPER,
     LIGHTING_WINDOW,
-    SHARP_STEP,
     STEP_SIZE,
-    SURROUND_DARKER,
-    SURROUND_INK,
-    find_page,
     flatten_lighting,
-    page_surround,
     remove_lines,
     to_gray,
     working_copy,
@@ -74,6 +71,7 @@ from .refine import (
     split_wide_boxes,
     typical_height,
 )
+from .surround import SHARP_STEP, SURROUND_DARKER, SURROUND_INK, find_page, page_surround
 
 __all__ = [
     "DIM_PAPER",

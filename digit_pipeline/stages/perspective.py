@@ -16,7 +16,8 @@ import numpy as np
 
 from ..aliases import Box, Image
 from ..validation import check_corners, check_image
-from .page import find_page, to_gray
+from .page import to_gray
+from .surround import find_page
 
 MIN_SIDE = 16
 """The flattened page is at least this many pixels on each side."""

@@ -8,7 +8,8 @@
 - :mod:`.train`: :func:`~.train.train` (early stopping, cosine decay, distillation, the card);
 - :mod:`.finetune`: teach a model the user's own digits;
 - :mod:`.progress`: a training run's live figures, a stop request, a text progress bar;
-- :mod:`.evaluation`: accuracy, confusion matrix, per-class scores, mistakes, McNemar.
+- :mod:`.evaluation`: accuracy, confusion matrix, per-class scores, mistakes;
+- :mod:`.comparison`: McNemar's test between two models scored on the same digits.
 
 TensorFlow/Keras is imported only when a model is built or trained.
 """

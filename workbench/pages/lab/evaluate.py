@@ -11,7 +11,8 @@ import pandas as pd
 import streamlit as st
 
 from digit_pipeline.model import ModelLoadError, load_card, predict_proba
-from digit_pipeline.training.evaluation import Evaluation, Mistake, mcnemar
+from digit_pipeline.training.comparison import mcnemar
+from digit_pipeline.training.evaluation import Evaluation, Mistake
 from digit_pipeline.userdata import Dataset, DatasetError, default_dir
 from workbench.cache import get_model
 from workbench.pages.lab.cache import evaluate_path, test_digits
