@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Mutation testing of the dataset (userdata/dataset.py, userdata/labels.py) and of the
-# ROI / MNIST-cut stage (stages/digits.py). Not part of CI: minutes on an idle machine.
+# Mutation testing of the dataset (userdata/dataset.py, userdata/labels.py), of the
+# ROI / MNIST-cut stage (stages/digits.py), of the judge (reading/judge/: its rules, its
+# split, its cuts, the long-tailed bodies, whose ink a box holds) and of the refine steps
+# (stages/refine.py). Not part of CI: minutes to an hour on an idle machine.
 #
 # mutmut 3.8.1 comes from PyPI into a throwaway venv (it is not in the lock); a .pth file
 # lets that venv import the project's own dependencies from $PYTHON's environment (same
@@ -8,8 +10,9 @@
 # with a setup.cfg written there, so the working tree is never touched. mutmut runs, for
 # each mutant, only the tests (of the files below) that reach the mutated function.
 #
-#   PYTHON=.venv/bin/python scripts/mutation.sh            # all three, one after another
+#   PYTHON=.venv/bin/python scripts/mutation.sh            # all, one after another
 #   PYTHON=.venv/bin/python scripts/mutation.sh digits     # one of: dataset labels digits
+#                                                          #   rules split cuts bodies box_ink refine
 #
 # Prints "module: killed / total" per module; then, in $WORK/<module>:
 #   $WORK/venv/bin/mutmut results          the survivors
@@ -19,7 +22,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
 WORK=${WORK:-$(mktemp -d -t digit-mutation-XXXXXX)}
-if [[ $# -gt 0 ]]; then MODULES=("$@"); else MODULES=(dataset labels digits); fi
+if [[ $# -gt 0 ]]; then MODULES=("$@"); else
+    MODULES=(dataset labels digits rules split cuts bodies box_ink refine)
+fi
 
 if [[ ! -x $WORK/venv/bin/mutmut ]]; then
     "$PYTHON" -c 'import sys; print(sys.base_prefix)' >/dev/null
@@ -65,8 +70,33 @@ pytest_add_cli_args=
     roi or digit or mnist or resize or stroke or thick or centred
 EOF
             ;;
+        rules | split | cuts | bodies | box_ink)
+            cat <<EOF
+[mutmut]
+paths_to_mutate=digit_pipeline/reading/judge/$module.py
+tests_dir=
+    tests/test_judge_rules.py
+    tests/test_judge.py
+    tests/test_verifier.py
+pytest_add_cli_args=
+    -p
+    no:cacheprovider
+EOF
+            ;;
+        refine)
+            cat <<EOF
+[mutmut]
+paths_to_mutate=digit_pipeline/stages/refine.py
+tests_dir=
+    tests/test_segmentation.py
+    tests/test_stages.py
+pytest_add_cli_args=
+    -p
+    no:cacheprovider
+EOF
+            ;;
         *)
-            echo "unknown module $module (dataset, labels or digits)" >&2
+            echo "unknown module $module (dataset labels digits rules split cuts bodies box_ink refine)" >&2
             exit 2
             ;;
     esac

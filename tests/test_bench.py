@@ -194,3 +194,24 @@ def test_sheets_can_be_drawn_from_larger_glyphs():
     assert truth["text"] == "111" and image.ndim == 3
     with pytest.raises(ValueError, match="S >= 28"):
         make_sheet(glyphs[:, :20, :20], [1, 1, 1], [3])
+
+
+def test_judge_off_switches_rules_off_and_is_recorded(tmp_path, capsys):
+    from digit_pipeline.cli import main
+    from digit_pipeline.reading.judge import RULES
+
+    common = ["bench", "--sheets", "3", "--seed", "5", "--data", str(FIXTURE), "--max-mp", "0.6"]
+    common += ["--modes", "default"]
+    assert main([*common, "--out", str(tmp_path / "on")]) == 0
+    off = ",".join(RULES)
+    assert main([*common, "--out", str(tmp_path / "off"), "--judge-off", off]) == 0
+    on, without = (
+        json.loads((tmp_path / name / "results.json").read_text()) for name in ("on", "off")
+    )
+    assert on["config"]["judge_off"] == [] and without["config"]["judge_off"] == sorted(RULES)
+    # with no rule on, no box is set aside: every sheet has at least the boxes it had
+    for a, b in zip(on["sheets"], without["sheets"], strict=True):
+        assert b["found"] >= a["found"]
+    with pytest.raises(SystemExit) as usage:
+        main([*common, "--judge-off", "faint,fiant"])
+    assert usage.value.code == 2 and "fiant" in capsys.readouterr().err

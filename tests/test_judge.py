@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digit_pipeline.reading.judge import margins, plausible, reading_score
+from digit_pipeline.reading.judge import JudgeParams, margins, plausible, reading_score
 
 DIGITS = [(100, 100, 30, 60), (150, 102, 28, 58), (200, 98, 32, 62), (250, 100, 30, 60)]
 
@@ -275,10 +275,9 @@ def _long_tailed(digit: np.ndarray) -> np.ndarray:
     return np.vstack([ink[:half], lower])
 
 
-def test_a_long_tailed_9_read_as_a_1_is_read_by_its_body(model, monkeypatch):
+def test_a_long_tailed_9_read_as_a_1_is_read_by_its_body(model):
     from conftest import FIXTURES, blank, paste
 
-    import digit_pipeline.reading.judge
     from digit_pipeline.reading import read_sheet
 
     with np.load(FIXTURES / "mnist_small.npz") as data:
@@ -293,6 +292,6 @@ def test_a_long_tailed_9_read_as_a_1_is_read_by_its_body(model, monkeypatch):
         box = paste(page, tail, left, 60, round(80 * tail.shape[0] / x[nine].any(axis=1).sum()))
         paste(page, first[2], box[0] + box[2] + 40, 60, 80)
         assert read_sheet(page, model=model).text == "34692"
-        with monkeypatch.context() as patch:  # the body not trusted: the tail reads 1
-            patch.setattr(digit_pipeline.reading.judge, "BODY_SURE", 2.0)
-            assert read_sheet(page, model=model).text == "34612"
+        # the step switched off, or the body not trusted: the tail reads 1
+        assert read_sheet(page, model=model, judge=JudgeParams(off={"bodies"})).text == "34612"
+        assert read_sheet(page, model=model, judge=JudgeParams(body_sure=1.0)).text == "34612"

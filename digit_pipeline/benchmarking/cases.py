@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import keras
 
     from ..reading import SheetReading
+    from ..reading.judge import JudgeParams
     from ..reading.params import PipelineParams
 
 __all__ = ["read_case", "render_case", "score_record"]
@@ -75,7 +76,7 @@ def render_case(
 
 
 def read_case(
-    model: keras.Model, data: bytes, mode: str
+    model: keras.Model, data: bytes, mode: str, judge: JudgeParams | None = None
 ) -> tuple[SheetReading, PipelineParams, ColorImage, float]:
     """Read an encoded sheet the way ``python -m digit_pipeline read`` does.
 
@@ -87,6 +88,8 @@ def read_case(
         The image file.
     mode : {"default", "auto"}
         Default parameters, or the :func:`~digit_pipeline.reading.autofit.auto_fit` of the image.
+    judge : JudgeParams, optional
+        The judge's thresholds and the rules switched off (``bench --judge-off``).
 
     Returns
     -------
@@ -102,12 +105,13 @@ def read_case(
     """
     from ..io.images import decode_image
     from ..reading import read_sheet
+    from ..reading.judge import DEFAULT_JUDGE
 
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     start = time.perf_counter()
     image = decode_image(data)
-    read = read_sheet(image, model=model, auto=mode == "auto")
+    read = read_sheet(image, model=model, auto=mode == "auto", judge=judge or DEFAULT_JUDGE)
     return read.in_image(), read.params, image, time.perf_counter() - start
 
 

@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import keras
 
     from ..reading import Reading
+    from ..reading.judge import JudgeParams
 
 __all__ = ["TextScore", "align_texts", "bench_real", "load_truth", "score_text", "table_markdown"]
 
@@ -227,15 +228,20 @@ def load_truth(folder: str | Path) -> list[dict[str, Any]]:
 
 
 def read_entry(
-    folder: Path, entry: dict[str, Any], model: keras.Model, auto: bool
+    folder: Path,
+    entry: dict[str, Any],
+    model: keras.Model,
+    auto: bool,
+    judge: JudgeParams | None = None,
 ) -> tuple[ColorImage, Reading, float]:
     """Read one image of the folder as ``read`` does; return it, the reading and seconds."""
     from ..io.images import read_image
     from ..reading import read_sheet
+    from ..reading.judge import DEFAULT_JUDGE
 
     start = time.perf_counter()
     image = read_image(folder / entry["file"])
-    reading = read_sheet(image, model=model, auto=auto)
+    reading = read_sheet(image, model=model, auto=auto, judge=judge or DEFAULT_JUDGE)
     return image, reading, time.perf_counter() - start
 
 
@@ -245,6 +251,7 @@ def bench_real(
     modes: Sequence[str] = ("auto",),
     out: Path | None = None,
     log: Any = None,
+    judge: JudgeParams | None = None,
 ) -> list[dict[str, Any]]:
     """Read every image of ``folder`` with every model in every mode; one record each.
 
@@ -259,6 +266,8 @@ def bench_real(
         Failure drawings go to ``out/failures/<model>-<mode>/<file>.png``.
     log : callable, optional
         Called with one progress line per reading.
+    judge : JudgeParams, optional
+        The judge's thresholds and the rules switched off (``bench --judge-off``).
 
     Returns
     -------
@@ -270,7 +279,7 @@ def bench_real(
     for entry in load_truth(folder):
         for name, model in models.items():
             for mode in modes:
-                image, reading, seconds = read_entry(folder, entry, model, mode == "auto")
+                image, reading, seconds = read_entry(folder, entry, model, mode == "auto", judge)
                 score = score_text(entry, reading.text)
                 record = {
                     "file": entry["file"],

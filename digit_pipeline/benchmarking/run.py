@@ -50,6 +50,8 @@ from .report import by_condition, draw_failure, report_markdown
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
+    from ..reading.judge import JudgeParams
+
 
 __all__ = ["run"]
 
@@ -67,7 +69,7 @@ def _log(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, judge: JudgeParams | None = None) -> int:
     """Run the benchmark with parsed :func:`digit_pipeline.cli.bench.add_arguments` options.
 
     Prints progress to stderr and the report (Markdown tables and summary lines) to
@@ -78,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
     ----------
     args : argparse.Namespace
         Parsed options.
+    judge : JudgeParams, optional
+        The judge's thresholds and the rules switched off (from ``--judge-off``).
 
     Returns
     -------
@@ -85,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         0 on success, 1 for bad data or options, 2 when a model cannot be loaded.
     """
     if getattr(args, "real", None):
-        return _run_real(args)
+        return _run_real(args, judge)
     modes = _split(args.modes)
     conditions = _split(args.conditions) or list(CONDITIONS)
     if not _known_modes(modes):
@@ -106,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
     drawing = 0.0
     started = time.perf_counter()
     for k, case in enumerate(plan, 1):
-        mine, seconds, line = _bench_sheet(case, x_test, y_test, models, modes, failures)
+        mine, seconds, line = _bench_sheet(case, x_test, y_test, models, modes, failures, judge)
         records += mine
         drawing += seconds
         _log(f"[{k}/{len(plan)}] {line}")
@@ -117,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
     print(head + "\n\n" + report, end="")
     if out is not None:
         timing = {"total": round(total, 2), "drawing": round(drawing, 2)}
-        results = _results(args, names, paths, modes, conditions, plan, records, timing)
+        results = _results(args, names, paths, modes, conditions, plan, records, timing, judge)
         (out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
         (out / "report.md").write_text(f"# Reading benchmark\n\n{head}\n\n{report}")
         _log(f"wrote {out / 'results.json'} and {out / 'report.md'}")
@@ -132,7 +136,7 @@ def _known_modes(modes: list[str]) -> bool:
     return not bad
 
 
-def _run_real(args: argparse.Namespace) -> int:
+def _run_real(args: argparse.Namespace, judge: JudgeParams | None) -> int:
     """``bench --real DIR``: read the real photos of DIR (:mod:`.real`) and print the table."""
     from .real import bench_real, load_truth, table_markdown
 
@@ -155,7 +159,7 @@ def _run_real(args: argparse.Namespace) -> int:
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(out / "failures", ignore_errors=True)  # this tool's output of a past run
-    records = bench_real(args.real, models, modes, out, log=_log)
+    records = bench_real(args.real, models, modes, out, log=_log, judge=judge)
     report = table_markdown(records)
     print(f"real photos: {args.real}\n\n{report}", end="")
     if out is not None:
@@ -229,6 +233,7 @@ def _bench_sheet(
     models: dict[str, keras.Model],
     modes: Sequence[str],
     failures: Path | None,
+    judge: JudgeParams | None = None,
 ) -> tuple[list[dict[str, Any]], float, str]:
     """Draw one sheet and read it with every model in every mode.
 
@@ -241,7 +246,7 @@ def _bench_sheet(
     records, notes = [], []
     for name, model in models.items():
         for mode in modes:
-            reading, params, image, seconds = read_case(model, data, mode)
+            reading, params, image, seconds = read_case(model, data, mode, judge)
             record = score_record(
                 case, truth, reading, seconds, model=name, mode=mode, params=params
             )
@@ -318,6 +323,7 @@ def _results(
     plan: Sequence[SheetCase],
     records: list[dict[str, Any]],
     seconds: dict[str, float],
+    judge: JudgeParams | None = None,
 ) -> dict[str, Any]:
     """Return the content of ``results.json``."""
     config = {
@@ -329,6 +335,7 @@ def _results(
         "modes": modes,
         "conditions": conditions,
         "max_mp": args.max_mp,
+        "judge_off": sorted(judge.off) if judge is not None else [],
     }
     return {
         "config": config,

@@ -10,7 +10,7 @@ import argparse
 
 from ..benchmarking.plan import CONDITIONS, MAX_MP, MODES
 from ..model import DEFAULT_MODEL
-from .options import add_data_option
+from .options import add_data_option, add_judge_option, judge_from_args
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     """Run ``bench``; return the exit status (see :func:`digit_pipeline.benchmarking.run.run`)."""
     from ..benchmarking.run import run as run_bench
 
-    return run_bench(args)
+    return run_bench(args, judge_from_args(args))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,10 +44,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ----------
     parser : argparse.ArgumentParser
         Gets ``--sheets --seed --out --data --digits --fonts --model --modes --conditions
-        --max-mp --save-failures``.
+        --max-mp --save-failures --real --auto --judge-off``.
     """
     _add_sheet_arguments(parser)
     _add_reading_arguments(parser)
+    add_judge_option(parser)
     parser.add_argument(
         "--real",
         default=None,

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..reading.judge import JudgeParams
 
 DATA_HELP = "MNIST .npz in keras.datasets layout [download with keras.datasets.mnist]"
 """The one help text of ``--data`` (every command that reads MNIST takes it)."""
@@ -53,3 +57,40 @@ def fail(error: object, status: int = 1) -> int:
     """
     print(f"error: {error}", file=sys.stderr)
     return status
+
+
+def add_judge_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--judge-off NAME[,NAME]``: the judge's rules and steps to switch off.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        A command's parser; gets ``judge_off`` (a string, "" when not given).
+    """
+    from ..reading.judge import RULES, STEPS
+
+    names = ", ".join(repr(n) for n in [*RULES, *STEPS])
+    parser.add_argument(
+        "--judge-off",
+        default="",
+        metavar="NAME[,NAME]",
+        help=f"switch these rules or steps of the judge off, to measure what each is "
+        f"worth; comma-separated, of: {names} [none]",
+    )
+
+
+def judge_from_args(args: argparse.Namespace) -> JudgeParams:
+    """Build the :class:`~digit_pipeline.reading.judge.JudgeParams` of ``--judge-off``.
+
+    Raises
+    ------
+    UsageError
+        For a name that is no rule or step.
+    """
+    from ..reading.judge import JudgeParams
+
+    names = {n.strip() for n in (getattr(args, "judge_off", "") or "").split(",") if n.strip()}
+    try:
+        return JudgeParams(off=frozenset(names))
+    except ValueError as error:
+        raise UsageError(f"--judge-off: {error}") from error

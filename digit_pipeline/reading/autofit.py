@@ -18,7 +18,7 @@ import numpy as np
 from ..aliases import GrayImage, Image
 from ..stages import blur_image, page_surround, stroke_width, to_gray
 from .params import PARAM_SPECS, PipelineParams
-from .pipeline import Prepared, prepare
+from .prepared import Prepared, prepare
 
 if TYPE_CHECKING:  # pragma: no cover
     from .sheet import Reading

@@ -16,7 +16,7 @@ from typing import Any
 from ..validation import check_float, check_int
 
 
-def _spec(
+def spec(
     default: Any,
     label: str,
     help: str,
@@ -28,6 +28,7 @@ def _spec(
     odd: bool = False,
     optional: str | None = None,
 ) -> Any:
+    """Declare one field of a spec dataclass: its default, label, why, and bounds."""
     return field(
         default=default,
         metadata={
@@ -76,7 +77,8 @@ class PipelineParams:
         Join pieces of one digit (see :func:`~digit_pipeline.stages.join_fragments`).
     split_touching : bool
         Split boxes holding touching digits (see
-        :func:`~digit_pipeline.stages.split_wide_boxes`).
+        :func:`~digit_pipeline.stages.split_wide_boxes`), and let the judge cut boxes
+        whose parts read better (:func:`~digit_pipeline.reading.judge.split_touching`).
     roi_threshold : int or None
         Grey level separating ink from paper inside each box; ``None`` picks it per box
         with Otsu's method.
@@ -96,7 +98,7 @@ class PipelineParams:
     ValueError: blur_size must be odd and >= 1 and <= 31, got 4
     """
 
-    work_size: int = _spec(
+    work_size: int = spec(
         1200,
         "Working size (px)",
         "Edge stages run on a copy scaled so its longer side is at most this.",
@@ -104,7 +106,7 @@ class PipelineParams:
         high=4000,
         step=100,
     )
-    blur_size: int = _spec(
+    blur_size: int = spec(
         5,
         "Gaussian mask size",
         "Odd side of the Gaussian blur mask.",
@@ -113,7 +115,7 @@ class PipelineParams:
         step=2,
         odd=True,
     )
-    canny_lower: int = _spec(
+    canny_lower: int = spec(
         30,
         "Canny lower threshold",
         "Weaker gradients than this are never edges.",
@@ -121,7 +123,7 @@ class PipelineParams:
         high=255,
         step=1,
     )
-    canny_multiplier: float = _spec(
+    canny_multiplier: float = spec(
         3.0,
         "Canny multiplier",
         "Upper threshold = lower threshold x multiplier.",
@@ -129,14 +131,14 @@ class PipelineParams:
         high=5.0,
         step=0.1,
     )
-    canny_aperture: int = _spec(3, "Canny aperture", "Sobel aperture size.", choices=(3, 5, 7))
-    dilate_size: int = _spec(
+    canny_aperture: int = spec(3, "Canny aperture", "Sobel aperture size.", choices=(3, 5, 7))
+    dilate_size: int = spec(
         3, "Dilation kernel size", "Side of the square dilation kernel.", low=1, high=25, step=1
     )
-    dilate_iterations: int = _spec(
+    dilate_iterations: int = spec(
         1, "Dilation iterations", "How many times to dilate.", low=0, high=10, step=1
     )
-    min_box_area: int = _spec(
+    min_box_area: int = spec(
         100,
         "Minimum box area",
         "Smaller boxes (working-copy pixels) are dropped as specks.",
@@ -144,30 +146,30 @@ class PipelineParams:
         high=5000,
         step=10,
     )
-    flatten_page: bool = _spec(
+    flatten_page: bool = spec(
         True,
         "Flatten the page",
         "In a photo of a sheet on a darker desk, warp the sheet flat (four corners) first.",
     )
-    invert: bool = _spec(
+    invert: bool = spec(
         False,
         "Light ink on dark paper",
         "Invert the image first (chalk on a blackboard, white on black). Auto-fit sets it.",
     )
-    remove_lines: bool = _spec(
+    remove_lines: bool = spec(
         True, "Remove ruled lines", "Suppress long straight lines of ruled or squared paper."
     )
-    join_fragments: bool = _spec(
+    join_fragments: bool = spec(
         True,
         "Join broken strokes",
         "Join small pieces (a floating bar, a pencil lift) to the digit beside them.",
     )
-    split_touching: bool = _spec(
+    split_touching: bool = spec(
         True,
         "Split touching digits",
-        "Cut boxes much wider than a digit into one box per digit.",
+        "Cut boxes much wider than a digit, or read better as parts, into one box per digit.",
     )
-    roi_threshold: int | None = _spec(
+    roi_threshold: int | None = spec(
         None,
         "ROI threshold",
         "Grey level between ink and paper inside each box.",
@@ -178,27 +180,7 @@ class PipelineParams:
     )
 
     def __post_init__(self) -> None:  # noqa: D105
-        for spec in PARAM_SPECS:
-            value = getattr(self, spec.name)
-            if spec.optional and value is None:
-                continue
-            if spec.kind is bool:
-                if not isinstance(value, bool):
-                    raise ValueError(f"{spec.name} must be True or False, got {value!r}")
-            elif spec.kind is float:
-                object.__setattr__(
-                    self, spec.name, check_float(value, spec.name, low=spec.low, high=spec.high)
-                )
-            else:
-                check_int(
-                    value,
-                    spec.name,
-                    low=None if spec.low is None else int(spec.low),
-                    high=None if spec.high is None else int(spec.high),
-                    odd=spec.odd,
-                    choices=spec.choices,
-                )
-                object.__setattr__(self, spec.name, int(value))
+        check_fields(self, PARAM_SPECS)
 
     @property
     def canny_upper(self) -> int:
@@ -216,7 +198,7 @@ class PipelineParams:
 
 @dataclass(frozen=True)
 class ParamSpec:
-    """How one field of :class:`PipelineParams` is shown and bounded."""
+    """How one field of :class:`PipelineParams` (or another spec) is shown and bounded."""
 
     name: str
     kind: type
@@ -239,10 +221,47 @@ def _kind(annotation: str) -> type:
     return int
 
 
-PARAM_SPECS: tuple[ParamSpec, ...] = tuple(
-    ParamSpec(name=f.name, kind=_kind(str(f.type)), default=f.default, **f.metadata)
-    for f in dataclasses.fields(PipelineParams)
-)
+def specs_of(cls: type) -> tuple[ParamSpec, ...]:
+    """One :class:`ParamSpec` per field of a dataclass declared with :func:`spec`, in order."""
+    return tuple(
+        ParamSpec(name=f.name, kind=_kind(str(f.type)), default=f.default, **f.metadata)
+        for f in dataclasses.fields(cls)
+        if f.metadata
+    )
+
+
+def check_fields(obj: Any, specs: tuple[ParamSpec, ...]) -> None:
+    """Validate each field of a frozen dataclass against its spec; normalise its type.
+
+    Raises
+    ------
+    ValueError
+        Naming the first field outside its range.
+    """
+    for spec in specs:
+        value = getattr(obj, spec.name)
+        if spec.optional and value is None:
+            continue
+        if spec.kind is bool:
+            if not isinstance(value, bool):
+                raise ValueError(f"{spec.name} must be True or False, got {value!r}")
+        elif spec.kind is float:
+            object.__setattr__(
+                obj, spec.name, check_float(value, spec.name, low=spec.low, high=spec.high)
+            )
+        else:
+            check_int(
+                value,
+                spec.name,
+                low=None if spec.low is None else int(spec.low),
+                high=None if spec.high is None else int(spec.high),
+                odd=spec.odd,
+                choices=spec.choices,
+            )
+            object.__setattr__(obj, spec.name, int(value))
+
+
+PARAM_SPECS: tuple[ParamSpec, ...] = specs_of(PipelineParams)
 """One :class:`ParamSpec` per field, in declaration order."""
 
 

@@ -16,9 +16,10 @@ import numpy as np
 from ..aliases import Image
 from ..model import predict_proba
 from .autofit import AutoFit, candidates, estimate_fit
-from .judge import drop_shapes, judge_reading, reading_score
+from .judge import DEFAULT_JUDGE, JudgeParams, drop_shapes, judge_reading, reading_score
 from .params import PipelineParams
-from .pipeline import PipelineResult, Prepared, prepare, segment
+from .pipeline import PipelineResult, segment
+from .prepared import Prepared, prepare
 from .results import SheetReading, sheet_from_proba
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -172,6 +173,7 @@ def read_sheet(  # Long: 50 of its 80 lines are the numpydoc docstring
     auto: bool = False,
     prepared: Prepared | None = None,
     page: object = "auto",
+    judge: JudgeParams = DEFAULT_JUDGE,
 ) -> Reading:
     """Read a sheet: flatten its page, fit (optionally), prepare, segment, cut, classify.
 
@@ -198,6 +200,9 @@ def read_sheet(  # Long: 50 of its 80 lines are the numpydoc docstring
         on a darker desk is warped flat first (:func:`~digit_pipeline.stages.page_corners`,
         :func:`~digit_pipeline.stages.flatten_page`); a scan or a crop is read as it is.
         ``None``: read the image as it is. Four corners: flatten the page they enclose.
+    judge : JudgeParams, optional
+        The judge's thresholds, and its rules and steps switched off
+        (:class:`~digit_pipeline.reading.judge.params.JudgeParams`).
 
     Returns
     -------
@@ -214,6 +219,8 @@ def read_sheet(  # Long: 50 of its 80 lines are the numpydoc docstring
     (2, True, False)
     """
     params = params or PipelineParams()
+    if not params.split_touching:  # the switch covers the judge's cuts too
+        judge = judge.replace(off=judge.off | {"pieces", "column"})
     timings: dict[str, float] = {}
     stats = None
     if isinstance(page, str) and page == "auto" and not params.flatten_page:
@@ -221,7 +228,7 @@ def read_sheet(  # Long: 50 of its 80 lines are the numpydoc docstring
     image, corners = _flattened(image, page, timings)
     if auto:
         start = time.perf_counter()
-        fit = fit_sheet(image, base=params, model=model)
+        fit = fit_sheet(image, base=params, model=model, judge=judge)
         timings["fit"] = (time.perf_counter() - start) * 1000
         params, stats = fit.params, fit.stats
         prepared = fit.prepared if fit.prepared is not None else prepared
@@ -239,11 +246,11 @@ def read_sheet(  # Long: 50 of its 80 lines are the numpydoc docstring
     sheet = None
     if model is not None:
         start = time.perf_counter()
-        result, shaped = drop_shapes(result)  # rules and edges: never cut, never read
+        result, shaped = drop_shapes(result, judge)  # rules and edges: never cut, never read
         _ = result.digits  # cut on first access
         timings["cut"] = (time.perf_counter() - start) * 1000
         start = time.perf_counter()
-        judged = judge_reading(result, model)
+        judged = judge_reading(result, model, params=judge)
         timings["predict"] = (time.perf_counter() - start) * 1000
         result, set_aside = judged.result, shaped + judged.set_aside
         sheet = sheet_from_proba(judged.proba, result.boxes, result.lines, timings)
@@ -253,7 +260,10 @@ def read_sheet(  # Long: 50 of its 80 lines are the numpydoc docstring
 
 
 def fit_sheet(
-    image: Image, base: PipelineParams | None = None, model: keras.Model | None = None
+    image: Image,
+    base: PipelineParams | None = None,
+    model: keras.Model | None = None,
+    judge: JudgeParams = DEFAULT_JUDGE,
 ) -> AutoFit:
     """Fit the parameters to ``image`` as ``read`` does: the fit proposes, the reading judges.
 
@@ -272,6 +282,8 @@ def fit_sheet(
         fit_base`).
     model : keras.Model, optional
         Fits the contract of :mod:`digit_pipeline.model`.
+    judge : JudgeParams, optional
+        The judge each candidate's reading goes through.
 
     Returns
     -------
@@ -283,9 +295,9 @@ def fit_sheet(
         return fit
     best = None
     for params, ready in candidates(fit, base):
-        reading = read_sheet(image, params, model=model, prepared=ready, page=None)
+        reading = read_sheet(image, params, model=model, prepared=ready, page=None, judge=judge)
         sure = np.array([d.top2[0][1] - d.top2[1][1] for d in reading.sheet.digits])
-        score = reading_score(sure, reading.rejected)
+        score = reading_score(sure, reading.rejected, judge)
         if best is None or score > best[0]:
             best = (score, reading)
     reading = best[1]

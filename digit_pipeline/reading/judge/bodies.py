@@ -7,27 +7,29 @@ from collections.abc import Sequence
 import numpy as np
 
 from ...aliases import Box
-
-DESCENDS = 1.4
-""":func:`descending_bodies`: a box this many times its line's median height is tall."""
+from .params import DEFAULT_JUDGE, JudgeParams
 
 
-def descending_bodies(boxes: Sequence[Box], lines: Sequence[int]) -> dict[int, Box]:
+def descending_bodies(
+    boxes: Sequence[Box], lines: Sequence[int], params: JudgeParams = DEFAULT_JUDGE
+) -> dict[int, Box]:
     """Find boxes that hang far below their line, and the part of each within the line.
 
     A long-tailed 9 (or 4, or 7) is written with its body on the line and its stem far
     below it; read whole, it is a tall thin stroke, which a classifier trained on MNIST
-    takes for a 1. A box is *descending* when its line holds at least three boxes, it is
-    :data:`DESCENDS` times the line's median height, its top is on the line (not above
-    it by more than a quarter of that height: a 6's ascender is not a tail) and its
-    bottom is below the line's by more than 0.3 of it. Its body is the part from its top
-    down 1.15 times the line's height.
+    takes for a 1. A box is *descending* when its line holds at least ``body_line``
+    boxes, it is ``descends`` times the line's median height, its top is on the line (not
+    above it by more than ``top_above`` of that height: a 6's ascender is not a tail) and
+    its bottom is below the line's by more than ``hangs`` of it. Its body is the part
+    from its top down ``body_height`` times the line's height (thresholds of ``params``,
+    :class:`~digit_pipeline.reading.judge.params.JudgeParams`).
 
     Parameters
     ----------
     boxes : sequence of (x, y, w, h)
     lines : sequence of int
         Each box's line.
+    params : JudgeParams, optional
 
     Returns
     -------
@@ -45,14 +47,14 @@ def descending_bodies(boxes: Sequence[Box], lines: Sequence[int]) -> dict[int, B
     xywh = np.asarray(boxes, np.float64).reshape(-1, 4)
     for line in np.unique(line_of):
         members = np.flatnonzero(line_of == line)
-        if len(members) < 3:
+        if len(members) < params.body_line:
             continue
         height = float(np.median(xywh[members, 3]))
         top = float(np.median(xywh[members, 1]))
         bottom = float(np.median(xywh[members, 1] + xywh[members, 3]))
         for i in members:
             x, y, w, h = (int(v) for v in boxes[i])
-            hangs = y + h > bottom + 0.3 * height and y >= top - 0.25 * height
-            if h > DESCENDS * height and hangs:
-                bodies[int(i)] = (x, y, w, round(1.15 * height))
+            hangs = y + h > bottom + params.hangs * height and y >= top - params.top_above * height
+            if h > params.descends * height and hangs:
+                bodies[int(i)] = (x, y, w, round(params.body_height * height))
     return bodies

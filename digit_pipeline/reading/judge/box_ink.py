@@ -15,28 +15,25 @@ import cv2
 import numpy as np
 
 from ...aliases import Box, GrayImage
-
-OWN_SHARE = 0.25
-"""A box owns a piece of ink when it holds at least this share of it."""
-
-HELD_SHARE = 0.5
-"""A piece of ink is another box's when that box holds more than this share of it."""
-
-BORROWED_SHARE = 0.8
-"""A box is :func:`borrowed_ink` when at least this share of its ink is other boxes'."""
+from .params import DEFAULT_JUDGE, JudgeParams
 
 
 def borrowed_ink(
-    boxes: Sequence[Box], rois: Sequence[GrayImage], shape: tuple[int, int], scale: float
+    boxes: Sequence[Box],
+    rois: Sequence[GrayImage],
+    shape: tuple[int, int],
+    scale: float,
+    params: JudgeParams = DEFAULT_JUDGE,
 ) -> np.ndarray:
     """Tell which boxes hold mostly ink that belongs to another box.
 
     The boxes' ink (their white-on-black ROIs, as cut) is laid back on a page of
     ``shape`` (the working copy, ``scale`` times the boxes' pixels) and split into
-    connected pieces. A piece belongs to a box that holds more than :data:`HELD_SHARE`
-    of it; a box holding less than :data:`OWN_SHARE` of a piece that belongs to another
-    box has borrowed that ink. A box is flagged when at least :data:`BORROWED_SHARE` of
-    its ink is borrowed. The two parts of touching digits cut apart each hold a good
+    connected pieces. A piece belongs to a box that holds more than ``held_share`` of
+    it; a box holding less than ``own_share`` of a piece that belongs to another box has
+    borrowed that ink. A box is flagged when at least ``borrowed_share`` of its ink is
+    borrowed (thresholds of ``params``, :class:`~digit_pipeline.reading.judge.params.
+    JudgeParams`). The two parts of touching digits cut apart each hold a good
     share of their piece, so neither is flagged; nor is a digit apart from the others.
 
     Parameters
@@ -50,6 +47,7 @@ def borrowed_ink(
         Of the page the ink is laid on.
     scale : float
         Page pixels per box pixel.
+    params : JudgeParams, optional
 
     Returns
     -------
@@ -88,8 +86,8 @@ def borrowed_ink(
         if ink == 0:
             continue
         others = np.delete(share, i, axis=0).max(axis=0)
-        foreign = (share[i] < OWN_SHARE) & (others > HELD_SHARE)
-        flagged[i] = held[i][foreign].sum() >= BORROWED_SHARE * ink
+        foreign = (share[i] < params.own_share) & (others > params.held_share)
+        flagged[i] = held[i][foreign].sum() >= params.borrowed_share * ink
     return flagged
 
 

@@ -1,13 +1,17 @@
-"""The judge's rules for what is no digit: each box set aside is named by the rule that did it.
+"""The judge's rules for what is no digit: a table of named rules over per-box features.
 
 A rule looks at one box beside the sheet's typical digit (its shape, size, place, ink and
-how surely it is read) and names why the box is no digit, or says nothing. The judge
-(:func:`~digit_pipeline.judge.judge_reading`) keeps the boxes no rule names, and hands
-back the others as :class:`SetAside` (the app draws them; ``read --json`` lists them).
+how surely it is read: :class:`BoxFeatures`) and names why the box is no digit, or says
+nothing. :data:`RULE_TABLE` holds them in the order they apply; :func:`set_aside_rules`
+applies them in one place, skipping those a :class:`~digit_pipeline.reading.judge.params.
+JudgeParams` switches off. The judge (:func:`~digit_pipeline.reading.judge.judge_reading`)
+keeps the boxes no rule names, and hands back the others as :class:`SetAside` (the app
+draws them; ``read --json`` lists them).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -15,47 +19,10 @@ import numpy as np
 
 from ...aliases import Box
 from ...stages.refine import typical_height
+from .params import DEFAULT_JUDGE, RULES, JudgeParams
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..pipeline import PipelineResult
-
-FLAT = 3.0
-"""A box wider than this many times its height, and lower than half a digit, is a line."""
-
-BAR = 2.2
-"""A thin box taller than this many typical digits is a page edge or a spine."""
-
-SPECK = 0.3
-"""A box smaller than this fraction of a typical digit, read unsure, is a speck."""
-
-LONE = 0.5
-"""A box alone on its line and smaller than this fraction of a typical digit is a speck."""
-
-NO_DIGIT = 0.5
-"""A box the verifier calls no digit with more than this probability is dropped."""
-
-SURE = 0.7
-"""Margin (top probability minus the second) of a confident reading."""
-
-BORROWED_SURE = 0.9
-"""A box whose ink is mostly another box's is dropped unless read with this margin."""
-
-FAINT = 0.5
-"""A box whose ink is fainter than this share of the sheet's median box is a mark of the
-paper (a fibre, a smudge) unless it is read with a margin of :data:`SURE`."""
-
-
-RULES = {
-    "flat": "a flat stroke: a rule, a page edge lying down",
-    "bar": "a thin bar taller than a digit: a page edge, a notebook's spine",
-    "speck": "a speck, too small for a digit",
-    "frame": "touches the image's frame: the desk, a page edge or its shadow",
-    "no digit": "the verifier calls it no digit",
-    "borrowed ink": "its ink is mostly another box's: a piece of a digit",
-    "faint": "far fainter than the other boxes: a fibre, a smudge",
-    "alone": "alone on its line and small: a fibre, a dot of dirt",
-}
-"""Every rule that sets a box aside, by name, with what it takes the box for."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +37,196 @@ class SetAside:
         return {"box": [int(v) for v in self.box], "rule": self.rule}
 
 
+@dataclass(frozen=True)
+class BoxFeatures:
+    """What the rules look at, one entry per box (arrays of shape (N,)).
+
+    ``typical`` is the sheet's typical digit height (:func:`~digit_pipeline.stages.refine.
+    typical_height`). A feature that is None was not measured, and the rules that need it
+    say nothing.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    width: np.ndarray
+    height: np.ndarray
+    typical: float
+    sure: np.ndarray | None = None
+    shape: tuple[int, int] | None = None
+    lines: np.ndarray | None = None
+    none: np.ndarray | None = None
+    borrowed: np.ndarray | None = None
+    contrast: np.ndarray | None = None
+
+    @property
+    def longest(self) -> np.ndarray:
+        """Each box's longer side."""
+        return np.maximum(self.width, self.height)
+
+
+def box_features(
+    boxes: list,
+    sure: np.ndarray | None = None,
+    shape: tuple[int, int] | None = None,
+    lines: list[int] | None = None,
+    none: np.ndarray | None = None,
+    *,
+    borrowed: np.ndarray | None = None,
+    contrast: np.ndarray | None = None,
+) -> BoxFeatures:
+    """Gather the features of ``boxes`` (see :func:`set_aside_rules` for the arguments)."""
+    xywh = np.array(boxes, np.float64).reshape(-1, 4)
+
+    def array(values: Any, kind: type = np.float64) -> np.ndarray | None:
+        return None if values is None else np.asarray(values, kind)
+
+    return BoxFeatures(
+        x=xywh[:, 0],
+        y=xywh[:, 1],
+        width=xywh[:, 2],
+        height=xywh[:, 3],
+        typical=typical_height(boxes),
+        sure=array(sure),
+        shape=shape,
+        lines=array(lines, np.int64),
+        none=array(none),
+        borrowed=array(borrowed, bool),
+        contrast=array(contrast),
+    )
+
+
+Test = Callable[[BoxFeatures, JudgeParams, np.ndarray], "np.ndarray | None"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One entry of :data:`RULE_TABLE`: a name, what it takes a box for, and its test.
+
+    ``test(features, params, kept)`` returns the boxes it sets aside (a bool mask), or
+    None when a feature it needs is missing; ``kept`` is the boxes no earlier rule named.
+    """
+
+    name: str
+    means: str
+    test: Test
+
+
+def _flat(f: BoxFeatures, p: JudgeParams, kept: np.ndarray) -> np.ndarray:
+    """Wider than ``flat_ratio`` heights and lower than ``flat_height`` digits: a line."""
+    return (f.width > p.flat_ratio * f.height) & (f.height < p.flat_height * f.typical)
+
+
+def _bar(f: BoxFeatures, p: JudgeParams, kept: np.ndarray) -> np.ndarray:
+    """Taller than ``bar_height`` digits and ``bar_ratio`` widths: a page edge standing up."""
+    return (f.height > p.bar_height * f.typical) & (f.height > p.bar_ratio * f.width)
+
+
+def _speck(f: BoxFeatures, p: JudgeParams, kept: np.ndarray) -> np.ndarray | None:
+    """Smaller than ``speck`` digits and read unsure (under ``sure``), or under ``tiny``."""
+    if f.sure is None:
+        return None
+    small = (f.longest < p.speck * f.typical) & (f.sure < p.sure)
+    return small | (f.longest < p.tiny * f.typical)
+
+
+def _frame(f: BoxFeatures, p: JudgeParams, kept: np.ndarray) -> np.ndarray | None:
+    """Within ``frame_px`` of the image's border, unless a tight crop's digit.
+
+    The photo's frame cuts through the desk, the page's edge and its shadow; a digit cut
+    by the frame cannot be read anyway. A crop around one line of digits (a cheque's
+    amount, a canvas drawing) has digits filling ``crop_fill`` of its height and no more
+    than ``crop_tall`` digits tall, read with ``crop_sure``: they may touch its frame.
+    """
+    if f.shape is None or f.sure is None:
+        return None
+    rows, cols = f.shape
+    edge = p.frame_px
+    touches = (
+        (f.x <= edge)
+        | (f.y <= edge)
+        | (f.x + f.width >= cols - edge)
+        | (f.y + f.height >= rows - edge)
+    )
+    crop_digit = (
+        (f.sure >= p.crop_sure)
+        & (f.height >= p.crop_fill * rows)
+        & (f.height <= p.crop_tall * f.typical)
+    )
+    return touches & ~crop_digit
+
+
+def _no_digit(f: BoxFeatures, p: JudgeParams, kept: np.ndarray) -> np.ndarray | None:
+    """Find boxes the verifier calls no digit with over ``no_digit``."""
+    return None if f.none is None else f.none > p.no_digit
+
+
+def _borrowed(f: BoxFeatures, p: JudgeParams, kept: np.ndarray) -> np.ndarray | None:
+    """Its ink mostly another box's, read under ``borrowed_sure``: a digit's tail."""
+    if f.borrowed is None or f.sure is None:
+        return None
+    return f.borrowed & (f.sure < p.borrowed_sure)
+
+
+def _faint(f: BoxFeatures, p: JudgeParams, kept: np.ndarray) -> np.ndarray | None:
+    """Contrast under ``faint`` times the median of the boxes kept so far, read unsure.
+
+    Compared with the boxes kept so far (at least ``faint_among``): specks are faint too,
+    and would lower the bar.
+    """
+    if f.contrast is None or f.sure is None or np.count_nonzero(kept) < p.faint_among:
+        return None
+    return (f.contrast < p.faint * float(np.median(f.contrast[kept]))) & (f.sure < p.sure)
+
+
+def _alone(f: BoxFeatures, p: JudgeParams, kept: np.ndarray) -> np.ndarray | None:
+    """Alone on its line among the boxes kept so far, and smaller than ``lone`` digits.
+
+    A speck beside it is no company; handwriting does not leave one small mark on a line
+    by itself: a fibre of the paper, a dot of dirt.
+    """
+    if f.lines is None or len(np.unique(f.lines)) < 2:
+        return None
+    counts = np.bincount(f.lines[kept], minlength=int(f.lines.max()) + 1)
+    return (counts[f.lines] == 1) & (f.longest < p.lone * f.typical)
+
+
+_TESTS: dict[str, Test] = {
+    "flat": _flat,
+    "bar": _bar,
+    "speck": _speck,
+    "frame": _frame,
+    "no digit": _no_digit,
+    "borrowed ink": _borrowed,
+    "faint": _faint,
+    "alone": _alone,
+}
+
+RULE_TABLE: tuple[Rule, ...] = tuple(Rule(name, RULES[name], _TESTS[name]) for name in RULES)
+"""The rules in the order they apply: the first that holds names a box."""
+
+SHAPE_RULES = ("flat", "bar")
+"""The rules known from a box's shape alone, before anything is cut or read."""
+
+
+def apply_rules(
+    features: BoxFeatures, params: JudgeParams = DEFAULT_JUDGE, names: tuple[str, ...] | None = None
+) -> list[str]:
+    """Apply the rules of :data:`RULE_TABLE` (those in ``names``, all by default), in order.
+
+    Each box is named by the first rule that holds for it among those ``params`` leaves
+    on; "" where none does.
+    """
+    rules = np.full(len(features.width), "", object)
+    for rule in RULE_TABLE:
+        if (names is not None and rule.name not in names) or not params.on(rule.name):
+            continue
+        kept = rules == ""
+        holds = rule.test(features, params, kept)
+        if holds is not None:
+            rules[kept & holds] = rule.name
+    return [str(rule) for rule in rules]
+
+
 def plausible(
     boxes: list,
     sure: np.ndarray,
@@ -79,6 +236,7 @@ def plausible(
     *,
     borrowed: np.ndarray | None = None,
     contrast: np.ndarray | None = None,
+    params: JudgeParams = DEFAULT_JUDGE,
 ) -> np.ndarray:
     """Which boxes may be digits: those no rule of :func:`set_aside_rules` names.
 
@@ -94,11 +252,13 @@ def plausible(
     >>> plausible(boxes, np.ones(4)).tolist()                    # the last is a rule
     [True, True, True, False]
     """
-    rules = set_aside_rules(boxes, sure, shape, lines, none, borrowed=borrowed, contrast=contrast)
+    rules = set_aside_rules(
+        boxes, sure, shape, lines, none, borrowed=borrowed, contrast=contrast, params=params
+    )
     return np.array([not rule for rule in rules], bool)
 
 
-def set_aside_rules(  # Long: the rules' docstring; the body is one mask per rule
+def set_aside_rules(
     boxes: list,
     sure: np.ndarray,
     shape: tuple[int, int] | None = None,
@@ -107,44 +267,33 @@ def set_aside_rules(  # Long: the rules' docstring; the body is one mask per rul
     *,
     borrowed: np.ndarray | None = None,
     contrast: np.ndarray | None = None,
+    params: JudgeParams = DEFAULT_JUDGE,
 ) -> list[str]:
     """Name the rule that sets each box aside as no digit ("" for a box that may be one).
 
-    Judged against the sheet's typical digit height, in this order (the first rule that
-    holds names the box; the names are those of :data:`RULES`):
-
-    - ``flat``, ``bar``: :func:`shape_rules` (rules, page edges, a spine);
-    - ``speck``: smaller than :data:`SPECK` of a digit and read unsure, or tiny;
-    - ``frame``: touching the image's border (the photo's frame cuts through the desk,
-      the page's edge and its shadow; a digit cut by the frame cannot be read anyway)
-      unless it fills half the image's height and is read sure: a crop around one line;
-    - ``no digit``: the verifier calls it no digit (over :data:`NO_DIGIT`);
-    - ``borrowed ink``: its ink is mostly another box's (the tail of a digit boxed on its
-      own) unless it is read with a margin of :data:`BORROWED_SURE`;
-    - ``faint``: its ink is far fainter than the other boxes' (``contrast`` under
-      :data:`FAINT` times the median of the boxes kept so far, among at least three: a
-      fibre, a smudge) unless read with :data:`SURE`;
-    - ``alone``: alone on its line among the boxes kept and smaller than :data:`LONE` of
-      a digit (a paper fibre).
+    The rules of :data:`RULE_TABLE`, in its order, over the boxes' :class:`BoxFeatures`;
+    the first rule that holds names the box; a rule whose feature is not given says
+    nothing; ``params`` holds every threshold and the rules switched off.
 
     Parameters
     ----------
     boxes : list of (x, y, w, h)
     sure : ndarray of shape (N,), float
-        Each box's margin (:func:`~digit_pipeline.judge.margins`).
+        Each box's margin (:func:`~digit_pipeline.reading.judge.margins`).
     shape : (height, width), optional
         The image's; without it no box is judged by the border.
     lines : list of int, optional
         Each box's line; without them no box is judged alone on its line.
     none : ndarray of shape (N,), float, optional
         The verifier's probability that each box holds no digit
-        (:func:`~digit_pipeline.judge.verdicts`).
+        (:func:`~digit_pipeline.reading.judge.verdicts`).
     borrowed : ndarray of shape (N,), bool, optional
         Boxes whose ink is mostly another box's
         (:func:`~digit_pipeline.reading.judge.box_ink.borrowed_ink`).
     contrast : ndarray of shape (N,), float, optional
         How much darker each box's ink is than its paper
         (:func:`~digit_pipeline.reading.judge.box_ink.ink_contrast`).
+    params : JudgeParams, optional
 
     Returns
     -------
@@ -156,52 +305,16 @@ def set_aside_rules(  # Long: the rules' docstring; the body is one mask per rul
     >>> boxes = [(0, 0, 20, 40), (30, 0, 22, 42), (60, 0, 21, 38), (0, 60, 90, 4)]
     >>> set_aside_rules(boxes, np.ones(4))
     ['', '', '', 'flat']
+    >>> set_aside_rules(boxes, np.ones(4), params=JudgeParams(off={"flat"}))
+    ['', '', '', '']
     """
     if not boxes:
         return []
-    size = np.array([b[2:] for b in boxes], np.float64).reshape(-1, 2)
-    width, height = size[:, 0], size[:, 1]
-    typical = typical_height(boxes)
-    longest = np.maximum(width, height)
-    rules = np.array(shape_rules(boxes), object)
-
-    def name(rule: str, mask: np.ndarray) -> None:
-        rules[(rules == "") & mask] = rule
-
-    name("speck", (longest < SPECK * typical) & (sure < SURE) | (longest < 0.4 * SPECK * typical))
-    if shape is not None:
-        xy = np.array([b[:2] for b in boxes], np.float64).reshape(-1, 2)
-        touches = (
-            (xy[:, 0] <= 1)
-            | (xy[:, 1] <= 1)
-            | (xy[:, 0] + width >= shape[1] - 1)
-            | (xy[:, 1] + height >= shape[0] - 1)
-        )
-        # A crop around one line of digits (a cheque's amount, a canvas drawing) has digits
-        # filling most of its height, and they may touch its frame.
-        crop_digit = (sure >= 0.9) & (height >= 0.5 * shape[0]) & (height <= 1.6 * typical)
-        name("frame", touches & ~crop_digit)
-    if none is not None:
-        name("no digit", np.asarray(none) > NO_DIGIT)
-    if borrowed is not None:
-        name("borrowed ink", np.asarray(borrowed, bool) & (sure < BORROWED_SURE))
-    kept = rules == ""
-    if contrast is not None and np.count_nonzero(kept) >= 3:
-        # Compared with the boxes kept so far: specks are faint too, and would lower the bar.
-        faint = np.asarray(contrast) < FAINT * float(np.median(np.asarray(contrast)[kept]))
-        name("faint", faint & (sure < SURE))
-    if lines is not None and len(set(lines)) > 1:
-        # Alone on a line of its own (among the boxes kept so far: a speck beside it is no
-        # company) and less than half a digit: a fibre of the paper, a dot of dirt —
-        # handwriting does not leave one small mark on a line by itself.
-        kept = rules == ""
-        line_of = np.asarray(lines)
-        counts = np.bincount(line_of[kept], minlength=max(lines) + 1)
-        name("alone", (counts[line_of] == 1) & (longest < LONE * typical))
-    return [str(rule) for rule in rules]
+    features = box_features(boxes, sure, shape, lines, none, borrowed=borrowed, contrast=contrast)
+    return apply_rules(features, params)
 
 
-def shaped_like_no_digit(boxes: list) -> np.ndarray:
+def shaped_like_no_digit(boxes: list, params: JudgeParams = DEFAULT_JUDGE) -> np.ndarray:
     """Boxes no digit can fill, by their shape alone (:func:`shape_rules` names one).
 
     Examples
@@ -209,16 +322,15 @@ def shaped_like_no_digit(boxes: list) -> np.ndarray:
     >>> shaped_like_no_digit([(0, 0, 20, 40), (30, 0, 22, 42), (0, 60, 900, 6)]).tolist()
     [False, False, True]
     """
-    return np.array([bool(rule) for rule in shape_rules(boxes)], bool)
+    return np.array([bool(rule) for rule in shape_rules(boxes, params)], bool)
 
 
-def shape_rules(boxes: list) -> list[str]:
+def shape_rules(boxes: list, params: JudgeParams = DEFAULT_JUDGE) -> list[str]:
     """Name the boxes no digit can fill, by their shape alone: ``flat`` or ``bar`` ("" else).
 
-    Flat: wider than :data:`FLAT` times their height and lower than half a typical digit
-    (a rule, a page edge lying down); a bar: taller than :data:`BAR` typical digits and
-    five times its width (a page edge standing up, a notebook's spine). Known before
-    anything is cut or read, so :func:`drop_shapes` spares their (large) cut.
+    The :data:`SHAPE_RULES` of the table: a rule, a page edge lying down; a page edge
+    standing up, a notebook's spine. Known before anything is cut or read, so
+    :func:`drop_shapes` spares their (large) cut.
 
     Examples
     --------
@@ -228,21 +340,18 @@ def shape_rules(boxes: list) -> list[str]:
     """
     if not boxes:
         return []
-    size = np.array([b[2:] for b in boxes], np.float64).reshape(-1, 2)
-    width, height = size[:, 0], size[:, 1]
-    typical = typical_height(boxes)
-    flat = (width > FLAT * height) & (height < 0.5 * typical)
-    bar = (height > BAR * typical) & (height > 5 * width)
-    return ["flat" if f else "bar" if b else "" for f, b in zip(flat, bar, strict=True)]
+    return apply_rules(box_features(boxes), params, SHAPE_RULES)
 
 
-def drop_shapes(result: PipelineResult) -> tuple[PipelineResult, tuple[SetAside, ...]]:
+def drop_shapes(
+    result: PipelineResult, params: JudgeParams = DEFAULT_JUDGE
+) -> tuple[PipelineResult, tuple[SetAside, ...]]:
     """Return ``result`` without the boxes :func:`shape_rules` names, and those boxes.
 
     Done before the digits are cut: a rule's box on a 12 MP photo spans the page, and
     cutting it (lines removed on strips past it) is the slowest part of a reading.
     """
-    rules = shape_rules(result.boxes)
+    rules = shape_rules(result.boxes, params)
     if not any(rules):
         return result, ()
     from ..pipeline import with_boxes

@@ -1,0 +1,450 @@
+"""The judge as data: JudgeParams, the rules table, and each threshold at its boundary.
+
+Pure numpy and OpenCV, no model: each rule is tested on a sheet of five typical digits
+(40 px tall, so a threshold of t digits is 40·t px) with one probe box placed just inside
+and just outside each threshold, and each rule is switched off by name.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+
+import numpy as np
+import pytest
+from conftest import ROOT
+
+from digit_pipeline.reading.judge import (
+    JUDGE_SPECS,
+    RULE_TABLE,
+    RULES,
+    STEPS,
+    JudgeParams,
+    reading_score,
+    set_aside_rules,
+    shape_rules,
+)
+
+TYPICAL = [(40 + 50 * i, 80, 24, 40) for i in range(5)]  # typical digit height: 40 px
+SHAPE = (200, 400)
+
+
+def probe(box, sure=1.0, **features):
+    """The rule that names ``box`` among the five typical digits (they all stay)."""
+    boxes = [*TYPICAL, box]
+    sures = np.array([1.0] * len(TYPICAL) + [sure])
+    extra = {}
+    for name, value in features.items():
+        if name in ("params", "shape"):
+            extra[name] = value
+        elif name == "lines":
+            extra[name] = [0] * len(TYPICAL) + [value]
+        else:
+            fill = {"none": 0.0, "borrowed": False, "contrast": 100.0}[name]
+            extra[name] = np.array([fill] * len(TYPICAL) + [value])
+    shape = extra.pop("shape", None)
+    rules = set_aside_rules(boxes, sures, shape, **extra)
+    assert rules[: len(TYPICAL)] == [""] * len(TYPICAL)
+    return rules[-1]
+
+
+@pytest.mark.parametrize(
+    ("box", "sure", "rule"),
+    [
+        ((100, 150, 58, 19), 1.0, "flat"),  # 58 > 3 x 19, 19 < 0.5 x 40
+        ((100, 150, 57, 19), 1.0, ""),  # exactly 3 x its height: not flatter than that
+        ((100, 150, 80, 20), 1.0, ""),  # half a digit tall: not low enough
+        ((300, 0, 17, 89), 1.0, "bar"),  # 89 > 2.2 x 40 and > 5 x 17
+        ((300, 0, 10, 88), 1.0, ""),  # exactly 2.2 digits
+        ((300, 0, 18, 90), 1.0, ""),  # exactly 5 x its width
+        ((300, 150, 11, 11), 0.69, "speck"),  # under 0.3 digits, unsure
+        ((300, 150, 11, 11), 0.7, ""),  # read sure
+        ((300, 150, 12, 12), 0.0, ""),  # exactly 0.3 digits
+        ((300, 150, 4, 4), 1.0, "speck"),  # under 0.12 digits, however sure
+        ((300, 150, 5, 5), 1.0, ""),
+    ],
+    ids=[
+        "flat",
+        "flat-ratio-edge",
+        "flat-height-edge",
+        "bar",
+        "bar-height-edge",
+        "bar-ratio-edge",
+        "speck",
+        "speck-sure",
+        "speck-size-edge",
+        "tiny",
+        "tiny-edge",
+    ],
+)
+def test_the_shape_and_size_rules_at_their_thresholds(box, sure, rule):
+    assert probe(box, sure) == rule
+
+
+@pytest.mark.parametrize(
+    ("box", "rule"),
+    [
+        ((1, 80, 24, 40), "frame"),
+        ((2, 80, 24, 40), ""),
+        ((100, 1, 24, 40), "frame"),
+        ((100, 2, 24, 40), ""),
+        ((375, 80, 24, 40), "frame"),  # its right side at 399 = width - 1
+        ((374, 80, 24, 40), ""),
+        ((100, 159, 24, 40), "frame"),  # its bottom at 199 = height - 1
+        ((100, 158, 24, 40), ""),
+    ],
+    ids=["left", "left-in", "top", "top-in", "right", "right-in", "bottom", "bottom-in"],
+)
+def test_the_frame_rule_at_each_border(box, rule):
+    assert probe(box, shape=SHAPE) == rule
+
+
+@pytest.mark.parametrize(
+    ("height", "sure", "rule"),
+    [
+        (40, 0.9, ""),  # a crop's digit: 40 >= 0.5 x 80, read sure
+        (40, 0.89, "frame"),
+        (39, 0.9, "frame"),  # under half the crop's height
+        (64, 0.9, ""),  # 1.6 digits tall at most
+        (65, 0.9, "frame"),
+    ],
+    ids=["crop-digit", "unsure", "short", "tall-edge", "too-tall"],
+)
+def test_a_tight_crops_digits_may_touch_its_frame(height, sure, rule):
+    boxes = [(40 + 50 * i, 20, 24, 40) for i in range(5)] + [(0, 0, 24, height)]
+    sures = np.array([1.0] * 5 + [sure])
+    # the typical digits touch nothing: the crop is 80 px tall, 400 wide
+    assert set_aside_rules(boxes, sures, (80, 400))[-1] == rule
+
+
+@pytest.mark.parametrize(
+    ("features", "sure", "rule"),
+    [
+        ({"none": 0.51}, 1.0, "no digit"),
+        ({"none": 0.5}, 1.0, ""),
+        ({"borrowed": True}, 0.89, "borrowed ink"),
+        ({"borrowed": True}, 0.9, ""),
+        ({"borrowed": False}, 0.0, ""),
+        ({"contrast": 49.0}, 0.69, "faint"),  # under half the median (100)
+        ({"contrast": 50.0}, 0.69, ""),
+        ({"contrast": 10.0}, 0.7, ""),  # faint but read sure
+        ({"lines": 1}, 1.0, "alone"),  # the probe is 19 px: under half a digit
+    ],
+    ids=[
+        "no-digit",
+        "no-digit-edge",
+        "borrowed",
+        "borrowed-sure",
+        "own-ink",
+        "faint",
+        "faint-edge",
+        "faint-sure",
+        "alone",
+    ],
+)
+def test_the_rules_of_what_a_box_holds(features, sure, rule):
+    assert probe((100, 150, 19, 19), sure, **features) == rule
+
+
+def test_alone_is_judged_by_size_and_by_the_company_kept():
+    assert probe((100, 150, 20, 20), lines=1) == ""  # half a digit: not small enough
+    # a speck on the same line is no company: it was set aside first
+    boxes = [*TYPICAL, (100, 150, 19, 19), (150, 150, 3, 3)]
+    rules = set_aside_rules(boxes, np.ones(7), lines=[0] * 5 + [1, 1])
+    assert rules[-2:] == ["alone", "speck"]
+    # a digit beside it is
+    boxes = [*TYPICAL, (100, 150, 19, 19), (150, 150, 24, 40)]
+    assert set_aside_rules(boxes, np.ones(7), lines=[0] * 5 + [1, 1])[-2:] == ["", ""]
+    # one line only: nothing is alone
+    assert set_aside_rules([*TYPICAL, (100, 150, 19, 19)], np.ones(6), lines=[0] * 6)[-1] == ""
+
+
+def test_faint_is_measured_among_enough_boxes_kept():
+    boxes, sure = [*TYPICAL[:2], (300, 150, 19, 19)], np.array([1.0, 1.0, 0.0])
+    contrast = np.array([100.0, 100.0, 10.0])
+    assert set_aside_rules(boxes, sure, contrast=contrast)[-1] == "faint"  # among three
+    assert set_aside_rules(boxes[1:], sure[1:], contrast=contrast[1:]) == ["", ""]  # two
+    params = JudgeParams(faint_among=4)
+    assert set_aside_rules(boxes, sure, contrast=contrast, params=params)[-1] == ""
+    # boxes set aside before do not lower the median: three specks as faint as the probe
+    specks = [(300 + 10 * i, 10, 3, 3) for i in range(3)]
+    boxes4 = [*TYPICAL[:3], *specks, (300, 150, 19, 19)]
+    contrast4 = np.array([100.0] * 3 + [10.0] * 3 + [40.0])
+    rules = set_aside_rules(boxes4, np.array([1.0] * 6 + [0.0]), contrast=contrast4)
+    assert rules[3:] == ["speck"] * 3 + ["faint"]
+
+
+def test_the_first_rule_in_the_table_names_a_box():
+    # a flat box on the frame is a rule before it is the frame's
+    assert probe((0, 150, 80, 10), shape=SHAPE) == "flat"
+    assert probe((0, 150, 80, 10), shape=SHAPE, params=JudgeParams(off={"flat"})) == "frame"
+    assert [rule.name for rule in RULE_TABLE] == list(RULES)
+
+
+@pytest.mark.parametrize(
+    ("name", "box", "features"),
+    [
+        ("flat", (100, 150, 58, 19), {}),
+        ("bar", (300, 0, 17, 89), {}),
+        ("speck", (300, 150, 4, 4), {}),
+        ("frame", (1, 80, 24, 40), {"shape": SHAPE}),
+        ("no digit", (100, 150, 24, 40), {"none": 0.9}),
+        ("borrowed ink", (100, 150, 24, 40), {"borrowed": True}),
+        ("faint", (100, 150, 24, 40), {"contrast": 10.0}),
+        ("alone", (100, 150, 19, 19), {"lines": 1}),
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
+def test_each_rule_can_be_switched_off_by_name(name, box, features):
+    sure = 0.0 if name in ("faint", "borrowed ink") else 1.0
+    assert probe(box, sure, **features) == name
+    assert probe(box, sure, **features, params=JudgeParams(off={name})) != name
+
+
+def test_every_rule_in_the_table_is_tested_above():
+    assert set(RULES) == {
+        "flat",
+        "bar",
+        "speck",
+        "frame",
+        "no digit",
+        "borrowed ink",
+        "faint",
+        "alone",
+    }
+
+
+def test_shape_rules_apply_only_the_shape_rules_and_honour_off():
+    boxes = [*TYPICAL, (100, 150, 58, 19), (300, 0, 17, 89), (300, 150, 4, 4)]
+    assert shape_rules(boxes)[-3:] == ["flat", "bar", ""]  # a speck needs its reading
+    assert shape_rules(boxes, JudgeParams(off={"bar"}))[-3:] == ["flat", "", ""]
+
+
+def test_a_threshold_moved_moves_the_rule():
+    box = (100, 150, 58, 19)
+    assert probe(box, params=JudgeParams(flat_ratio=4.0)) == ""
+    assert probe(box, params=JudgeParams(flat_height=0.4)) == ""
+    assert probe((100, 150, 19, 19), 0.69, contrast=60.0, params=JudgeParams(faint=0.7)) == "faint"
+
+
+# -- JudgeParams itself -------------------------------------------------------------------
+
+
+def test_judge_params_validate_every_threshold():
+    with pytest.raises(ValueError, match="sure"):
+        JudgeParams(sure=1.5)
+    with pytest.raises(ValueError, match="flat_ratio"):
+        JudgeParams(flat_ratio=0.5)
+    with pytest.raises(ValueError, match="faint_among"):
+        JudgeParams(faint_among=1)
+    with pytest.raises(ValueError, match="unknown rule or step 'fiant'"):
+        JudgeParams(off={"fiant"})
+    with pytest.raises(ValueError, match="split_passes"):
+        JudgeParams().replace(split_passes=0)
+
+
+def test_every_threshold_is_declared_once_with_a_range_and_a_reason():
+    names = [spec.name for spec in JUDGE_SPECS]
+    assert len(names) == len(set(names)) >= 45
+    for spec in JUDGE_SPECS:
+        assert spec.help and spec.low is not None and spec.high is not None, spec.name
+        assert spec.low <= spec.default <= spec.high, spec.name
+    assert set(STEPS) == {"pieces", "column", "bodies"}
+
+
+def test_every_threshold_is_read_by_the_judge():
+    """No field is dead: each is read as ``params.<name>`` or ``p.<name>`` in the judge."""
+    judge = ROOT / "digit_pipeline" / "reading" / "judge"
+    read = set()
+    for path in judge.glob("*.py"):
+        if path.name == "params.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                if node.value.id in ("params", "p"):
+                    read.add(node.attr)
+    assert {spec.name for spec in JUDGE_SPECS} <= read
+
+
+def test_no_bare_threshold_is_left_in_the_judges_code():
+    """Numbers the judge decides by are JudgeParams fields: the code holds only 0 and 1."""
+    judge = ROOT / "digit_pipeline" / "reading" / "judge"
+    bare = []
+    for path in judge.glob("*.py"):
+        if path.name == "params.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, float):
+                if node.value not in (0.0, 1.0):
+                    bare.append(f"{path.name}:{node.lineno} {node.value}")
+    assert not bare
+
+
+def test_judge_params_to_dict_is_json_and_round_trips():
+    params = JudgeParams(off={"faint", "bodies"}, sure=0.6)
+    data = json.loads(json.dumps(params.to_dict()))
+    assert data["off"] == ["bodies", "faint"] and data["sure"] == 0.6
+    assert JudgeParams(**data) == params
+
+
+def test_reading_score_costs_come_from_the_params():
+    sure = np.array([1.0, 1.0, 0.1])
+    assert reading_score(sure, rejected=2) == pytest.approx(0.1)
+    assert reading_score(sure, 2, JudgeParams(noise_cost=0.4)) == pytest.approx(0.4)
+    assert reading_score(sure, 2, JudgeParams(reject_cost=0.5)) == pytest.approx(-0.4)
+
+
+# -- The cuts, the bodies and the borrowed ink at their thresholds ------------------------
+
+
+def test_prefers_parts_at_each_threshold():
+    from digit_pipeline.reading.judge.split import _prefers_parts, _Whole
+
+    one = np.array([True, True])
+    square = _Whole((0, 0, 40, 40), sure=0.49, wide=False, several=False)
+
+    def column(whole, sure_parts, part_one=one):
+        return _prefers_parts(whole, np.array(sure_parts), part_one, False)
+
+    def pieces(whole, sure_parts, part_one=one):
+        return _prefers_parts(whole, np.array(sure_parts), part_one, True)
+
+    assert column(square, [0.9, 0.95])
+    assert not column(square, [0.89, 0.95])  # a part under column_sure
+    assert not column(_Whole((0, 0, 40, 40), 0.5, False, False), [0.9, 0.9])  # whole sure
+    assert column(_Whole((0, 0, 32, 40), 0.2, False, False), [0.9, 0.9])  # 0.8 x its height
+    assert not column(_Whole((0, 0, 31, 40), 0.2, False, False), [0.9, 0.9])
+    wide = _Whole((0, 0, 40, 40), 0.99, True, False)
+    assert column(wide, [0.95, 0.95]) and not column(wide, [0.94, 0.99])
+    several = _Whole((0, 0, 20, 40), 0.99, False, True)
+    assert column(several, [0.8, 0.8]) and not column(several, [0.79, 0.9])
+    assert not column(several, [0.9, 0.9], np.array([True, False]))  # one part is not one
+
+    assert pieces(square, [0.9, 0.9])
+    wide = _Whole((0, 0, 40, 40), 0.99, True, False)  # sure, but room for two
+    assert pieces(wide, [0.9, 0.9]) and not pieces(wide, [0.89, 0.95])
+    unsure = _Whole((0, 0, 40, 40), 0.61, False, False)  # sure enough, mean gain too small
+    assert not pieces(unsure, [0.9, 0.9])
+    assert _prefers_parts(unsure, np.array([0.9, 0.9]), one, True, JudgeParams(unsure=0.62))
+    sure_whole = _Whole((0, 0, 40, 40), 0.5, False, False)
+    assert pieces(sure_whole, [0.8, 0.8])  # mean 0.8 >= 0.5 + 0.3
+    assert not pieces(sure_whole, [0.79, 0.79])
+    assert not pieces(_Whole((0, 0, 40, 40), 0.0, False, False), [0.29, 0.89])  # a weak one
+    several = _Whole((0, 0, 40, 40), 0.99, False, True)
+    assert pieces(several, [0.3, 0.3]) and not pieces(several, [0.29, 0.9])
+    assert not pieces(several, [0.5, 0.5], np.array([False, True]))
+
+
+def test_wide_boxes_are_measured_against_the_median_box():
+    from digit_pipeline.reading.judge.split import _wide
+
+    boxes = [(0, 0, 20, 40), (30, 0, 20, 40), (60, 0, 20, 40), (90, 0, 30, 40), (130, 0, 29, 40)]
+    assert _wide(boxes).tolist() == [False, False, False, True, False]  # 1.5 x 20 = 30
+    assert _wide([*boxes[:2], (60, 0, 90, 40)]).tolist() == [False, False, True]
+    assert _wide(boxes[:2]).tolist() == [False, False]  # too few to have a median
+    assert _wide([*boxes[:2], (60, 0, 90, 40)], JudgeParams(wide_among=4)).tolist() == [False] * 3
+
+
+def test_descending_bodies_at_their_thresholds():
+    from digit_pipeline.reading.judge.bodies import descending_bodies
+
+    line = [(0, 10, 20, 40), (30, 10, 20, 40), (90, 10, 20, 40)]  # height 40, bottom 50
+
+    def hangs(box, params=None):
+        return 3 in descending_bodies([*line, box], [0] * 4, params or JudgeParams())
+
+    assert hangs((60, 10, 20, 57))  # 57 > 1.4 x 40 and its bottom 67 > 50 + 12
+    assert not hangs((60, 10, 20, 56))  # exactly 1.4 line heights
+    assert not hangs((60, 0, 20, 62))  # bottom 62 = 50 + 0.3 x 40: not below by more
+    assert hangs((60, 0, 20, 63))  # top 0 = 10 - 0.25 x 40: still on the line
+    assert not hangs((60, -1, 20, 80))  # its top above the line: an ascender
+    assert descending_bodies([*line, (60, 10, 20, 80)], [0] * 4)[3] == (60, 10, 20, 46)
+    assert not descending_bodies([line[0], (60, 10, 20, 80)], [0, 0])  # two boxes: no line
+    assert hangs((60, 10, 20, 80), JudgeParams(body_line=4))
+    assert not hangs((60, 10, 20, 80), JudgeParams(body_line=5))
+
+
+def test_borrowed_ink_at_its_shares():
+    from digit_pipeline.reading.judge.box_ink import borrowed_ink
+
+    ink = np.zeros((40, 60), np.uint8)
+    ink[5:35, 5:35] = 255  # a digit...
+    ink[18:22, 35:55] = 255  # ...and its tail, boxed on its own
+    boxes = [(0, 0, 36, 40), (36, 0, 24, 40)]
+    rois = [ink[:, :36].copy(), ink[:, 36:].copy()]
+    assert borrowed_ink(boxes, rois, (40, 60), 1.0).tolist() == [False, True]
+    # the tail holds 76 of 984 px of its piece: under own_share
+    assert borrowed_ink(boxes, rois, (40, 60), 1.0, JudgeParams(own_share=0.05)).tolist() == [
+        False,
+        False,
+    ]
+    # the digit holds 908/984 of the piece: over held_share unless that is raised past it
+    high = JudgeParams(held_share=0.95)
+    assert borrowed_ink(boxes, rois, (40, 60), 1.0, high).tolist() == [False, False]
+    # a tail with a dot of its own ink: 76 borrowed of 80
+    rois[1][2:4, 20:22] = 255
+    assert borrowed_ink(boxes, rois, (40, 60), 1.0).tolist() == [False, True]
+    strict = JudgeParams(borrowed_share=0.96)
+    assert borrowed_ink(boxes, rois, (40, 60), 1.0, strict).tolist() == [False, False]
+
+
+def _two_digits(gap: int = 0, second_height: int = 40, second_top: int = 10):
+    """A grey page with two 'digits' (outlined boxes, 3 px strokes) side by side, bridged."""
+    import cv2
+
+    page = np.full((60, 80), 230, np.uint8)
+    cv2.rectangle(page, (10, 10), (29, 49), 20, 3)
+    top, right = second_top, 30 + gap
+    cv2.rectangle(page, (right, top), (right + 19, top + second_height - 1), 20, 3)
+    page[28:31, 29:right] = 20  # a thin bridge over the gap
+    return page
+
+
+def test_column_cut_at_its_thresholds():
+    from digit_pipeline.reading.judge.cuts import column_cut
+
+    page = _two_digits(gap=10)
+    box = (10, 10, 50, 40)
+    parts = column_cut(page, box)
+    assert parts is not None and len(parts) == 2
+    assert parts[0][0] == 10 and parts[1][0] + parts[1][2] == 60
+    assert column_cut(page, box, params=JudgeParams(column_min_px=51)) is None
+    assert column_cut(page, (10, 10, 5, 40)) is None  # under 6 px wide
+    # the second part holds ink over fewer rows than half the box's height
+    short = _two_digits(gap=10, second_height=14, second_top=20)
+    rows = column_cut(short, box, min_part=0.1)[1][3]
+    assert rows < 20 and column_cut(short, box) is None
+    assert column_cut(short, box, min_part=rows / 40) is not None
+    assert column_cut(short, box, min_part=(rows + 1) / 40) is None
+    # parts one above the other do not share a line
+    stacked = np.full((80, 60), 230, np.uint8)
+    stacked[0:40, 5:25] = 20
+    stacked[40:80, 30:55] = 20
+    assert column_cut(stacked, (0, 0, 60, 80), min_part=0.2) is None
+
+
+def test_ink_pieces_at_their_thresholds():
+    from digit_pipeline.reading.judge.cuts import ink_pieces
+
+    roi = np.zeros((40, 60), np.uint8)
+    roi[0:40, 5:20] = 255
+    roi[0:40, 35:55] = 255
+    assert ink_pieces(roi, (0, 0, 60, 40), typical=40.0) == [(5, 0, 15, 40), (35, 0, 20, 40)]
+    # a piece shorter than a quarter digit is a mark, not a digit
+    roi2 = roi.copy()
+    roi2[:, 35:55] = 0
+    roi2[10:19, 35:55] = 255
+    assert ink_pieces(roi2, (0, 0, 60, 40), typical=40.0) is None
+    roi2[10:20, 35:55] = 255  # 10 rows: a quarter of 40
+    assert ink_pieces(roi2, (0, 0, 60, 40), typical=40.0) is not None
+    # overlapping columns are one digit's strokes
+    roi3 = np.zeros((40, 60), np.uint8)
+    roi3[0:18, 5:30] = 255
+    roi3[22:40, 10:35] = 255
+    assert ink_pieces(roi3, (0, 0, 60, 40), typical=40.0) is None
+    # two digits one above the other, in a box 1.6 digits tall
+    tall = np.zeros((64, 30), np.uint8)
+    tall[0:26, 5:25] = 255
+    tall[38:64, 5:25] = 255
+    assert ink_pieces(tall, (0, 0, 30, 64), typical=40.0) == [(5, 0, 20, 26), (5, 38, 20, 26)]
+    assert ink_pieces(tall, (0, 0, 30, 64), typical=40.0, params=JudgeParams(stacked=1.7)) is None
