@@ -6,7 +6,7 @@
 #
 # mutmut 3.8.1 comes from PyPI into a throwaway venv (it is not in the lock); a .pth file
 # lets that venv import the project's own dependencies from $PYTHON's environment (same
-# Python version). Each module is mutated in its own copy of the checkout's tracked files,
+# Python version). Each module is mutated in its own copy of the last commit (git archive HEAD),
 # with a setup.cfg written there, so the working tree is never touched. mutmut runs, for
 # each mutant, only the tests (of the files below) that reach the mutated function.
 #
@@ -70,17 +70,34 @@ pytest_add_cli_args=
     roi or digit or mnist or resize or stroke or thick or centred
 EOF
             ;;
-        rules | split | cuts | bodies | box_ink)
+        rules | cuts | bodies | box_ink)
+            # the thresholds at their boundaries, pure numpy: a mutant runs in a second (the
+            # two tests that read the judge's source would read mutmut's rewritten copy)
+            cat <<EOF
+[mutmut]
+paths_to_mutate=digit_pipeline/reading/judge/$module.py
+tests_dir=
+    tests/test_judge_rules.py
+pytest_add_cli_args=
+    -p
+    no:cacheprovider
+    -k
+    not bare_threshold and not read_by_the_judge
+EOF
+            ;;
+        split)
+            # split_touching needs the classifier: the model-reading tests too
             cat <<EOF
 [mutmut]
 paths_to_mutate=digit_pipeline/reading/judge/$module.py
 tests_dir=
     tests/test_judge_rules.py
     tests/test_judge.py
-    tests/test_verifier.py
 pytest_add_cli_args=
     -p
     no:cacheprovider
+    -k
+    not bare_threshold and not read_by_the_judge
 EOF
             ;;
         refine)
@@ -113,7 +130,7 @@ echo "mutmut work folder: $WORK"
 for module in "${MODULES[@]}"; do
     copy=$WORK/$module
     rm -rf "$copy" && mkdir -p "$copy"
-    (cd "$ROOT" && git ls-files -z | xargs -0 tar cf -) | (cd "$copy" && tar xf -)
+    (cd "$ROOT" && git archive HEAD) | (cd "$copy" && tar xf -)  # the committed tree
     config "$module" >"$copy/setup.cfg"
     (cd "$copy" && nice "$WORK/venv/bin/mutmut" run --max-children "${JOBS:-1}" >"$WORK/$module.log" 2>&1) || true
     # the last progress line: "⠼ 285/285  🎉 260 🫥 0  ⏰ 0  🤔 0  🙁 25  🔇 0  🧙 0"

@@ -448,3 +448,235 @@ def test_ink_pieces_at_their_thresholds():
     tall[38:64, 5:25] = 255
     assert ink_pieces(tall, (0, 0, 30, 64), typical=40.0) == [(5, 0, 20, 26), (5, 38, 20, 26)]
     assert ink_pieces(tall, (0, 0, 30, 64), typical=40.0, params=JudgeParams(stacked=1.7)) is None
+
+
+# -- What the rules hand back ---------------------------------------------------------------
+
+
+def test_tiny_is_a_share_of_a_digit_strictly_below():
+    boxes = [(40 + 60 * i, 80, 30, 50) for i in range(5)]  # typical digit: 50 px
+    assert set_aside_rules([*boxes, (400, 80, 6, 6)], np.ones(6))[-1] == ""  # 0.12 x 50 = 6
+    assert set_aside_rules([*boxes, (400, 80, 5, 5)], np.ones(6))[-1] == "speck"
+
+
+def test_alone_needs_two_lines_and_counts_only_the_boxes_kept():
+    # one line, where every digit but a small mark is set aside: nothing is alone on it
+    boxes = [*TYPICAL, (100, 150, 19, 19)]
+    none = np.array([0.9] * 5 + [0.0])
+    rules = set_aside_rules(boxes, np.ones(6), lines=[0] * 6, none=none)
+    assert rules == ["no digit"] * 5 + [""]
+    # the last line holds only a box set aside before: the count still covers every line
+    boxes = [*TYPICAL, (100, 150, 19, 19), (300, 300, 3, 3)]
+    rules = set_aside_rules(boxes, np.ones(7), lines=[0] * 5 + [1, 2])
+    assert rules[-2:] == ["alone", "speck"]
+
+
+def test_plausible_is_no_rule_named_with_every_feature_passed_on():
+    from digit_pipeline.reading.judge import plausible
+
+    boxes = [*TYPICAL, (1, 150, 24, 40), (100, 150, 24, 40), (150, 150, 24, 40)]
+    boxes += [(200, 150, 24, 40), (250, 120, 19, 19)]
+    sure = np.array([1.0] * 5 + [1.0, 1.0, 0.0, 0.0, 1.0])
+    features = {
+        "none": np.array([0.0] * 6 + [0.9, 0.0, 0.0, 0.0]),
+        "borrowed": np.array([False] * 7 + [True, False, False]),
+        "contrast": np.array([100.0] * 8 + [10.0, 100.0]),
+    }
+    lines = [0] * 9 + [1]
+    args = (boxes, sure, SHAPE, lines, features["none"])
+    rules = set_aside_rules(*args, borrowed=features["borrowed"], contrast=features["contrast"])
+    assert rules[5:] == ["frame", "no digit", "borrowed ink", "faint", "alone"]
+    kept = plausible(*args, borrowed=features["borrowed"], contrast=features["contrast"])
+    assert kept.tolist() == [not rule for rule in rules]
+    off = JudgeParams(off={"frame", "faint"})
+    kept = plausible(
+        *args, borrowed=features["borrowed"], contrast=features["contrast"], params=off
+    )
+    assert kept.tolist() == [True] * 5 + [True, False, False, True, False]
+
+
+def test_set_aside_boxes_are_json_ready_and_lines_renumbered_in_order():
+    from digit_pipeline.reading.judge import SetAside, shaped_like_no_digit
+    from digit_pipeline.reading.judge.rules import _renumber
+
+    box = tuple(np.array([1, 2, 3, 4], np.int64))
+    assert json.dumps(SetAside(box, "flat").to_dict()) == '{"box": [1, 2, 3, 4], "rule": "flat"}'
+    assert _renumber([3, 3, 7, 5]) == [0, 0, 2, 1]
+    assert _renumber([]) == []
+    boxes = [*TYPICAL, (100, 150, 58, 19), (300, 0, 17, 89)]
+    assert shaped_like_no_digit(boxes).tolist() == [False] * 5 + [True, True]
+    assert shaped_like_no_digit(boxes, JudgeParams(off={"flat"})).tolist()[-2:] == [False, True]
+    assert shaped_like_no_digit([]).tolist() == []
+
+
+def test_drop_shapes_sets_a_rule_aside_before_anything_is_cut():
+    import cv2
+
+    from digit_pipeline.reading.judge import drop_shapes
+    from digit_pipeline.reading.params import PipelineParams
+    from digit_pipeline.reading.pipeline import segment
+    from digit_pipeline.reading.prepared import prepare
+
+    page = np.full((300, 640), 235, np.uint8)
+    for x in (80, 200, 320, 440):
+        cv2.circle(page, (x, 100), 35, 30, 6)
+    cv2.line(page, (30, 230), (610, 230), 30, 4)  # a rule on a line of its own
+    params = PipelineParams(remove_lines=False, flatten_page=False)
+    result = segment(prepare(page, params), params)
+    assert len(result.boxes) == 5 and sorted(set(result.lines)) == [0, 1]
+    kept, dropped = drop_shapes(result)
+    assert [s.rule for s in dropped] == ["flat"]
+    rule = dropped[0].box
+    assert rule[2] > 500 and rule not in kept.boxes
+    assert len(kept.boxes) == 4 and kept.lines == [0, 0, 0, 0]
+    same, none = drop_shapes(result, JudgeParams(off={"flat"}))
+    assert same is result and none == ()
+
+
+def _hollow(page, x0, y0, x1, y1, thick=3, value=20):
+    """Draw a hollow rectangle's four strokes (a '0'), numpy slices: exact pixels."""
+    page[y0:y1, x0 : x0 + thick] = value
+    page[y0:y1, x1 - thick : x1] = value
+    page[y0 : y0 + thick, x0:x1] = value
+    page[y1 - thick : y1, x0:x1] = value
+
+
+def _pair(bridge_rows=(28, 31)):
+    page = np.full((60, 80), 230, np.uint8)
+    _hollow(page, 10, 10, 30, 50)
+    _hollow(page, 40, 10, 60, 50)
+    page[bridge_rows[0] : bridge_rows[1], 30:40] = 20
+    return page
+
+
+def test_column_cut_gives_the_parts_ink_boxes_exactly():
+    from digit_pipeline.reading.judge.cuts import column_cut
+
+    # the cut falls at the first thinnest column of the middle half (the bridge, col 31)
+    assert column_cut(_pair(), (10, 10, 50, 40)) == [(10, 10, 21, 40), (31, 10, 29, 40)]
+    # the same box placed elsewhere on a bigger page: the parts move with it
+    big = np.full((100, 120), 230, np.uint8)
+    big[30:90, 25:105] = _pair()
+    assert column_cut(big, (35, 40, 50, 40)) == [(35, 40, 21, 40), (56, 40, 29, 40)]
+
+
+def test_column_cut_at_its_width_and_middle_limits():
+    from digit_pipeline.reading.judge.cuts import column_cut
+
+    page = _pair()
+    assert column_cut(page, (10, 10, 50, 40), params=JudgeParams(column_min_px=50)) is not None
+    assert column_cut(page, (10, 10, 50, 40), params=JudgeParams(column_min_px=51)) is None
+    # the middle searched: 2 columns (24, 25) hold a cut; none (0.5 in from each side) not
+    assert column_cut(page, (10, 10, 50, 40), params=JudgeParams(column_middle=0.49)) is not None
+    assert column_cut(page, (10, 10, 50, 40), params=JudgeParams(column_middle=0.5)) is None
+    blank = np.full((60, 80), 230, np.uint8)
+    assert column_cut(blank, (10, 10, 50, 40)) is None  # no ink darker than the paper
+    assert column_cut(page, (10, 10, 0, 40)) is None
+
+
+def test_column_cut_ink_is_below_the_level_halfway_to_the_darkest():
+    from digit_pipeline.reading.judge.cuts import column_cut
+
+    page = _pair()
+    # a mid-grey smudge left of the pair, lighter than halfway between ink (20) and paper
+    page[12:48, 5:9] = 126  # (20 + 230) / 2 = 125: not ink
+    assert column_cut(page, (5, 10, 55, 40)) == [(10, 10, 21, 40), (31, 10, 29, 40)]
+    page[12:48, 5:9] = 124  # darker than the level: ink, and the left part starts at it
+    assert column_cut(page, (5, 10, 55, 40))[0][0] == 5
+
+
+def test_column_cut_parts_must_share_the_line_and_one_be_tall():
+    from digit_pipeline.reading.judge.cuts import column_cut
+
+    # the right digit 32 rows of the box's 40: exactly column_full (0.8) of it is enough
+    page = np.full((60, 80), 230, np.uint8)
+    _hollow(page, 10, 10, 30, 42)
+    _hollow(page, 40, 10, 60, 42)
+    page[20:23, 30:40] = 20
+    box = (10, 10, 50, 40)  # the box is taller than the ink: 8 rows of paper below
+    assert column_cut(page, box) is not None
+    assert column_cut(page, box, params=JudgeParams(column_full=0.81)) is None
+    # the parts overlap in height by 12 of 20 rows: exactly column_line (0.6) of the shorter
+    page = np.full((70, 80), 230, np.uint8)
+    _hollow(page, 10, 10, 30, 50)
+    _hollow(page, 40, 38, 60, 58)
+    page[40:43, 30:40] = 20
+    box = (10, 10, 50, 48)
+    parts = column_cut(page, box, min_part=0.4)
+    assert parts is not None and parts[1][3] == 20
+    assert column_cut(page, box, min_part=0.4, params=JudgeParams(column_line=0.61)) is None
+    # the parts' ink must span column_ink of the height across
+    assert column_cut(_pair(), (10, 10, 50, 40), params=JudgeParams(column_ink=0.6)) is None
+
+
+def test_ink_pieces_in_a_shrunk_roi_are_given_in_image_pixels():
+    from digit_pipeline.reading.judge.cuts import ink_pieces
+
+    roi = np.zeros((40, 60), np.uint8)  # the box's ink at half its size
+    roi[0:40, 5:20] = 255
+    roi[4:36, 35:55] = 255
+    assert ink_pieces(roi, (100, 200, 120, 80), typical=80.0) == [
+        (110, 200, 30, 80),
+        (170, 208, 40, 64),
+    ]
+    assert ink_pieces(roi, (100, 200, 120, 80), typical=0.5) is not None  # any size of digit
+    assert ink_pieces(roi, (100, 200, 120, 80), typical=0.0) is None
+    assert ink_pieces(np.zeros((0, 0), np.uint8), (0, 0, 1, 1), typical=40.0) is None
+    assert ink_pieces(np.zeros((40, 60), np.uint8), (0, 0, 60, 40), typical=40.0) is None
+
+
+def test_ink_pieces_leave_out_crumbs_of_ink_and_keep_side_by_side_before_stacked():
+    from digit_pipeline.reading.judge.cuts import ink_pieces
+
+    roi = np.zeros((64, 60), np.uint8)
+    roi[0:64, 5:15] = 255  # 640 px
+    roi[0:64, 35:45] = 255  # 640 px
+    roi[0:2, 25:29] = 255  # a crumb, 8 px: under 3% of the ink, left out
+    pieces = ink_pieces(roi, (0, 0, 60, 64), typical=40.0)
+    assert pieces == [(5, 0, 10, 64), (35, 0, 10, 64)]  # side by side, though 1.6 digits tall
+    roi[20:32, 25:29] = 255  # 48 px of 1336 (3.6%): a piece of its own, 12 px tall
+    assert len(ink_pieces(roi, (0, 0, 60, 64), typical=40.0)) == 3
+    exactly = JudgeParams(piece_ink=48 / 1336)  # exactly its share: still a piece
+    assert len(ink_pieces(roi, (0, 0, 60, 64), typical=40.0, params=exactly)) == 3
+    more = JudgeParams(piece_ink=0.04)
+    assert ink_pieces(roi, (0, 0, 60, 64), typical=40.0, params=more) == pieces
+    short = JudgeParams(piece=0.31)  # 12 px under 0.31 of 40: too short for a digit
+    assert ink_pieces(roi, (0, 0, 60, 64), typical=40.0, params=short) == pieces
+
+
+def test_ink_pieces_one_above_the_other_at_their_thresholds():
+    from digit_pipeline.reading.judge.cuts import ink_pieces
+
+    tall = np.zeros((64, 30), np.uint8)
+    tall[0:24, 5:25] = 255  # 24 px: exactly 0.6 of a 40 px digit
+    tall[38:64, 5:25] = 255
+    assert ink_pieces(tall, (0, 0, 30, 64), typical=40.0) == [(5, 0, 20, 24), (5, 38, 20, 26)]
+    assert (
+        ink_pieces(tall, (0, 0, 30, 64), typical=40.0, params=JudgeParams(stacked_piece=0.61))
+        is None
+    )
+    shrunk = ink_pieces(tall, (10, 20, 60, 128), typical=80.0)  # the box twice the ROI
+    assert shrunk == [(20, 20, 40, 48), (20, 96, 40, 52)]
+
+
+def test_grouped_merges_what_overlaps_by_more_than_a_share():
+    from digit_pipeline.reading.judge.cuts import _grouped
+
+    pieces = [[20, 30, 0, 5], [0, 10, 2, 8], [8, 22, 1, 4]]
+    # [0,10] and [8,22] overlap by 2 px: 0.2 of the shorter (10) — not more than 0.2
+    assert _grouped(pieces, 0, 0.2) == [[0, 10, 2, 8], [8, 22, 1, 4], [20, 30, 0, 5]]
+    assert _grouped(pieces, 0, 0.19) == [[0, 30, 0, 8]]  # a chain of three, one group
+    rows = [[0, 5, 30, 50], [3, 9, 0, 20], [1, 2, 18, 33]]
+    assert _grouped(rows, 2, 0.1) == [[0, 9, 0, 50]]
+    assert _grouped(rows, 2, 0.5) == [[3, 9, 0, 20], [1, 2, 18, 33], [0, 5, 30, 50]]
+    assert _grouped([[0, 4, 0, 4]], 0, 0.25) == [[0, 4, 0, 4]]
+    assert pieces[0] == [20, 30, 0, 5]  # the input is left as it was
+
+
+def test_descending_bodies_are_found_on_every_line_of_enough_boxes():
+    from digit_pipeline.reading.judge.bodies import descending_bodies
+
+    short = [(0, 200, 20, 40), (30, 200, 20, 40)]  # line 0: two boxes, no line to speak of
+    line = [(0, 10, 20, 40), (30, 10, 20, 40), (90, 10, 20, 40), (60, 10, 20, 80)]
+    found = descending_bodies([*short, *line], [0, 0, 1, 1, 1, 1])
+    assert found == {5: (60, 10, 20, 46)}
