@@ -48,7 +48,8 @@ def test_one_reading_path():
     readers = sorted(f for f, c in found.items() if {"classify", "segment"} & c)
     assert chains == ["digit_pipeline/reading/pipeline.py"]
     assert readers == ["digit_pipeline/reading/pipeline.py", "digit_pipeline/reading/sheet.py"]
-    assert "read_sheet" in found["workbench/cache.py"]  # the app reads through it
+    assert "read_sheet" in found["digit_pipeline/reading/reader.py"]  # the cached reader
+    assert "Reader" in found["workbench/cache.py"]  # the app reads through it
     assert "read_sheet" in found["digit_pipeline/batch/engines.py"]  # read, every engine
 
 
@@ -149,8 +150,9 @@ def test_the_package_has_no_import_cycle():
 
 
 def test_the_reader_imports_run_one_way():
-    """params <- prepared <- pipeline <- autofit <- judge <- sheet: none imports one above it."""
-    order = ["params", "prepared", "pipeline", "autofit", "results", "judge", "sheet"]
+    """params <- prepared <- pipeline <- autofit <- judge <- sheet <- reader: none imports
+    one above it."""
+    order = ["params", "prepared", "pipeline", "autofit", "results", "judge", "sheet", "reader"]
     reading = PACKAGE / "reading"
     for path in [*reading.glob("*.py"), *(reading / "judge").glob("*.py")]:
         rel = path.relative_to(reading).parts[0].removesuffix(".py")

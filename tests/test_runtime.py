@@ -91,15 +91,15 @@ def test_predict_right_after_the_fit_reads_nothing_again(monkeypatch):
     # that reading instead of reading the image once more.
     from conftest import sample_sheets
 
-    import workbench.cache
+    import digit_pipeline.reading.reader as reader_module
 
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
     at.selectbox(key="source").set_value(sample_sheets()[1].name).run()  # fitted, judged
     reads = []
-    real = workbench.cache.read_sheet
+    real = reader_module.read_sheet  # the one cached Reader reads through it
     monkeypatch.setattr(
-        workbench.cache, "read_sheet", lambda *a, **k: reads.append(k) or real(*a, **k)
+        reader_module, "read_sheet", lambda *a, **k: reads.append(k) or real(*a, **k)
     )
     at.button(key="predict").click().run()
     assert not at.exception, at.exception

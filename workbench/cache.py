@@ -1,10 +1,11 @@
-"""Cached work: the decoded image, the fit, the prepared image, readings; the model."""
+"""Cached work: the decoded image, the one cached reader (fits, readings), pictures; the model."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import cv2
@@ -15,11 +16,11 @@ from digit_pipeline import PipelineParams, PipelineResult, draw_boxes
 from digit_pipeline.io.images import decode_image, encode_jpeg, encode_png
 from digit_pipeline.model import load_model, predict_proba
 from digit_pipeline.model.contract import MNIST_SIZE
-from digit_pipeline.reading import Reading, fit_sheet, read_sheet
+from digit_pipeline.reading import Reader, Reading
 from digit_pipeline.reading.autofit import AutoFit
 from digit_pipeline.reading.judge import load_verifier, verdicts
-from digit_pipeline.reading.prepared import PREPARE_FIELDS, Prepared, prepare, prepare_key
-from digit_pipeline.stages import draw_outline, flatten_page, page_corners, shade_outside
+from digit_pipeline.reading.pipeline import STAGE_VIEWS
+from digit_pipeline.stages import draw_outline, page_corners
 from workbench.common import PREVIEW_WIDTH, ROI_ZOOM, SET_ASIDE_COLOR, Source, thumbnail
 
 # Images and stage results are cached with st.cache_resource rather than st.cache_data:
@@ -67,17 +68,42 @@ def decoded(digest: str, _data: bytes, name: str) -> np.ndarray:
     return _read_only(decode_image(_data, name))
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _flattened(key: str, _image: np.ndarray, corners: tuple[tuple[float, float], ...]):
-    return _read_only(flatten_page(_image, corners))
+@st.cache_resource(show_spinner=False)
+def reader() -> Reader:
+    """Return the one cached reader, shared by every session.
+
+    It keeps each step once per image read, parameters and model
+    (:class:`~digit_pipeline.reading.reader.Reader`).
+    """
+    return Reader()
+
+
+def _decoded(source: Source) -> np.ndarray:
+    return decoded(source.digest, source.data, source.name)
 
 
 def source_image(source: Source) -> np.ndarray:
     """Return the image read: the decoded file, or the page flattened out of it (``corners``)."""
-    image = decoded(source.digest, source.data, source.name)
-    if source.corners is None:
-        return image
-    return _flattened(source.key, image, source.corners)
+    return reader().image(source.digest, _decoded(source), source.corners)
+
+
+def fitted(source: Source, base: PipelineParams, model_path: str | None = None) -> AutoFit:
+    """Fit the parameters to the image read, once per image, base and model.
+
+    With a model the fit is the one ``read`` uses: the reading judges the candidates, and
+    :func:`read_source` with the parameters it chose returns that reading itself.
+    """
+    model = get_model(model_path) if model_path else None
+    return reader().fit(source.digest, _decoded(source), base, model, source.corners)
+
+
+def read_source(source: Source, params: PipelineParams, model: Any = None) -> Reading:
+    """Read the image read with ``params`` (and ``model``), once per image, parameters, model.
+
+    Without a model the boxes and digits only; each step the reader kept is reused (a
+    fit's reading, its prepared image), so a slider move segments and nothing else.
+    """
+    return reader().read(source.digest, _decoded(source), params, model, source.corners)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -99,70 +125,6 @@ def preview(key: str, _source: Source) -> tuple[np.ndarray, float]:
         return image, 1.0
     size = (PREVIEW_WIDTH, max(1, round(image.shape[0] * scale)))
     return _read_only(cv2.resize(image, size, interpolation=cv2.INTER_AREA)), scale
-
-
-@st.cache_resource(max_entries=8, show_spinner=False)
-def fitted(
-    key: str, _source: Source, base: PipelineParams, model_path: str | None = None
-) -> AutoFit:
-    """Fit the parameters to an image, once per image read (``Source.key``), base and model.
-
-    With a model the fit is the one ``read`` uses: the reading judges the candidates.
-    """
-    model = get_model(model_path) if model_path else None
-    return fit_sheet(source_image(_source), base=base, model=model)
-
-
-@st.cache_resource(max_entries=8, show_spinner=False)
-def prepared(key: str, _source: Source, settings: tuple[object, ...]) -> Prepared:
-    """Prepare an image once per image read and prepare settings (``prepare_key``)."""
-    params = PipelineParams(**dict(zip(PREPARE_FIELDS, settings, strict=True)))
-    return prepare(source_image(_source), params)
-
-
-@st.cache_resource(max_entries=32, show_spinner=False)
-def stage_results(
-    digest: str,
-    name: str,
-    params: PipelineParams,
-    model_path: str | None,
-    _ready: Prepared,
-    _model: Any = None,
-) -> Reading:
-    """Read a prepared image with ``params`` (and the model at ``model_path``, if given).
-
-    The package's one reading path; cached per image, parameters and model.
-    """
-    # ``_ready`` always fits ``params`` (ready_image), so read_sheet never prepares again
-    # and the image argument is not used; the prepared grey stands in for it.
-    return read_sheet(_ready.gray, params, model=_model, prepared=_ready, page=None)
-
-
-def read_with_model(
-    source: Source, params: PipelineParams, model_path: str, ready: Prepared, model: Any
-) -> Reading:
-    """Return the reading of the image with ``params`` and the model, reading it once.
-
-    The judged fit read the image to choose its parameters: with exactly those, its
-    reading is the one (Predict right after a fit reads nothing again); else
-    :func:`stage_results`.
-    """
-    fit_base = st.session_state.get("fit_base")
-    if fit_base is not None and fit_base[0] == source.key and fit_base[2] == model_path:
-        fit = fitted(source.key, source, *fit_base[1:])
-        if fit.reading is not None and fit.reading.params == params:
-            return fit.reading
-    return stage_results(source.key, source.name, params, model_path, ready, model)
-
-
-def ready_image(source: Source, params: PipelineParams) -> Prepared:
-    """Return the prepared image for ``params``: the fit's own when it fits, else cached."""
-    fit_base = st.session_state.get("fit_base")
-    if fit_base is not None and fit_base[0] == source.key:
-        fit = fitted(source.key, source, *fit_base[1:])
-        if fit.prepared is not None and fit.prepared.fits(params):
-            return fit.prepared
-    return prepared(source.key, source, prepare_key(params))
 
 
 @dataclass(frozen=True)
@@ -211,23 +173,15 @@ def stage_pictures(
 ) -> tuple[tuple[str, bytes], ...]:
     """Each stage's image, small, as (title, JPEG bytes): drawn only while they are shown.
 
-    A slider move changes the last panels only; the first ones are encoded once per
-    prepared image (and blur) and shared.
+    The package's stage views (:data:`~digit_pipeline.reading.pipeline.STAGE_VIEWS`), each
+    drawn once per image and what it depends on (a slider move redraws the last ones
+    only), then the boxes drawn on the image (``_shown``).
     """
-    ready = _result.prepared
-    key = prepare_key(params)
-    return (
-        ("Grey, lighting evened (working copy)", _panel(digest, ("work", key), lambda: ready.work)),
-        (
-            "Page found (the desk around it shaded)",
-            _panel(digest, ("page", key), lambda: shade_outside(ready.work, ready.surround)),
-        ),
-        ("Lines removed", _panel(digest, ("cleaned", key), lambda: ready.cleaned)),
-        ("Blurred", _panel(digest, ("blurred", key, params.blur_size), lambda: _result.blurred)),
-        ("Edges", _encode_panel(_result.edges)),
-        ("Dilated", _encode_panel(_result.dilated)),
-        ("Boxes", _encode_panel(_shown.drawn)),
+    panels = tuple(
+        (view.title, _panel(digest, (view.title, view.key(params)), partial(view.picture, _result)))
+        for view in STAGE_VIEWS
     )
+    return (*panels, ("Boxes", _encode_panel(_shown.drawn)))
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)

@@ -48,8 +48,7 @@ def fit_to(source: Source | None, judged: bool = True) -> None:
         return
     base = fit_base(params_from_state())  # the image and the switches; not the last sliders
     model_path = selected_model_path() if judged else None
-    fit = fitted(source.key, source, base, model_path)
-    st.session_state["fit_base"] = (source.key, base, model_path)
+    fit = fitted(source, base, model_path)  # the reader keeps it: Predict reuses its reading
     params_to_state(fit.params)
     st.session_state["fit_name"] = source.name
     if fit.stats is None:
@@ -135,7 +134,7 @@ def _poll_model() -> None:
 def reset_params() -> None:
     """Button callback: put every parameter back to its default."""
     params_to_state(PipelineParams())
-    for key in ("fit_note", "fit_base", "fit_name"):
+    for key in ("fit_note", "fit_name"):
         st.session_state.pop(key, None)
 
 

@@ -4,7 +4,7 @@
 - :mod:`~digit_pipeline.reading.prepared`: :func:`prepare`, once per image (grey, working
   copy, the desk around the sheet, lines, lighting);
 - :mod:`~digit_pipeline.reading.pipeline`: :func:`segment` (every slider move), every
-  intermediate kept;
+  intermediate kept, and the stage previews an app shows (``STAGE_VIEWS``);
 - :mod:`~digit_pipeline.reading.autofit`: the parameters an image's ink suggests, and the
   candidates a reader tries;
 - :mod:`~digit_pipeline.reading.judge`: the classifier as a judge — splits what touches,
@@ -12,12 +12,15 @@
   helpers only it uses;
 - :mod:`~digit_pipeline.reading.results`: a digit read, a sheet's digits, their text;
 - :mod:`~digit_pipeline.reading.sheet`: :func:`read_sheet` (flatten, fit, prepare,
-  segment, cut, classify, judge) and :func:`fit_sheet` (the fit, judged by reading).
+  segment, cut, classify, judge) and :func:`fit_sheet` (the fit, judged by reading);
+- :mod:`~digit_pipeline.reading.reader`: :class:`Reader`, the one cached reader (each
+  step once per image, parameters and model: what an app calls on every rerun).
 
-Imports run one way: params ← prepared ← pipeline ← autofit ← judge ← sheet; nothing here
-imports training, benchmarking, the user's data or streamlit.
+Imports run one way: params ← prepared ← pipeline ← autofit ← judge ← sheet ← reader;
+nothing here imports training, benchmarking, the user's data or streamlit.
 """
 
+from .reader import Reader
 from .results import (
     LOW_CONFIDENCE,
     DigitReading,
@@ -32,6 +35,7 @@ from .sheet import Reading, fit_sheet, keep_set_aside, read_sheet
 __all__ = [
     "LOW_CONFIDENCE",
     "DigitReading",
+    "Reader",
     "Reading",
     "SheetReading",
     "classify",

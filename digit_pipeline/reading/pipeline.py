@@ -10,8 +10,10 @@ the first and rerun only the second when a slider moves. :func:`run_pipeline` do
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cached_property
+from operator import attrgetter
 
 from ..aliases import Box, DigitBatch, GrayImage, Image
 from ..stages import (
@@ -27,6 +29,7 @@ from ..stages import (
     reading_order_indices,
     resize_rois,
     scale_boxes,
+    shade_outside,
     split_wide_boxes,
 )
 from .params import PipelineParams
@@ -305,3 +308,82 @@ def run_pipeline(image: Image, params: PipelineParams | None = None) -> Pipeline
 
 def _prepare_dict(params: PipelineParams) -> dict[str, object]:
     return {name: getattr(params, name) for name in PREPARE_FIELDS}
+
+
+STAGE_DEPENDS = {
+    "prepare": PREPARE_FIELDS,
+    "blur": (*PREPARE_FIELDS, "blur_size"),
+    "segment": None,
+}
+"""What a stage view changes with: the :class:`PipelineParams` fields (None: every one)."""
+
+
+@dataclass(frozen=True)
+class StageView:
+    """One stage's preview: its title, its picture from a result, what it changes with.
+
+    Attributes
+    ----------
+    title : str
+        The caption an app shows under it.
+    picture : callable
+        From a :class:`PipelineResult` to the image shown, ndarray of shape (h, w) or
+        (h, w, 3), uint8 (on the working copy).
+    depends : {"prepare", "blur", "segment"}
+        ``"prepare"``: the same for every slider move (only :data:`PREPARE_FIELDS`);
+        ``"blur"``: those and the blur; ``"segment"``: any parameter
+        (:data:`STAGE_DEPENDS`).
+    """
+
+    title: str
+    picture: Callable[[PipelineResult], Image]
+    depends: str
+
+    def __post_init__(self) -> None:
+        """Check ``depends``."""
+        if self.depends not in STAGE_DEPENDS:
+            raise ValueError(f"depends must be one of {tuple(STAGE_DEPENDS)}, got {self.depends!r}")
+
+    def key(self, params: PipelineParams) -> tuple[object, ...]:
+        """Return the values of the parameters the view changes with.
+
+        For one image, equal keys give equal pictures, so an app can draw a view once per
+        key and share it between slider moves.
+
+        Examples
+        --------
+        >>> blurred = next(v for v in STAGE_VIEWS if v.title == "Blurred")
+        >>> blurred.key(PipelineParams(blur_size=7)) == blurred.key(
+        ...     PipelineParams(blur_size=7, canny_lower=60)
+        ... )
+        True
+        """
+        names = STAGE_DEPENDS[self.depends]
+        if names is None:
+            return tuple(params.to_dict().values())
+        return tuple(getattr(params, name) for name in names)
+
+
+def _page_found(result: PipelineResult) -> Image:
+    return shade_outside(result.prepared.work, result.prepared.surround)
+
+
+STAGE_VIEWS = (
+    StageView("Grey, lighting evened (working copy)", attrgetter("prepared.work"), "prepare"),
+    StageView("Page found (the desk around it shaded)", _page_found, "prepare"),
+    StageView("Lines removed", attrgetter("prepared.cleaned"), "prepare"),
+    StageView("Blurred", attrgetter("blurred"), "blur"),
+    StageView("Edges", attrgetter("edges"), "segment"),
+    StageView("Dilated", attrgetter("dilated"), "segment"),
+)
+"""The stages an app previews, in order: every one a view of one :class:`PipelineResult`.
+
+A new stage shown is one entry here. The picture with the boxes drawn is the app's own.
+
+Examples
+--------
+>>> import numpy as np
+>>> result = run_pipeline(np.full((60, 80), 230, np.uint8))
+>>> [view.picture(result).shape for view in STAGE_VIEWS][:2]
+[(60, 80), (60, 80, 3)]
+"""

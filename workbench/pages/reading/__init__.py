@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 import streamlit as st
 
-from digit_pipeline import PipelineParams, PipelineResult, Prepared
+from digit_pipeline import PipelineParams, PipelineResult
 from digit_pipeline.model import ModelLoadError
 from digit_pipeline.reading import (
     LOW_CONFIDENCE,
@@ -27,10 +27,8 @@ from workbench.cache import (
     page_panels,
     pictures,
     preview,
-    read_with_model,
-    ready_image,
+    read_source,
     stage_pictures,
-    stage_results,
 )
 from workbench.common import Source
 from workbench.controls import (
@@ -137,11 +135,10 @@ def render() -> None:
         st.stop()
 
     image, scale = preview(source.key, source)
-    ready = ready_image(source, params)
-    result = stage_results(source.key, source.name, params, None, ready).result
+    result = read_source(source, params).result  # the boxes: no model yet
     forget_old_reading((source.key, params, model_path))
     boxes_area, stages_area = st.container(), st.container()
-    digits, judged, found = extract_and_predict(source, params, model_path, ready, result)
+    digits, judged, found = extract_and_predict(source, params, model_path, result)
     reading = judged.sheet if judged is not None else None
     # After Predict the boxes are the judged ones (touching digits split, non-digits dropped),
     # and the boxes set aside are drawn in their own colour with their rule.
@@ -194,7 +191,6 @@ def extract_and_predict(
     source: Source,
     params: PipelineParams,
     model_path: str,
-    ready: Prepared,
     result: PipelineResult,
 ) -> tuple[np.ndarray | None, Reading | None, PipelineResult]:
     """Draw Extract ROIs and Predict; return the digits, the reading and their results.
@@ -209,8 +205,7 @@ def extract_and_predict(
         st.session_state["extracted"] = True
     if predict and len(result.boxes):
         try:
-            model = get_model(model_path)
-            read = read_with_model(source, params, model_path, ready, model)
+            read = read_source(source, params, get_model(model_path))  # a fit's, if it chose these
         except ModelLoadError as error:
             st.error(str(error))
         else:
