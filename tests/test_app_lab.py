@@ -149,3 +149,29 @@ def test_a_broken_model_file_is_a_sentence_not_a_traceback(tmp_homes):
     at.button(key="lab_evaluate").click().run()
     assert not at.exception, at.exception
     assert "could not be read" in at.error[0].value
+
+
+USPS = ROOT.parent / "shared" / "data" / "usps_train.npz"
+
+
+@pytest.mark.skipif(not USPS.is_file(), reason="usps_train.npz is not on this machine")
+def test_evaluate_measures_on_other_writers_digits_as_the_cli_does():
+    import subprocess
+    import sys
+
+    at = open_lab()
+    sticks = at.selectbox(key="lab_yardstick")
+    usps = next(o for o in sticks.options if o.startswith("USPS"))
+    assert sticks.value == "MNIST test"
+    sticks.set_value(usps).run()
+    at.selectbox(key="lab_eval_model").set_value("mlp.keras").run()
+    at.button(key="lab_evaluate").click().run()
+    assert not at.exception, at.exception
+    shown = next(m.value for m in at.metric if m.label == "USPS accuracy")
+    done = subprocess.run(
+        [sys.executable, "-m", "digit_pipeline", "evaluate", "--data", str(USPS), "--json",
+         "--model", str(ROOT / "models" / "mlp.keras")],
+        capture_output=True, text=True, check=True, cwd=ROOT,
+    )  # fmt: skip
+    assert shown == f"{json.loads(done.stdout)['accuracy']:.2%}"
+    assert not [m for m in at.metric if m.label == "Card says"]  # the card is MNIST's

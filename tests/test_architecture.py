@@ -44,9 +44,15 @@ def test_one_reading_path():
     """The stage chain is built in reading/pipeline.py, the reading in reading/sheet.py."""
     files = [*PACKAGE.rglob("*.py"), *(ROOT / "workbench").rglob("*.py"), ROOT / "streamlit_app.py"]
     found = {path.relative_to(ROOT).as_posix(): calls(path) for path in files}
-    chains = sorted(f for f, c in found.items() if {"find_boxes", "cut_digits"} & c)
+    chains = sorted(f for f, c in found.items() if "find_boxes" in c)
+    cutters = sorted(f for f, c in found.items() if "cut_digits" in c)
     readers = sorted(f for f, c in found.items() if {"classify", "segment"} & c)
     assert chains == ["digit_pipeline/reading/pipeline.py"]
+    # the yardstick of real photos cuts its true boxes with the reader's own cut
+    assert cutters == [
+        "digit_pipeline/reading/pipeline.py",
+        "digit_pipeline/training/yardsticks.py",
+    ]
     assert readers == ["digit_pipeline/reading/pipeline.py", "digit_pipeline/reading/sheet.py"]
     assert "read_sheet" in found["digit_pipeline/reading/reader.py"]  # the cached reader
     assert "Reader" in found["workbench/cache.py"]  # the app reads through it

@@ -26,7 +26,8 @@ def test_evaluate_json_on_the_shipped_model_matches_its_card_and_the_printout():
     lines = done.stdout.strip().splitlines()
     assert len(lines) == 1
     record = json.loads(lines[0])
-    assert set(record) == {"model", "n", "accuracy", "confusion", "per_class"}
+    assert set(record) == {"model", "n", "accuracy", "confusion", "per_class", "data"}
+    assert record["data"] == "MNIST test"
     confusion = np.array(record["confusion"])
     assert confusion.shape == (10, 10) and confusion.sum() == record["n"] == 10_000
     assert np.trace(confusion) / record["n"] == pytest.approx(record["accuracy"], abs=1e-12)
@@ -50,6 +51,59 @@ def test_evaluate_on_the_fixture_and_a_missing_model(tmp_path):
     missing = run_cli("evaluate", "--model", str(tmp_path / "none.keras"), "--data", str(SMALL))
     assert missing.returncode == 2 and "none.keras is missing" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+USPS = ROOT.parent / "shared" / "data" / "usps_train.npz"
+REAL_DEV = ROOT.parent / "shared" / "data" / "real_dev"
+
+
+def _own_count(model_path, x, y) -> int:
+    """Digits the model reads right, counted here: its own predict and argmax."""
+    from digit_pipeline.model import load_model, predict_proba
+
+    return int(np.sum(predict_proba(load_model(model_path), x).argmax(axis=1) == y))
+
+
+def test_evaluate_other_digits_through_the_readers_cut(tmp_path):
+    """Digits given as x, y of another size are cut to 28x28 as a sheet's box is."""
+    import cv2
+
+    from digit_pipeline.stages import resize_rois
+
+    with np.load(SMALL) as data:
+        x, y = data["x_test"][:60], data["y_test"][:60]
+    small = np.stack([cv2.resize(d, (16, 16), interpolation=cv2.INTER_AREA) for d in x])
+    path = tmp_path / "sixteen.npz"
+    np.savez(path, x=small, y=y)
+    model = ROOT / "models" / "mlp.keras"
+    done = run_cli("evaluate", "--model", str(model), "--data", str(path), "--json")
+    assert done.returncode == 0, done.stderr
+    record = json.loads(done.stdout)
+    assert record["data"] == "sixteen" and record["n"] == 60
+    right = _own_count(model, resize_rois(list(small)), y)
+    assert np.trace(np.array(record["confusion"])) == right
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, images=small)
+    failed = run_cli("evaluate", "--model", str(model), "--data", str(bad))
+    assert (
+        failed.returncode == 1 and "neither" in failed.stderr and "Traceback" not in failed.stderr
+    )
+
+
+@pytest.mark.skipif(not USPS.is_file(), reason="usps_train.npz is not on this machine")
+def test_evaluate_on_usps_agrees_with_a_count_of_our_own():
+    from digit_pipeline.stages import resize_rois
+
+    model = ROOT / "models" / "mlp.keras"
+    done = run_cli("evaluate", "--model", str(model), "--data", str(USPS), "--json")
+    assert done.returncode == 0, done.stderr
+    record = json.loads(done.stdout)
+    with np.load(USPS) as data:
+        x, y = data["x"], data["y"]
+    assert record["n"] == len(y) == 7291 and record["data"] == "usps_train"
+    right = _own_count(model, resize_rois(list(x)), y.astype(np.int64))
+    assert record["accuracy"] == pytest.approx(right / len(y), abs=1e-12)
+    assert record["accuracy"] > 0.95  # real ink by other writers, read mostly right
 
 
 def test_train_prints_progress_and_keeps_the_history_in_the_card(tmp_path):
@@ -171,3 +225,45 @@ def test_the_cards_command_gives_back_the_same_settings(settings):
     assert words[:4] == ["python", "-m", "digit_pipeline", "train"]
     assert words[-4:] == ["--out", "m.keras", "--data", "mnist.npz"]
     assert settings_from_args(_train_parser().parse_args(words[4:-4])) == settings
+
+
+def test_the_real_dev_boxes_hold_one_box_per_truth_digit():
+    """The boxes file is small, and its labels are real_dev's truth texts, digit by digit."""
+    from digit_pipeline.training.yardsticks import REAL_DEV_BOXES
+
+    entries = json.loads(REAL_DEV_BOXES.read_text())
+    assert REAL_DEV_BOXES.stat().st_size < 50_000
+    assert len(entries) == 21 and sum(len(e["digits"]) for e in entries) == 217
+    for entry in entries:
+        for digit in entry["digits"]:
+            x, y, w, h = digit["box"]
+            assert min(x, y) >= 0 and w > 0 and h > 0 and 0 <= digit["label"] <= 9
+    if (REAL_DEV / "truth.json").is_file():
+        truth = {e["file"]: e["text"] for e in json.loads((REAL_DEV / "truth.json").read_text())}
+        for entry in entries:
+            digits = "".join(c for c in truth[entry["file"]] if c.isdigit())
+            assert "".join(str(d["label"]) for d in entry["digits"]) == digits, entry["file"]
+
+
+@pytest.mark.skipif(not (REAL_DEV / "truth.json").is_file(), reason="real_dev is not here")
+def test_evaluate_on_real_photos_at_their_true_boxes_agrees_with_our_own_cut():
+    from digit_pipeline.io.images import read_image
+    from digit_pipeline.reading.pipeline import cut_digits
+    from digit_pipeline.reading.prepared import prepare
+    from digit_pipeline.training.yardsticks import REAL_DEV_BOXES
+
+    model = ROOT / "models" / "mlp.keras"
+    done = run_cli("evaluate", "--model", str(model), "--real", str(REAL_DEV), "--json")
+    assert done.returncode == 0, done.stderr
+    record = json.loads(done.stdout)
+    assert record["n"] == 217 and record["data"] == "real_dev (true boxes)"
+    xs, ys = [], []
+    for entry in json.loads(REAL_DEV_BOXES.read_text()):  # each photo cut here, box by box
+        boxes = [tuple(d["box"]) for d in entry["digits"]]
+        xs.append(cut_digits(prepare(read_image(REAL_DEV / entry["file"])), boxes)[1])
+        ys += [d["label"] for d in entry["digits"]]
+    right = _own_count(model, np.concatenate(xs), np.array(ys))
+    assert np.trace(np.array(record["confusion"])) == right
+    assert record["accuracy"] == pytest.approx(right / 217, abs=1e-12) and right >= 200
+    usage = run_cli("evaluate", "--boxes", "x.json")
+    assert usage.returncode == 2 and "--boxes goes with --real" in usage.stderr

@@ -9,7 +9,9 @@
 - :mod:`.finetune`: teach a model the user's own digits;
 - :mod:`.progress`: a training run's live figures, a stop request, a text progress bar;
 - :mod:`.evaluation`: accuracy, confusion matrix, per-class scores, mistakes;
-- :mod:`.comparison`: McNemar's test between two models scored on the same digits.
+- :mod:`.comparison`: McNemar's test between two models scored on the same digits;
+- :mod:`.yardsticks`: the digits a model is measured on (MNIST test, USPS's real digits,
+  real photos' digits at their true boxes).
 
 TensorFlow/Keras is imported only when a model is built or trained.
 """

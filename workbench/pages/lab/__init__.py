@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from digit_pipeline.training.data import default_mnist
+from digit_pipeline.training.yardsticks import available
 from workbench.common import list_models
 from workbench.pages.lab.evaluate import compare_tab, evaluate_tab
 from workbench.pages.lab.train import train_tab
@@ -24,6 +25,25 @@ def data_source() -> str:
     return path
 
 
+def yardstick(data: str) -> tuple[str, str, str]:
+    """Return the digits Evaluate and Compare measure on: (label, kind, path).
+
+    MNIST's test digits, or (when ``../shared/data`` holds them) USPS's real digits by
+    other writers, or real_dev's photos' digits cut at their true boxes.
+    """
+    sticks = available(data)
+    with st.sidebar:
+        label = st.selectbox(
+            "Measure models on",
+            list(sticks),
+            key="lab_yardstick",
+            help="MNIST's test digits; USPS: 7 291 zip-code digits by other writers, cut to "
+            "28x28 as a sheet's box is; real_dev: the 217 digits of the real photos, cut at "
+            "their true boxes. For measuring only: never trained on.",
+        )
+    return (label, *sticks.get(label, sticks["MNIST test"]))
+
+
 def render() -> None:
     """Draw the Model lab."""
     st.title("Model lab")
@@ -39,7 +59,8 @@ def render() -> None:
     train, evaluate, compare = st.tabs(["Train", "Evaluate", "Compare"])
     with train:
         train_tab(models, data)
+    stick = yardstick(data)
     with evaluate:
-        evaluate_tab(models, data)
+        evaluate_tab(models, stick)
     with compare:
-        compare_tab(models, data)
+        compare_tab(models, stick)

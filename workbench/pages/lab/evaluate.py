@@ -26,14 +26,15 @@ CM_CELL = "lab_cm_cell"  # the clicked cell last copied into the two selectboxes
 FILTERS = ("lab_true", "lab_pred")  # keys of the True digit / Predicted digit selectboxes
 
 
-def measured(path: Path, data: str) -> Evaluation | None:
-    """Return the (cached) evaluation, or show a sentence and return None."""
+def measured(path: Path, stick: tuple[str, str, str]) -> Evaluation | None:
+    """Return the (cached) evaluation on ``stick`` (label, kind, path), or say why not."""
+    label, kind, data = stick
     try:
-        return evaluate_path(path, data)
+        return evaluate_path(path, data, kind)
     except ModelLoadError as error:
         st.error(str(error))
     except (OSError, ValueError) as error:
-        st.error(f"The test digits could not be read from {data or 'Keras'}: {error}")
+        st.error(f"The digits of {label} could not be read from {data or 'Keras'}: {error}")
     return None
 
 
@@ -152,24 +153,26 @@ def own_digits_accuracy(path: Path) -> None:
     st.metric("Accuracy on your own digits", f"{hits.mean():.2%}", help=f"{len(x)} digits")
 
 
-def evaluate_tab(models: dict[str, Path], data: str) -> None:
-    """Pick a model; show its accuracy, matrix, table, mistakes, summary and curves."""
+def evaluate_tab(models: dict[str, Path], stick: tuple[str, str, str]) -> None:
+    """Pick a model; show its accuracy on ``stick``, matrix, table, mistakes, curves."""
     name = st.selectbox("Model to evaluate", list(models), key="lab_eval_model")
     if st.button("Evaluate", key="lab_evaluate", type="primary"):
         st.session_state.lab_eval_on = True
     if not st.session_state.get("lab_eval_on"):
-        st.info("Press Evaluate to measure the model on MNIST's test digits.")
+        st.info(f"Press Evaluate to measure the model on {stick[0]}'s digits.")
         return
     path = models[name]
-    result = measured(path, data)
+    result = measured(path, stick)
     if result is None:
         return
-    x, _ = test_digits(data)
+    x, _ = test_digits(stick[2], stick[1])
     card = load_card(path)
     first, second, third = st.columns(3)
-    first.metric("MNIST test accuracy", f"{result.accuracy:.2%}", help=f"{result.n} test digits")
+    first.metric(
+        f"{stick[0].split(':')[0]} accuracy", f"{result.accuracy:.2%}", help=f"{result.n} digits"
+    )
     second.metric("Mistakes", f"{result.n - int(result.correct.sum())}")
-    if card.get("mnist_test_accuracy") is not None:
+    if card.get("mnist_test_accuracy") is not None and stick[1] == "mnist":
         third.metric("Card says", f"{card['mnist_test_accuracy']:.2%}")
     own_digits_accuracy(path)
     left, right = st.columns([3, 2])
@@ -208,8 +211,8 @@ def evaluate_tab(models: dict[str, Path], data: str) -> None:
             )
 
 
-def compare_tab(models: dict[str, Path], data: str) -> None:
-    """Two models on the same test digits: accuracies, matrix difference, McNemar, digits."""
+def compare_tab(models: dict[str, Path], stick: tuple[str, str, str]) -> None:
+    """Two models on the same digits: accuracies, matrix difference, McNemar, digits."""
     names = list(models)
     left, right = st.columns(2)
     name_a = left.selectbox("Model A", names, key="lab_cmp_a")
@@ -219,10 +222,11 @@ def compare_tab(models: dict[str, Path], data: str) -> None:
     if not st.session_state.get("lab_cmp_on"):
         st.info("Pick two models and press Compare.")
         return
-    a, b = measured(models[name_a], data), measured(models[name_b], data)
+    a, b = measured(models[name_a], stick), measured(models[name_b], stick)
     if a is None or b is None:
         return
-    x, _ = test_digits(data)
+    x, _ = test_digits(stick[2], stick[1])
+    st.caption(f"On {stick[0]} ({a.n} digits).")
     left.metric(f"A: {name_a}", f"{a.accuracy:.2%}")
     right.metric(
         f"B: {name_b}", f"{b.accuracy:.2%}", delta=f"{(b.accuracy - a.accuracy) * 100:+.2f} points"
