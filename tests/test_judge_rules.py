@@ -680,3 +680,80 @@ def test_descending_bodies_are_found_on_every_line_of_enough_boxes():
     line = [(0, 10, 20, 40), (30, 10, 20, 40), (90, 10, 20, 40), (60, 10, 20, 80)]
     found = descending_bodies([*short, *line], [0, 0, 1, 1, 1, 1])
     assert found == {5: (60, 10, 20, 46)}
+
+
+def _digit_and_tail():
+    """A digit (900 px) and its tail (80 px) in one piece of ink, boxed apart: 904 + 76 px."""
+    ink = np.zeros((40, 60), np.uint8)
+    ink[5:35, 5:35] = 255
+    ink[18:22, 35:55] = 255
+    return [(0, 0, 36, 40), (36, 0, 24, 40)], [ink[:, :36].copy(), ink[:, 36:].copy()]
+
+
+def test_borrowed_ink_at_each_share_exactly():
+    from digit_pipeline.reading.judge.box_ink import borrowed_ink
+
+    boxes, rois = _digit_and_tail()
+    assert borrowed_ink(boxes, rois, (40, 60), 1.0).tolist() == [False, True]
+    # the tail holds 76/980 of its piece: a share of exactly own_share is its own
+    own = JudgeParams(own_share=76 / 980)
+    assert borrowed_ink(boxes, rois, (40, 60), 1.0, own).tolist() == [False, False]
+    # the digit holds 904/980: a share of exactly held_share does not make it the digit's
+    held = JudgeParams(held_share=904 / 980)
+    assert borrowed_ink(boxes, rois, (40, 60), 1.0, held).tolist() == [False, False]
+    # a dot of its own: 76 of the tail box's 80 px are borrowed, exactly 0.95 of them
+    rois[1][2:4, 20:22] = 255
+    exactly = JudgeParams(borrowed_share=0.95)
+    assert borrowed_ink(boxes, rois, (40, 60), 1.0, exactly).tolist() == [False, True]
+    assert borrowed_ink(boxes, rois, (40, 60), 1.0, JudgeParams(borrowed_share=0.96)).tolist() == [
+        False,
+        False,
+    ]
+
+
+def test_borrowed_ink_lays_boxes_on_a_smaller_page_and_skips_empty_ones():
+    from digit_pipeline.reading.judge.box_ink import borrowed_ink
+
+    boxes, rois = _digit_and_tail()
+    moved = [(x + 80, y + 20, w, h) for x, y, w, h in boxes]  # original pixels, page at 0.5
+    assert borrowed_ink(moved, rois, (50, 100), 0.5).tolist() == [False, True]
+    empty = np.zeros((40, 30), np.uint8)  # a box with no ink first: the others still judged
+    three = [(150, 0, 30, 40), *moved]
+    assert borrowed_ink(three, [empty, *rois], (50, 100), 0.5).tolist() == [False, False, True]
+    assert borrowed_ink(moved[:1], rois[:1], (50, 100), 0.5).tolist() == [False]
+    assert borrowed_ink([], [], (50, 100), 0.5).tolist() == []
+    # a box reaching past the page's edge is laid up to it
+    edge = [(0, 0, 36, 40), (36, 0, 30, 40)]
+    wide_tail = np.zeros((40, 30), np.uint8)
+    wide_tail[18:22, :19] = 255
+    assert borrowed_ink(edge, [rois[0], wide_tail], (40, 60), 1.0).tolist() == [False, True]
+
+
+def test_borrowed_ink_of_three_boxes_sharing_one_piece():
+    from digit_pipeline.reading.judge.box_ink import borrowed_ink
+
+    ink = np.zeros((40, 90), np.uint8)
+    ink[5:35, 5:35] = 255  # a digit
+    ink[18:22, 35:85] = 255  # a long tail, boxed twice
+    boxes = [(0, 0, 36, 40), (36, 0, 24, 40), (60, 0, 30, 40)]
+    rois = [ink[:, x : x + w].copy() for x, _, w, _ in boxes]
+    assert borrowed_ink(boxes, rois, (40, 90), 1.0).tolist() == [False, True, True]
+
+
+def test_ink_contrast_lays_each_box_on_the_grey_copy():
+    from digit_pipeline.reading.judge.box_ink import ink_contrast
+
+    page = np.full((20, 40), 200, np.uint8)
+    page[4:16, 8:10] = 40  # a dark 1
+    page[4:16, 28:30] = 170  # a faint mark
+    rois = [((page[:, x : x + 20] < 190) * 255).astype(np.uint8) for x in (0, 20)]
+    boxes = [(0, 0, 20, 20), (20, 0, 20, 20)]
+    assert ink_contrast(boxes, rois, page, 1.0).tolist() == [160.0, 30.0]
+    big = np.full((60, 100), 200, np.uint8)  # the same, elsewhere on a copy at half size
+    big[30:50, 40:80] = page
+    moved = [(80 + 2 * x, 60, 40, 40) for x, _, _, _ in boxes]
+    assert ink_contrast(moved, rois, big, 0.5).tolist() == [160.0, 30.0]
+    none = np.zeros((20, 20), np.uint8)
+    full = np.full((20, 20), 255, np.uint8)  # all ink, no paper to compare with
+    assert ink_contrast(boxes, [none, full], page, 1.0).tolist() == [0.0, 0.0]
+    assert ink_contrast([], [], page, 1.0).tolist() == []
