@@ -215,3 +215,28 @@ def test_judge_off_switches_rules_off_and_is_recorded(tmp_path, capsys):
     with pytest.raises(SystemExit) as usage:
         main([*common, "--judge-off", "faint,fiant"])
     assert usage.value.code == 2 and "fiant" in capsys.readouterr().err
+
+
+def test_ablation_switches_each_rule_off_and_names_the_writers_it_helps(tmp_path, capsys):
+    """A stub of a rule beside three digits: the verifier's rule sets it aside; off, it is read."""
+    import cv2
+    from conftest import stub_sheet
+
+    from digit_pipeline.cli import main
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "stub_sheet_ann.png"), stub_sheet())
+    (folder / "truth.json").write_text(json.dumps([{"file": "stub_sheet_ann.png", "text": "348"}]))
+    out = tmp_path / "out"
+    argv = ["bench", "--real", str(folder), "--ablate", "no digit,faint", "--out", str(out)]
+    assert main(argv) == 0
+    table = capsys.readouterr().out
+    assert "| all on | 3 |  | 0 |  | 1/1 |" in table
+    assert "| no digit off | 3 | +0 | 1 | +1 | 0/1 | -1 | ann | — |" in table  # writer: ann
+    assert "| faint off | 3 | +0 | 0 | +0 | 1/1 | +0 | — | — |" in table
+    saved = json.loads((out / "ablation.json").read_text())
+    assert saved["no digit off"]["extra"] == 1 and saved["all on"]["writers"] == {"ann": 3}
+    assert (out / "ablation.md").read_text().startswith("# Ablation")
+    assert main(["bench", "--real", str(folder), "--ablate", "fiant"]) == 1
+    assert "unknown rule or step" in capsys.readouterr().err

@@ -76,7 +76,11 @@ def render_case(
 
 
 def read_case(
-    model: keras.Model, data: bytes, mode: str, judge: JudgeParams | None = None
+    model: keras.Model,
+    data: bytes,
+    mode: str,
+    judge: JudgeParams | None = None,
+    params: PipelineParams | None = None,
 ) -> tuple[SheetReading, PipelineParams, ColorImage, float]:
     """Read an encoded sheet the way ``python -m digit_pipeline read`` does.
 
@@ -90,6 +94,8 @@ def read_case(
         Default parameters, or the :func:`~digit_pipeline.reading.autofit.auto_fit` of the image.
     judge : JudgeParams, optional
         The judge's thresholds and the rules switched off (``bench --judge-off``).
+    params : PipelineParams, optional
+        The parameters (with ``auto``, the base of the fit: its switches); the defaults.
 
     Returns
     -------
@@ -111,7 +117,8 @@ def read_case(
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     start = time.perf_counter()
     image = decode_image(data)
-    read = read_sheet(image, model=model, auto=mode == "auto", judge=judge or DEFAULT_JUDGE)
+    auto, judge = mode == "auto", judge or DEFAULT_JUDGE
+    read = read_sheet(image, params, model=model, auto=auto, judge=judge)
     return read.in_image(), read.params, image, time.perf_counter() - start
 
 

@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from ..reading import Reading
     from ..reading.judge import JudgeParams
+    from ..reading.params import PipelineParams
 
 __all__ = ["TextScore", "align_texts", "bench_real", "load_truth", "score_text", "table_markdown"]
 
@@ -233,6 +234,7 @@ def read_entry(
     model: keras.Model,
     auto: bool,
     judge: JudgeParams | None = None,
+    params: PipelineParams | None = None,
 ) -> tuple[ColorImage, Reading, float]:
     """Read one image of the folder as ``read`` does; return it, the reading and seconds."""
     from ..io.images import read_image
@@ -241,7 +243,7 @@ def read_entry(
 
     start = time.perf_counter()
     image = read_image(folder / entry["file"])
-    reading = read_sheet(image, model=model, auto=auto, judge=judge or DEFAULT_JUDGE)
+    reading = read_sheet(image, params, model=model, auto=auto, judge=judge or DEFAULT_JUDGE)
     return image, reading, time.perf_counter() - start
 
 

@@ -88,6 +88,8 @@ def run(args: argparse.Namespace, judge: JudgeParams | None = None) -> int:
     int
         0 on success, 1 for bad data or options, 2 when a model cannot be loaded.
     """
+    if getattr(args, "ablate", None):
+        return _run_ablation(args)
     if getattr(args, "real", None):
         return _run_real(args, judge)
     modes = _split(args.modes)
@@ -166,6 +168,38 @@ def _run_real(args: argparse.Namespace, judge: JudgeParams | None) -> int:
         (out / "results.json").write_text(json.dumps(records, indent=1) + "\n")
         (out / "report.md").write_text(f"# Real-photo benchmark: {args.real}\n\n{report}")
         _log(f"wrote {out / 'results.json'} and {out / 'report.md'}")
+    return 0
+
+
+def _run_ablation(args: argparse.Namespace) -> int:
+    """``bench --ablate``: the family read once per :func:`~.ablation.variants`; the table."""
+    from .ablation import ablate_real, ablate_sheets, ablation_markdown, tallies_json, variants
+
+    names = None if args.ablate == "all" else _split(args.ablate)
+    try:
+        chosen = variants(names)
+        data = None if args.real else _digits_and_plan(args, _split(args.conditions) or CONDITIONS)
+    except (OSError, ValueError) as error:
+        _log(f"error: {error}")
+        return 1
+    loaded = _models_of(args)
+    if loaded is None:
+        return 2
+    model = next(iter(loaded[1].values()))
+    if args.real:
+        tallies = ablate_real(args.real, model, chosen, log=_log)
+        family = f"real photos of {args.real}"
+    else:
+        x_test, y_test, plan = data
+        tallies = ablate_sheets(plan, x_test, y_test, model, chosen, log=_log)
+        family = f"{args.sheets} synthetic sheets of {args.digits} digits (seed {args.seed})"
+    report = ablation_markdown(tallies, family)
+    print(report, end="")
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "ablation.json").write_text(json.dumps(tallies_json(tallies), indent=1) + "\n")
+        (out / "ablation.md").write_text(f"# Ablation\n\n{report}")
     return 0
 
 

@@ -44,11 +44,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ----------
     parser : argparse.ArgumentParser
         Gets ``--sheets --seed --out --data --digits --fonts --model --modes --conditions
-        --max-mp --save-failures --real --auto --judge-off``.
+        --max-mp --save-failures --real --auto --judge-off --ablate``.
     """
     _add_sheet_arguments(parser)
     _add_reading_arguments(parser)
     add_judge_option(parser)
+    parser.add_argument(
+        "--ablate",
+        nargs="?",
+        const="all",
+        default=None,
+        metavar="NAME[,NAME]",
+        help="read the family (the synthetic sheets, or --real DIR) with everything on, then "
+        "with each rule and step of the judge and each refine switch off in turn (or only "
+        "those named), fitted as `read` reads; print what each changes (per writer for "
+        "real photos), and with --out write ablation.json and ablation.md",
+    )
     parser.add_argument(
         "--real",
         default=None,
