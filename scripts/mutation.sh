@@ -105,8 +105,7 @@ EOF
 [mutmut]
 paths_to_mutate=digit_pipeline/stages/refine.py
 tests_dir=
-    tests/test_segmentation.py
-    tests/test_stages.py
+    tests/test_refine.py
 pytest_add_cli_args=
     -p
     no:cacheprovider

@@ -109,8 +109,9 @@ def split_wide_boxes(
 ) -> list[Box]:
     """Split boxes that hold several touching digits side by side.
 
-    A box wider than 1.3 times its height and than 1.4 typical digit widths is cut into
-    ``round(width / typical width)`` parts. Each cut is made, within a window around its
+    A box wider than 1.3 times its height and holding two typical digit widths or more,
+    rounded (from 1.5 widths), is cut into ``round(width / typical width)`` parts (Python's
+    rounding: 2.5 widths make 2 parts). Each cut is made, within a window around its
     expected position, at the column that crosses the fewest strokes (then the least
     ink): the contact between two digits is one stroke, while a cut through a "0" crosses
     two. A cut crossing more than one stroke is only made in a box at least 1.8 typical
@@ -166,7 +167,7 @@ def _split_box(gray: GrayImage, box: Box, width: float, height: float, max_parts
     """Split one box into the digits side by side in it, or return ``[box]`` unchanged."""
     x, y, w, h = box
     parts = min(max_parts, round(w / width))
-    if w <= 1.3 * h or w <= 1.4 * width or parts < 2:
+    if w <= 1.3 * h or parts < 2:
         return [box]
     cuts = _cut_columns(gray, box, width, parts)
     pieces = [
