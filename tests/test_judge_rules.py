@@ -314,8 +314,11 @@ def test_prefers_parts_at_each_threshold():
     assert not column(_Whole((0, 0, 40, 40), 0.5, False, False), [0.9, 0.9])  # whole sure
     assert column(_Whole((0, 0, 32, 40), 0.2, False, False), [0.9, 0.9])  # 0.8 x its height
     assert not column(_Whole((0, 0, 31, 40), 0.2, False, False), [0.9, 0.9])
-    wide = _Whole((0, 0, 40, 40), 0.99, True, False)
-    assert column(wide, [0.95, 0.95]) and not column(wide, [0.94, 0.99])
+    wide = _Whole((0, 0, 40, 40), 0.9, True, False)
+    assert column(wide, [0.95, 0.99]) and not column(wide, [0.94, 0.99])
+    sure = _Whole((0, 0, 40, 40), 0.99, True, False)  # a wide digit read surely
+    assert not column(sure, [0.98, 0.995])  # a part read less surely than the whole
+    assert column(sure, [0.99, 0.995])
     several = _Whole((0, 0, 20, 40), 0.99, False, True)
     assert column(several, [0.8, 0.8]) and not column(several, [0.79, 0.9])
     assert not column(several, [0.9, 0.9], np.array([True, False]))  # one part is not one

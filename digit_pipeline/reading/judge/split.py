@@ -137,7 +137,8 @@ def _prefers_parts(
     several digits, none under ``pieces_floor`` and the verifier calling each piece one
     digit. At a column: the whole read ``unsure``, at least ``column_width`` times as
     wide as tall, and both parts read with ``column_sure``; or a wide box whose parts
-    are read with ``wide_column_sure``; or a box of several digits whose parts are read
+    are read with ``wide_column_sure`` and no less surely than the whole (a wide digit
+    read surely stays whole: its halves may read surely too, a 9 as a 6 and a 1); or a box of several digits whose parts are read
     with ``several_column_sure`` and called one digit each.
 
     Examples
@@ -164,7 +165,7 @@ def _prefers_parts(
             and weakest >= params.column_sure
             and width >= params.column_width * height
         )
-        or (whole.wide and weakest >= params.wide_column_sure)
+        or (whole.wide and weakest >= max(params.wide_column_sure, whole.sure))
         or (several and weakest >= params.several_column_sure)
     )
 
