@@ -64,6 +64,7 @@ def fragile_base(home) -> str:
 
 def start(base: str | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=180)
+    at.session_state["show_dataset"] = True  # the My dataset expander, opened
     at.run()
     if base is not None:
         at.selectbox(key="model").set_value(base).run()
@@ -143,6 +144,7 @@ def test_a_fine_tune_that_is_no_worse_is_offered_with_use_it_now(home):
 def test_the_dataset_counts_chart_has_upright_digit_labels(home):
     own_digits(home, count=30)
     at = AppTest.from_file(APP, default_timeout=180)
+    at.session_state["show_dataset"] = True  # the My dataset expander, opened
     at.run()
     assert not at.exception, at.exception
     specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]

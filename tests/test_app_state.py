@@ -106,3 +106,22 @@ def test_the_fit_of_an_image_does_not_depend_on_the_image_before():
     after = fitted_sliders("scan_small_many.jpg", "marker_thick_shadow.jpg")
     alone = fitted_sliders("marker_thick_shadow.jpg")
     assert after == alone
+
+
+def test_an_upload_is_hashed_once_and_a_new_file_of_the_same_name_is_read_anew():
+    import hashlib
+
+    first, second = (read_image(path) for path in sorted(SAMPLES.glob("*.jpg"))[:2])
+    data = [encode_png(first), encode_png(second)]
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.selectbox(key="source").set_value("Upload your own…").run()
+    at.file_uploader(key="upload").set_value(("sheet.png", data[0], "image/png")).run()
+    kept = at.session_state["last_good_upload"]
+    assert kept.digest == hashlib.sha256(data[0]).hexdigest()
+    slider = at.slider(key="param_canny_lower")
+    slider.set_value(slider.value + 1).run()  # a slider move: the same file, not hashed again
+    assert at.session_state["last_good_upload"] is kept
+    at.file_uploader(key="upload").set_value(("sheet.png", data[1], "image/png")).run()
+    assert not at.exception, at.exception
+    assert at.session_state["last_good_upload"].digest == hashlib.sha256(data[1]).hexdigest()

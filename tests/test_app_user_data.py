@@ -222,6 +222,10 @@ def test_dataset_view_delete_and_fine_tune(home, downloads):
     total = sum(len(load_truth(s)["digits"]) for s in sheets)
     before = at.session_state["reading"]  # the shipped model's reading of sheets[-1]
     assert len(Dataset(home / "dataset").samples()) == total
+    at.run()  # the My dataset expander closed: nothing of it drawn, the dataset not read
+    assert not any("digits saved" in c.value for c in at.caption)
+    assert "delete_id" not in [box.key for box in at.selectbox]
+    at.session_state["show_dataset"] = True  # opened
     at.run()
     assert any(f"{total} digits saved" in c.value for c in at.caption)
 

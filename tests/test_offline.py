@@ -61,6 +61,7 @@ def test_both_pages_start_from_the_same_mnist(monkeypatch, home):
     monkeypatch.setenv(MNIST_ENV, str(FIXTURES / "mnist_small.npz"))
     save_digits(home)
     at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["show_dataset"] = True  # the My dataset expander, opened
     at.run()
     assert not at.exception
     assert at.text_input(key="mnist_path").value == str(FIXTURES / "mnist_small.npz")
@@ -73,6 +74,7 @@ def test_fine_tune_offline_says_what_to_do_and_shows_no_traceback(monkeypatch, h
     monkeypatch.delenv(MNIST_ENV, raising=False)
     save_digits(home)
     at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["show_dataset"] = True  # the My dataset expander, opened
     at.run()
     at.text_input(key="mnist_path").set_value("")
     at.number_input(key="ft_epochs").set_value(1)

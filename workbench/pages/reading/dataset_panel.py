@@ -64,8 +64,15 @@ def counts_chart(counts: Mapping[int, int]) -> alt.Chart:
 
 
 def show_dataset(model_path: str) -> None:
-    """Show the user's dataset in an expander: counts, samples, delete, fine-tuning."""
-    with st.expander("My dataset", expanded=False):
+    """Show the user's dataset in an expander: counts, samples, delete, fine-tuning.
+
+    Drawn only while the expander is open (``show_dataset``): the dataset is read from
+    disk and 40 samples drawn, which a slider move with it closed does not pay for.
+    """
+    panel = st.expander("My dataset", expanded=False, key="show_dataset", on_change="rerun")
+    if not panel.open:
+        return
+    with panel:
         dataset = Dataset(default_dir())
         try:
             samples = dataset.samples()

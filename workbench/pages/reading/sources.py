@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import numpy as np
 import streamlit as st
@@ -50,14 +51,36 @@ def source_picker() -> Source | None:
     if choice == CANVAS_CHOICE:
         return canvas_source()
     if choice != UPLOAD_CHOICE:
-        data = (SAMPLES_DIR / choice).read_bytes()
-        return Source(choice, data, hashlib.sha256(data).hexdigest())
+        return sample_source(choice)
     upload = st.sidebar.file_uploader(
         "Photo or scan of handwritten digits", type=list(UPLOAD_TYPES), key="upload"
     )
     if upload is None:
         return earlier("last_good_upload", "uploaded")
-    return checked_source(upload.name, upload.getvalue())
+    return checked_upload(upload)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def sample_source(name: str) -> Source:
+    """Read and hash a bundled sample once per process (samples do not change)."""
+    data = (SAMPLES_DIR / name).read_bytes()
+    return Source(name, data, hashlib.sha256(data).hexdigest())
+
+
+def checked_upload(file: Any, slot: str = "last_good_upload") -> Source | None:
+    """:func:`checked_source` of an uploaded file, hashed and checked once per upload.
+
+    A slider move reruns the page; the upload's bytes (a 12 MP photo: megabytes) are not
+    copied and hashed again while the widget holds the same file (its ``file_id``).
+    """
+    memo = st.session_state.get(f"{slot}_memo")
+    if memo is not None and memo[0] == file.file_id:
+        _, source, pages = memo
+        _say_pages(source.name, pages)
+        st.session_state[slot] = source
+        return source
+    name = file.name or "camera photo"
+    return checked_source(name, file.getvalue(), slot, file_id=file.file_id)
 
 
 def earlier(slot: str, how: str) -> Source | None:
@@ -68,10 +91,13 @@ def earlier(slot: str, how: str) -> Source | None:
     return previous
 
 
-def checked_source(name: str, data: bytes, slot: str = "last_good_upload") -> Source | None:
+def checked_source(
+    name: str, data: bytes, slot: str = "last_good_upload", file_id: str | None = None
+) -> Source | None:
     """Decode user bytes once; on failure say why and fall back to the last good image.
 
-    The good image is kept in ``slot`` of the session state: it outlives the widget.
+    The good image is kept in ``slot`` of the session state: it outlives the widget. With
+    the widget's ``file_id``, :func:`checked_upload` reuses the check on the next rerun.
     """
     source = Source(name, data, hashlib.sha256(data).hexdigest())
     try:
@@ -84,9 +110,15 @@ def checked_source(name: str, data: bytes, slot: str = "last_good_upload") -> So
         return previous
     st.session_state[slot] = source
     pages = page_count(data)
+    _say_pages(name, pages)
+    if file_id is not None:
+        st.session_state[f"{slot}_memo"] = (file_id, source, pages)
+    return source
+
+
+def _say_pages(name: str, pages: int) -> None:
     if pages > 1:
         st.sidebar.caption(f"{name} has {pages} pages; reading the first.")
-    return source
 
 
 def camera_source() -> Source | None:
@@ -94,7 +126,7 @@ def camera_source() -> Source | None:
     shot = st.camera_input("Take a photo of a sheet of digits", key="camera")
     if shot is None:
         return earlier("last_good_camera", "taken")
-    return checked_source(shot.name or "camera photo", shot.getvalue(), "last_good_camera")
+    return checked_upload(shot, "last_good_camera")
 
 
 def canvas_source() -> Source | None:
