@@ -138,8 +138,9 @@ def _prefers_parts(
     digit. At a column: the whole read ``unsure``, at least ``column_width`` times as
     wide as tall, and both parts read with ``column_sure``; or a wide box whose parts
     are read with ``wide_column_sure`` and no less surely than the whole (a wide digit
-    read surely stays whole: its halves may read surely too, a 9 as a 6 and a 1); or a box of several digits whose parts are read
-    with ``several_column_sure`` and called one digit each.
+    read surely stays whole: its halves may read surely too, a 9 as a 6 and a 1); or a
+    box of several digits whose parts are read with ``several_column_sure`` and called
+    one digit each.
 
     Examples
     --------
