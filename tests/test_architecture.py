@@ -171,7 +171,7 @@ def test_the_reader_imports_run_one_way():
                 assert order.index(parts[2]) <= mine, (path.name, name)
 
 
-SHARED_HELPERS = {"aliases.py", "validation.py"}
+SHARED_HELPERS = {"aliases.py", "caching.py", "validation.py"}
 """The plain modules at the package's top level: helpers every part shares (at most four)."""
 
 SUBPACKAGES = {

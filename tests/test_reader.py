@@ -10,9 +10,9 @@ import pytest
 from conftest import line_of_digits, on_desk, stub_sheet
 
 from digit_pipeline import PipelineParams
+from digit_pipeline.caching import BoundedCache
 from digit_pipeline.reading import Reader, read_sheet
 from digit_pipeline.reading.pipeline import STAGE_VIEWS, StageView, run_pipeline
-from digit_pipeline.reading.reader import BoundedCache
 from digit_pipeline.stages import flatten_page
 
 

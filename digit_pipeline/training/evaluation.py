@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..caching import BoundedCache
 from ..model import NUM_CLASSES, load_model, predict_proba
 
 __all__ = [
@@ -279,10 +278,10 @@ def data_digest(x: np.ndarray, y: np.ndarray) -> str:
     return digest.hexdigest()
 
 
-_CACHE: OrderedDict[tuple[str, str], Evaluation] = OrderedDict()
-_CACHE_LOCK = threading.Lock()
 CACHE_SIZE = 16
 """Evaluations kept in memory (least recently used dropped first)."""
+
+_CACHE: BoundedCache[Evaluation] = BoundedCache(CACHE_SIZE)
 
 
 def evaluate_file(
@@ -307,13 +306,6 @@ def evaluate_file(
     """
     path = Path(path)
     key = (file_digest(path) if path.is_file() else str(path), data_digest(x, y))
-    with _CACHE_LOCK:
-        if key in _CACHE:
-            _CACHE.move_to_end(key)
-            return _CACHE[key]
-    result = evaluate(model if model is not None else load_model(path), x, y)
-    with _CACHE_LOCK:
-        _CACHE[key] = result
-        while len(_CACHE) > CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    return result
+    return _CACHE.get_or_make(
+        key, lambda: evaluate(model if model is not None else load_model(path), x, y)
+    )
