@@ -77,7 +77,6 @@ def checked_upload(file: Any, slot: str = "last_good_upload") -> Source | None:
     if memo is not None and memo[0] == file.file_id:
         _, source, pages = memo
         _say_pages(source.name, pages)
-        st.session_state[slot] = source
         return source
     name = file.name or "camera photo"
     return checked_source(name, file.getvalue(), slot, file_id=file.file_id)
