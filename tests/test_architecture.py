@@ -158,7 +158,17 @@ def test_the_package_has_no_import_cycle():
 def test_the_reader_imports_run_one_way():
     """params <- prepared <- pipeline <- autofit <- judge <- sheet <- reader: none imports
     one above it."""
-    order = ["params", "prepared", "pipeline", "autofit", "results", "judge", "sheet", "reader"]
+    order = [
+        "params",
+        "prepared",
+        "pipeline",
+        "autofit",
+        "results",
+        "judge",
+        "orientation",
+        "sheet",
+        "reader",
+    ]
     reading = PACKAGE / "reading"
     for path in [*reading.glob("*.py"), *(reading / "judge").glob("*.py")]:
         rel = path.relative_to(reading).parts[0].removesuffix(".py")

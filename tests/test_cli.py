@@ -21,6 +21,29 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
     )
 
 
+def test_read_json_turns_a_sideways_photo_and_says_so(tmp_path):
+    from digit_pipeline.io.images import encode_png, read_image
+    from digit_pipeline.reading.orientation import turn_boxes, turn_image
+
+    sheet = ROOT / "sample_images" / "pen_ruled.jpg"
+    truth = load_truth(sheet)
+    image = read_image(sheet)
+    sideways = tmp_path / "sideways.png"
+    sideways.write_bytes(encode_png(turn_image(image, 1)))  # stored a quarter turn clockwise
+    done = run_cli("read", str(sideways), "--json")
+    assert done.returncode == 0, done.stderr
+    record = json.loads(done.stdout)
+    assert record["rotation"] == 270 and record["text"] == truth["text"]
+    assert (record["width"], record["height"]) == (image.shape[0], image.shape[1])
+    assert "orient" in record["timings_ms"]
+    # the boxes are the stored file's pixels: the truth's boxes turned as the file is
+    found = [d["box"] for d in record["digits"]]
+    want = turn_boxes([d["box"] for d in truth["digits"]], 1, image.shape)
+    for box in want:
+        off = [max(abs(a - b) for a, b in zip(f, box, strict=True)) for f in found]
+        assert min(off) <= 6, (box, found)
+
+
 def test_read_json_matches_schema_and_truth(tmp_path):
     sheet = sample_sheets()[0]
     junk = tmp_path / "junk.png"
@@ -41,7 +64,9 @@ def test_read_json_matches_schema_and_truth(tmp_path):
         "digits",
         "set_aside",
         "timings_ms",
+        "rotation",
     }
+    assert good["rotation"] == 0  # upright, read surely: not turned
     assert good["page"] is None  # a generated scan: no desk, no page to flatten
     truth = load_truth(sheet)
     assert (good["width"], good["height"]) == (truth["width"], truth["height"])

@@ -249,19 +249,19 @@ def test_every_threshold_is_declared_once_with_a_range_and_a_reason():
     for spec in JUDGE_SPECS:
         assert spec.help and spec.low is not None and spec.high is not None, spec.name
         assert spec.low <= spec.default <= spec.high, spec.name
-    assert set(STEPS) == {"pieces", "column", "bodies"}
+    assert set(STEPS) == {"pieces", "column", "bodies", "turn"}
 
 
 def test_every_threshold_is_read_by_the_judge():
-    """No field is dead: each is read as ``params.<name>`` or ``p.<name>`` in the judge."""
+    """No field is dead: each is read (``params.``, ``p.`` or ``judge.<name>``) by the judge."""
     judge = ROOT / "digit_pipeline" / "reading" / "judge"
     read = set()
-    for path in judge.glob("*.py"):
+    for path in [*judge.glob("*.py"), judge.parent / "orientation.py"]:
         if path.name == "params.py":
             continue
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-                if node.value.id in ("params", "p"):
+                if node.value.id in ("params", "p", "judge"):
                     read.add(node.attr)
     assert {spec.name for spec in JUDGE_SPECS} <= read
 
@@ -270,7 +270,7 @@ def test_no_bare_threshold_is_left_in_the_judges_code():
     """Numbers the judge decides by are JudgeParams fields: the code holds only 0 and 1."""
     judge = ROOT / "digit_pipeline" / "reading" / "judge"
     bare = []
-    for path in judge.glob("*.py"):
+    for path in [*judge.glob("*.py"), judge.parent / "orientation.py"]:
         if path.name == "params.py":
             continue
         for node in ast.walk(ast.parse(path.read_text())):

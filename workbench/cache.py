@@ -19,6 +19,7 @@ from digit_pipeline.model.contract import MNIST_SIZE
 from digit_pipeline.reading import Reader, Reading
 from digit_pipeline.reading.autofit import AutoFit
 from digit_pipeline.reading.judge import load_verifier, verdicts
+from digit_pipeline.reading.orientation import turn_image
 from digit_pipeline.reading.pipeline import STAGE_VIEWS
 from digit_pipeline.stages import draw_outline, page_corners
 from workbench.common import PREVIEW_WIDTH, ROI_ZOOM, SET_ASIDE_COLOR, Source, thumbnail
@@ -63,9 +64,15 @@ def _read_only(array: np.ndarray) -> np.ndarray:
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def decoded(digest: str, _data: bytes, name: str) -> np.ndarray:
-    """Decode an image once per process (keyed by its bytes' digest)."""
-    return _read_only(decode_image(_data, name))
+def decoded(digest: str, _data: bytes, name: str, turns: int = 0) -> np.ndarray:
+    """Decode an image once per process (keyed by its bytes' digest), turned ``turns``."""
+    image = decode_image(_data, name)
+    return _read_only(turn_image(image, turns) if turns % 4 else image)
+
+
+def pixels(source: Source) -> np.ndarray:
+    """Return the source's decoded image, turned as it says (kept: never mutate it)."""
+    return decoded(source.digest, source.data, source.name, source.turns)
 
 
 @st.cache_resource(show_spinner=False)
@@ -78,13 +85,9 @@ def reader() -> Reader:
     return Reader()
 
 
-def _decoded(source: Source) -> np.ndarray:
-    return decoded(source.digest, source.data, source.name)
-
-
 def source_image(source: Source) -> np.ndarray:
     """Return the image read: the decoded file, or the page flattened out of it (``corners``)."""
-    return reader().image(source.digest, _decoded(source), source.corners)
+    return reader().image(source.pixels_key, pixels(source), source.corners)
 
 
 def fitted(source: Source, base: PipelineParams, model_path: str | None = None) -> AutoFit:
@@ -94,7 +97,7 @@ def fitted(source: Source, base: PipelineParams, model_path: str | None = None) 
     :func:`read_source` with the parameters it chose returns that reading itself.
     """
     model = get_model(model_path) if model_path else None
-    return reader().fit(source.digest, _decoded(source), base, model, source.corners)
+    return reader().fit(source.pixels_key, pixels(source), base, model, source.corners)
 
 
 def read_source(source: Source, params: PipelineParams, model: Any = None) -> Reading:
@@ -103,13 +106,13 @@ def read_source(source: Source, params: PipelineParams, model: Any = None) -> Re
     Without a model the boxes and digits only; each step the reader kept is reused (a
     fit's reading, its prepared image), so a slider move segments and nothing else.
     """
-    return reader().read(source.digest, _decoded(source), params, model, source.corners)
+    return reader().read(source.pixels_key, pixels(source), params, model, source.corners)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def found_page(digest: str, _data: bytes, name: str) -> tuple[tuple[float, float], ...] | None:
-    """Return the corners of the page found in the picked photo, once per file (or None)."""
-    corners = page_corners(decoded(digest, _data, name))
+def found_page(key: str, _source: Source) -> tuple[tuple[float, float], ...] | None:
+    """Return the corners of the page found in the picked photo, once per file and turn."""
+    corners = page_corners(pixels(_source))
     return None if corners is None else tuple((float(x), float(y)) for x, y in corners)
 
 
@@ -189,7 +192,7 @@ def page_panels(key: str, _source: Source) -> tuple[tuple[str, bytes], ...]:
     """Return the photo with the flattened page outlined, as a stage panel (or none)."""
     if _source.corners is None:
         return ()
-    photo = decoded(_source.digest, _source.data, _source.name)
+    photo = pixels(_source)
     small = thumbnail(photo)
     scale = small.shape[1] / photo.shape[1]
     corners = [(x * scale, y * scale) for x, y in _source.corners]

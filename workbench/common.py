@@ -28,7 +28,9 @@ CANVAS_STROKE = 16
 class Source:
     """The image the user picked: its bytes, a display name and a digest for caching.
 
-    ``corners``: the page to flatten out of it (x, y pixels of the decoded image), or
+    ``turns``: quarter turns clockwise the decoded image is turned before anything else
+    (by the user's *Turn* button, or found by the reading: a photo stored sideways).
+    ``corners``: the page to flatten out of it (x, y pixels of the turned image), or
     None to read it as it is. ``key`` names the image read: the caches key on it.
     """
 
@@ -36,13 +38,19 @@ class Source:
     data: bytes
     digest: str
     corners: tuple[tuple[float, float], ...] | None = None
+    turns: int = 0
+
+    @property
+    def pixels_key(self) -> str:
+        """The file's digest, and its turn when it is turned: names the decoded pixels."""
+        return self.digest if not self.turns else f"{self.digest}@turned{self.turns}"
 
     @property
     def key(self) -> str:
-        """The file's digest, and the page's corners when one is flattened."""
+        """:attr:`pixels_key`, and the page's corners when one is flattened."""
         if self.corners is None:
-            return self.digest
-        return self.digest + "@" + ";".join(f"{x:.1f},{y:.1f}" for x, y in self.corners)
+            return self.pixels_key
+        return self.pixels_key + "@" + ";".join(f"{x:.1f},{y:.1f}" for x, y in self.corners)
 
 
 def thumbnail(image: np.ndarray, width: int = PANEL_WIDTH) -> np.ndarray:

@@ -56,7 +56,9 @@ def make_record(
 
     ``set_aside``: the boxes the judge set aside as no digit
     (:meth:`~digit_pipeline.reading.Reading.set_aside_in_image`), listed under
-    ``"set_aside"`` with the rule's name (``{"box", "rule"}``).
+    ``"set_aside"`` with the rule's name (``{"box", "rule"}``). :func:`read_data` adds
+    ``"rotation"``: the degrees clockwise the image was turned to be read (0, 90, 180,
+    270; :mod:`~digit_pipeline.reading.orientation`), the boxes still in the image's pixels.
 
     ``page``: the flattened page (:attr:`~digit_pipeline.reading.Reading.page` and the
     shape of :attr:`~digit_pipeline.reading.Reading.image`), or None. With one, the
@@ -95,14 +97,15 @@ def read_data(
     pages = page_count(data)
     note = f"note: {name} has {pages} pages; reading the first." if pages > 1 else None
     try:
-        read = read_sheet(image, params, model=model, auto=auto)
+        read = read_sheet(image, params, model=model, auto=auto, orient=True)
     except Exception as error:  # a stage failing on one odd image never stops the batch
         return {"image": name, "error": f"{name} could not be read ({error})."}, None
-    page = None if read.page is None else (read.page, read.image.shape)
+    flat = read.image.shape[:2] if read.rotation in (0, 180) else read.image.shape[1::-1]
+    page = None if read.page is None else (read.page, flat)
     record = make_record(
         name, image.shape, read.params, read.in_image(), load_ms, page, read.set_aside_in_image()
     )
-    return record, note
+    return {**record, "rotation": read.rotation}, note
 
 
 def read_record(

@@ -25,7 +25,7 @@ __all__ = ["read_case", "render_case", "score_record"]
 
 
 def render_case(
-    case: SheetCase, x_test: np.ndarray, y_test: np.ndarray
+    case: SheetCase, x_test: np.ndarray, y_test: np.ndarray, turns: int = 0
 ) -> tuple[bytes, dict[str, Any]]:
     """Draw a case's sheet and encode it as a file would hold it.
 
@@ -39,6 +39,10 @@ def render_case(
         From :func:`~.plan.make_plan`.
     x_test, y_test : ndarray
         MNIST test images ``(N, 28, 28)`` uint8 and labels.
+    turns : int
+        Quarter turns clockwise the sheet is stored at (a photo stored sideways or upside
+        down, ``bench --turn``); the truth's boxes, width and height are the turned image's,
+        its text the sheet's.
 
     Returns
     -------
@@ -67,9 +71,21 @@ def render_case(
             if "too small" not in str(error) or attempt == 9:
                 raise
             size = (math.ceil(size[0] * 1.1), math.ceil(size[1] * 1.1))
+    if turns % 4:
+        image, truth = _turned(image, truth, turns)
     quality = case.style.jpeg_quality
     data = encode_png(image, compress_level=1) if quality is None else encode_jpeg(image, quality)
     return data, truth
+
+
+def _turned(image: ColorImage, truth: dict[str, Any], turns: int) -> tuple[ColorImage, dict]:
+    """Turn a drawn sheet and its truth's boxes ``turns`` quarter turns clockwise."""
+    from ..reading.orientation import turn_boxes, turn_image
+
+    boxes = turn_boxes([tuple(d["box"]) for d in truth["digits"]], turns, image.shape)
+    image = turn_image(image, turns)
+    digits = [{**d, "box": list(b)} for d, b in zip(truth["digits"], boxes, strict=True)]
+    return image, {**truth, "digits": digits, "width": image.shape[1], "height": image.shape[0]}
 
 
 # ----------------------------------------------------------------------------- reading
@@ -118,7 +134,7 @@ def read_case(
     start = time.perf_counter()
     image = decode_image(data)
     auto, judge = mode == "auto", judge or DEFAULT_JUDGE
-    read = read_sheet(image, params, model=model, auto=auto, judge=judge)
+    read = read_sheet(image, params, model=model, auto=auto, judge=judge, orient=True)
     return read.in_image(), read.params, image, time.perf_counter() - start
 
 

@@ -112,7 +112,10 @@ def run(args: argparse.Namespace, judge: JudgeParams | None = None) -> int:
     drawing = 0.0
     started = time.perf_counter()
     for k, case in enumerate(plan, 1):
-        mine, seconds, line = _bench_sheet(case, x_test, y_test, models, modes, failures, judge)
+        turns = k % 3 + 1 if args.turn else 0
+        mine, seconds, line = _bench_sheet(
+            case, x_test, y_test, models, modes, failures, judge, turns
+        )
         records += mine
         drawing += seconds
         _log(f"[{k}/{len(plan)}] {line}")
@@ -268,14 +271,15 @@ def _bench_sheet(
     modes: Sequence[str],
     failures: Path | None,
     judge: JudgeParams | None = None,
+    turns: int = 0,
 ) -> tuple[list[dict[str, Any]], float, str]:
-    """Draw one sheet and read it with every model in every mode.
+    """Draw one sheet (turned ``turns`` quarter turns) and read it with every model and mode.
 
     Returns the per-sheet records, the seconds spent drawing and a progress line; sheets
     not read exactly are saved under ``failures`` (when given).
     """
     start = time.perf_counter()
-    data, truth = render_case(case, x_test, y_test)
+    data, truth = render_case(case, x_test, y_test, turns)
     drawing = time.perf_counter() - start
     records, notes = [], []
     for name, model in models.items():
@@ -284,6 +288,7 @@ def _bench_sheet(
             record = score_record(
                 case, truth, reading, seconds, model=name, mode=mode, params=params
             )
+            record["turned"] = 90 * turns
             records.append(record)
             extra = record["found"] - record["matched"]
             notes.append(
@@ -369,6 +374,7 @@ def _results(
         "modes": modes,
         "conditions": conditions,
         "max_mp": args.max_mp,
+        "turn": bool(args.turn),
         "judge_off": sorted(judge.off) if judge is not None else [],
     }
     return {

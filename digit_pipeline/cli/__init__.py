@@ -6,7 +6,7 @@ its options and sets ``run`` (the function that runs it, ``run(args) -> exit sta
 - :mod:`.read`: the digits of images, folders, globs and ZIPs (stage options generated from
   :data:`~digit_pipeline.reading.params.PARAM_SPECS`);
 - :mod:`.train`, :mod:`.finetune`, :mod:`.evaluate`, :mod:`.train_verifier`,
-  :mod:`.teach_styles`: models;
+  :mod:`.train_orientation`, :mod:`.teach_styles`: models;
 - :mod:`.bench`: the reading benchmark.
 
 What they share (``--data``, the error line) is :mod:`.options`. A command imports the work
@@ -18,10 +18,28 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from . import bench, evaluate, finetune, read, teach_styles, train, train_verifier
+from . import (
+    bench,
+    evaluate,
+    finetune,
+    read,
+    teach_styles,
+    train,
+    train_orientation,
+    train_verifier,
+)
 from .options import UsageError
 
-COMMANDS = (read, train, finetune, evaluate, train_verifier, teach_styles, bench)
+COMMANDS = (
+    read,
+    train,
+    finetune,
+    evaluate,
+    train_verifier,
+    train_orientation,
+    teach_styles,
+    bench,
+)
 """The command modules, in the order ``--help`` lists them."""
 
 

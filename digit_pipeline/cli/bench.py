@@ -44,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ----------
     parser : argparse.ArgumentParser
         Gets ``--sheets --seed --out --data --digits --fonts --model --modes --conditions
-        --max-mp --save-failures --real --auto --judge-off --ablate``.
+        --max-mp --turn --save-failures --real --auto --judge-off --ablate``.
     """
     _add_sheet_arguments(parser)
     _add_reading_arguments(parser)
@@ -102,7 +102,7 @@ def _add_sheet_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_reading_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add ``--model --modes --conditions --max-mp --save-failures``: how to read them."""
+    """Add ``--model --modes --conditions --max-mp --turn --save-failures``: how to read them."""
     parser.add_argument(
         "--model",
         action="append",
@@ -125,6 +125,13 @@ def _add_reading_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=MAX_MP,
         help="largest sheet in megapixels; lower it for a quick run [%(default)s]",
+    )
+    parser.add_argument(
+        "--turn",
+        action="store_true",
+        help="store every sheet turned: a quarter turn clockwise, a half turn, three "
+        "quarters, in turn (photos stored sideways or upside down; the reading must find "
+        "the way up)",
     )
     parser.add_argument(
         "--save-failures",

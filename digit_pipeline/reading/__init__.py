@@ -11,12 +11,15 @@
   sets aside what is no digit (each box with its rule), scores a reading; with the box
   helpers only it uses;
 - :mod:`~digit_pipeline.reading.results`: a digit read, a sheet's digits, their text;
+- :mod:`~digit_pipeline.reading.orientation`: quarter turns of images and boxes, and the
+  turn a reading prefers (a photo stored sideways);
 - :mod:`~digit_pipeline.reading.sheet`: :func:`read_sheet` (flatten, fit, prepare,
-  segment, cut, classify, judge) and :func:`fit_sheet` (the fit, judged by reading);
+  segment, cut, classify, judge, the way up) and :func:`fit_sheet` (the fit, judged by
+  reading);
 - :mod:`~digit_pipeline.reading.reader`: :class:`Reader`, the one cached reader (each
   step once per image, parameters and model: what an app calls on every rerun).
 
-Imports run one way: params ← prepared ← pipeline ← autofit ← judge ← sheet ← reader;
+Imports run one way: params ← prepared ← pipeline ← autofit ← judge ← orientation ← sheet ← reader;
 nothing here imports training, benchmarking, the user's data or streamlit.
 """
 
@@ -30,7 +33,7 @@ from .results import (
     sheet_from_proba,
     without,
 )
-from .sheet import Reading, fit_sheet, keep_set_aside, read_sheet
+from .sheet import Reading, fit_sheet, keep_set_aside, orient_reading, read_sheet
 
 __all__ = [
     "LOW_CONFIDENCE",
@@ -42,6 +45,7 @@ __all__ = [
     "fit_sheet",
     "keep_set_aside",
     "lines_text",
+    "orient_reading",
     "read_sheet",
     "sheet_from_proba",
     "without",

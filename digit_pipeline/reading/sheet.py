@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..aliases import Image
+from ..aliases import Box, Image
 from ..model import predict_proba
 from .autofit import AutoFit, candidates, estimate_fit
 from .judge import DEFAULT_JUDGE, JudgeParams, drop_shapes, judge_reading, reading_score
+from .judge.verdicts import load_orientation
+from .orientation import choose_turn, orientation_evidence, turn_image, unturn_boxes, verdict_of
 from .params import PipelineParams
 from .pipeline import PipelineResult, segment
 from .prepared import Prepared, prepare
@@ -59,7 +61,12 @@ class Reading:
         read as it is. With a page, every box is in the flattened page's pixels
         (:meth:`in_image` carries the sheet's back onto the given image).
     image : ndarray or None
-        The image the boxes belong to: the flattened page, or the given image itself.
+        The image the boxes belong to: the flattened page, or the given image itself,
+        turned by ``rotation``.
+    rotation : int
+        Degrees clockwise the image was turned to be read (0, 90, 180 or 270): a sheet
+        that reads clearly better turned (``read_sheet(orient=True)``,
+        :mod:`~digit_pipeline.reading.orientation`).
     """
 
     params: PipelineParams
@@ -71,6 +78,7 @@ class Reading:
     set_aside: tuple[SetAside, ...] = ()
     page: np.ndarray | None = None
     image: Image | None = None
+    rotation: int = 0
 
     @property
     def rejected(self) -> int:
@@ -85,26 +93,33 @@ class Reading:
     def in_image(self) -> SheetReading | None:
         """Return :attr:`sheet` with its boxes in the given image's pixels.
 
-        A flattened page's boxes are carried back onto the photo
-        (:func:`~digit_pipeline.stages.boxes_in_photo`: the upright box around each);
-        without a page the sheet is returned as it is.
+        A turned image's boxes are turned back, and a flattened page's boxes are carried
+        back onto the photo (:func:`~digit_pipeline.stages.boxes_in_photo`: the upright
+        box around each); otherwise the sheet is returned as it is.
         """
-        if self.sheet is None or self.page is None:
+        if self.sheet is None or (self.page is None and not self.rotation):
             return self.sheet
-        from ..stages import boxes_in_photo
-
-        boxes = boxes_in_photo([d.box for d in self.sheet.digits], self.page)
+        boxes = self.boxes_in_image([d.box for d in self.sheet.digits])
         digits = tuple(replace(d, box=b) for d, b in zip(self.sheet.digits, boxes, strict=True))
         return SheetReading(digits, dict(self.sheet.timings_ms))
 
     def set_aside_in_image(self) -> tuple[SetAside, ...]:
         """Return :attr:`set_aside` in the given image's pixels, as :meth:`in_image` does."""
-        if self.page is None or not self.set_aside:
+        if (self.page is None and not self.rotation) or not self.set_aside:
             return self.set_aside
-        from ..stages import boxes_in_photo
-
-        boxes = boxes_in_photo([s.box for s in self.set_aside], self.page)
+        boxes = self.boxes_in_image([s.box for s in self.set_aside])
         return tuple(replace(s, box=b) for s, b in zip(self.set_aside, boxes, strict=True))
+
+    def boxes_in_image(self, boxes: Sequence[Box]) -> list[Box]:
+        """Carry boxes of :attr:`image` (turned, flattened) back onto the given image."""
+        boxes = list(boxes)
+        if self.rotation and self.image is not None:
+            boxes = unturn_boxes(boxes, self.rotation // 90, self.image.shape)
+        if self.page is not None:
+            from ..stages import boxes_in_photo
+
+            boxes = boxes_in_photo(boxes, self.page)
+        return boxes
 
 
 def keep_set_aside(reading: Reading, keep: Sequence[int], model: keras.Model) -> Reading:
@@ -174,6 +189,7 @@ def read_sheet(  # Long: 50 of its 80 lines are the numpydoc docstring
     prepared: Prepared | None = None,
     page: object = "auto",
     judge: JudgeParams = DEFAULT_JUDGE,
+    orient: bool = False,
 ) -> Reading:
     """Read a sheet: flatten its page, fit (optionally), prepare, segment, cut, classify.
 
@@ -203,6 +219,11 @@ def read_sheet(  # Long: 50 of its 80 lines are the numpydoc docstring
     judge : JudgeParams, optional
         The judge's thresholds, and its rules and steps switched off
         (:class:`~digit_pipeline.reading.judge.params.JudgeParams`).
+    orient : bool
+        With a model: when the reading is poor in the way a sideways or upside-down sheet
+        reads, read the image turned too and keep a turn that reads clearly better
+        (:func:`~digit_pipeline.reading.orientation.choose_turn`, with the parameters
+        chosen for the image as it is); ``rotation`` says which.
 
     Returns
     -------
@@ -233,9 +254,10 @@ def read_sheet(  # Long: 50 of its 80 lines are the numpydoc docstring
         params, stats = fit.params, fit.stats
         prepared = fit.prepared if fit.prepared is not None else prepared
         if fit.reading is not None:  # the fit read the image already, to judge its choice
-            return replace(
+            reading = replace(
                 fit.reading, stats=stats, fitted=True, timings_ms=timings, page=corners, image=image
             )
+            return orient_reading(reading, model, judge) if orient else reading
     start = time.perf_counter()
     if prepared is None or not prepared.fits(params):
         prepared = prepare(image, params)
@@ -256,7 +278,60 @@ def read_sheet(  # Long: 50 of its 80 lines are the numpydoc docstring
         sheet = sheet_from_proba(judged.proba, result.boxes, result.lines, timings)
     else:
         set_aside = ()
-    return Reading(params, result, sheet, stats, auto, timings, set_aside, corners, image)
+    reading = Reading(params, result, sheet, stats, auto, timings, set_aside, corners, image)
+    return orient_reading(reading, model, judge) if orient and model is not None else reading
+
+
+def orient_reading(
+    reading: Reading, model: keras.Model, judge: JudgeParams = DEFAULT_JUDGE
+) -> Reading:
+    """Return ``reading``, or its image read turned when that reads clearly better.
+
+    What ``read_sheet(orient=True)`` does after reading: when the reading is unsure, the
+    image it read (:attr:`Reading.image`) is read turned a quarter turn either way and a
+    half turn with the same parameters, and a turn is kept by
+    :func:`~digit_pipeline.reading.orientation.choose_turn`; its reading comes back with
+    ``rotation`` set (and ``timings_ms["orient"]`` when any turn was read).
+
+    Parameters
+    ----------
+    reading : Reading
+        Read with a model (``sheet`` is not None), not turned yet.
+    model : keras.Model
+    judge : JudgeParams, optional
+
+    Returns
+    -------
+    Reading
+    """
+    from ..stages import to_gray
+
+    start = time.perf_counter()
+    turned: dict[int, Reading] = {}
+    grey: list[Image] = []  # the reading starts from grey: turning it is a third of the work
+
+    def read_turned(turns: int) -> Any:
+        grey[:] = grey or [to_gray(reading.image)]
+        image = turn_image(grey[0], turns)
+        turned[turns] = read_sheet(image, reading.params, model=model, page=None, judge=judge)
+        return verdict_of(turned[turns], judge)
+
+    evidence = orientation_evidence(load_orientation(), reading.result.digits)
+    choice = choose_turn(verdict_of(reading, judge), evidence, read_turned, judge)
+    if len(choice.tried) == 1:
+        return reading  # the digits say upright: nothing read again
+    spent = {"orient": (time.perf_counter() - start) * 1000}
+    best = turned[choice.turns] if choice.turns else reading
+    return replace(
+        best,
+        image=turn_image(reading.image, choice.turns),
+        sheet=replace(best.sheet, timings_ms={**best.sheet.timings_ms, **spent}),
+        stats=reading.stats,
+        fitted=reading.fitted,
+        timings_ms={**reading.timings_ms, **spent},
+        page=reading.page,
+        rotation=90 * choice.turns,
+    )
 
 
 def fit_sheet(

@@ -192,10 +192,10 @@ def make_set(images: np.ndarray, count: int, seed: int = 0) -> tuple[np.ndarray,
     return resize_rois(rois), labels.astype(np.int64)
 
 
-def build_verifier() -> Any:
-    """Build the verifier, a small CNN.
+def build_verifier(classes: int = len(CLASSES), name: str = "verifier") -> Any:
+    """Build the verifier, a small CNN (also the shape of the judge's orientation model).
 
-    ``[Conv(16)-ReLU-MaxPool] -> [Conv(32)-ReLU-MaxPool] -> Dense(64) -> Dense(3)``.
+    ``[Conv(16)-ReLU-MaxPool] -> [Conv(32)-ReLU-MaxPool] -> Dense(64) -> Dense(classes)``.
     """
     from ..model import _keras
 
@@ -211,9 +211,9 @@ def build_verifier() -> Any:
             keras.layers.Flatten(),
             keras.layers.Dense(64, activation="relu"),
             keras.layers.Dropout(0.2),
-            keras.layers.Dense(len(CLASSES), activation="softmax"),
+            keras.layers.Dense(classes, activation="softmax"),
         ],
-        name="verifier",
+        name=name,
     )
 
 
@@ -247,16 +247,44 @@ def train_verifier(
     dict
         The card.
     """
+    return train_crops(
+        "train-verifier", make_set, CLASSES, out, data, count, epochs, seed, "verifier"
+    )
+
+
+def train_crops(  # Long: the one training loop of the judge's crop models
+    command: str,
+    make: Any,
+    classes: tuple[str, ...],
+    out: str | Path,
+    data: str | Path | None,
+    count: int,
+    epochs: int,
+    seed: int,
+    name: str,
+) -> dict[str, Any]:
+    """Train one of the judge's crop models (:func:`build_verifier`'s shape) and save it.
+
+    ``make(images, count, seed)`` makes the examples (digits, labels) from MNIST training
+    digits: the last 6 000 (a tenth of a smaller file), which the model never trains on,
+    make the validation examples; MNIST's test set is not used. ``command`` is the
+    sub-command that rebuilds it (the card's ``command``).
+
+    Returns
+    -------
+    dict
+        The card, written beside ``out`` (``.json``).
+    """
     from ..model import _keras
     from .data import load_mnist
 
     keras = _keras()
     keras.utils.set_random_seed(seed)
     (x_train, _), _ = load_mnist(data)
-    held = min(6000, len(x_train) // 10)  # the verifier's own held-back digits
-    train_x, train_y = make_set(x_train[:-held], count, seed)
-    val_x, val_y = make_set(x_train[-held:], max(30, count // 10), seed + 1)
-    model = build_verifier()
+    held = min(6000, len(x_train) // 10)  # the model's own held-back digits
+    train_x, train_y = make(x_train[:-held], count, seed)
+    val_x, val_y = make(x_train[-held:], max(30, count // 10), seed + 1)
+    model = build_verifier(len(classes), name)
     model.compile(
         optimizer=keras.optimizers.Adam(1e-3),
         loss="sparse_categorical_crossentropy",
@@ -276,7 +304,7 @@ def train_verifier(
     model.save(out)
     card = {
         "name": out.stem,
-        "classes": list(CLASSES),
+        "classes": list(classes),
         "input": "(N, 28, 28) float32 in [0, 1], white ink on black, cut as the pipeline cuts",
         "train_examples": int(count),
         "validation_examples": len(val_y),
@@ -284,7 +312,7 @@ def train_verifier(
         "epochs": epochs,
         "seed": seed,
         "train_seconds": round(time.perf_counter() - start, 1),
-        "command": f"python -m digit_pipeline train-verifier --out {out}"
+        "command": f"python -m digit_pipeline {command} --out {out}"
         + (f" --data {data}" if data else "")
         + (f" --count {count}" if count != 120_000 else ""),
         "keras_version": keras.__version__,

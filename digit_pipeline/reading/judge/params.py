@@ -41,6 +41,7 @@ STEPS = {
     "pieces": "cut a box into its ink's digit-sized pieces side by side",
     "column": "cut a box at its ink's thinnest column",
     "bodies": "read a long-tailed digit taken for a 1 by its body on the line",
+    "turn": "read a sheet turned when it reads clearly better so (a photo stored sideways)",
 }
 """The judge's steps besides its rules, by name, with what each does."""
 
@@ -153,6 +154,21 @@ class JudgeParams:  # Long: one declaration per threshold is the point of it
         3, "bodies: boxes", "bodies: only on lines of at least this many boxes", low=1, high=100
     )
     body_sure: float = _t(0.85, "bodies: the body's reading replaces a 1 when this sure")
+
+    # -- Which way is up (reading/orientation.py) ----------------------------------------
+    turn_digits: int = _spec(
+        2,
+        "turn: digits",
+        "turn: only a reading of at least this many digits is turned",
+        low=1,
+        high=100,
+    )
+    turn_evidence: float = _t(
+        4.0, "turn: the digits must say a turn this many nats likelier than upright", 0.0, 100.0
+    )
+    turn_gain: float = _t(
+        -0.5, "turn: the turned reading must score at least the upright's plus this", -5.0, 5.0
+    )
 
     # -- Scoring a reading (reading_score) ----------------------------------------------------
     noise_cost: float = _t(0.5, "score: what each box costs; a sure digit adds 1 - this")

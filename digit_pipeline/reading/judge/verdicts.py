@@ -40,6 +40,25 @@ def load_verifier() -> keras.Model | None:
     return read_keras(path, fix)
 
 
+ORIENTATION = "judge/orientation.keras"
+"""The shipped orientation model (:mod:`digit_pipeline.training.orientation`)."""
+
+
+@functools.cache
+def load_orientation() -> keras.Model | None:
+    """Load the shipped orientation model, or None (then a sheet is never turned by it).
+
+    A file that cannot be read raises :class:`~digit_pipeline.model.ModelLoadError`,
+    naming it and how to rebuild it.
+    """
+    from ...model import MODELS_DIR, read_keras
+
+    path = MODELS_DIR / ORIENTATION
+    if not path.is_file():
+        return None
+    return read_keras(path, "Rebuild it with: python -m digit_pipeline train-orientation")
+
+
 def verdicts(verifier: keras.Model | None, digits: np.ndarray) -> np.ndarray:
     """Return the verifier's ``(N, 3)`` probabilities of one digit, several, no digit.
 

@@ -40,7 +40,12 @@ from workbench.controls import (
 from workbench.pages.reading.dataset_panel import save_to_dataset, show_dataset
 from workbench.pages.reading.page_panel import page_picker
 from workbench.pages.reading.set_aside import aside_labels, kept_reading, show_set_aside
-from workbench.pages.reading.sources import source_picker
+from workbench.pages.reading.sources import (
+    orient_new_image,
+    source_picker,
+    turn_control,
+    turned,
+)
 from workbench.pages.reading.table import (
     NOT_A_DIGIT,
     corrected_labels,
@@ -125,7 +130,10 @@ def render() -> None:
         "Tune the stages until the boxes fit the digits, extract them as 28×28 MNIST-style "
         "images, and let the model read them."
     )
-    source = page_picker(source_picker())  # a photographed page: flattened
+    source = turned(source_picker())  # as this session turned it (by hand, or the reading)
+    source = orient_new_image(source)  # a photo stored sideways: turned once it reads so
+    turn_control(source)
+    source = page_picker(source)  # a photographed page: flattened
     auto_fit_new_image(source)  # before the sliders are drawn, so the fit can move them
     params = sidebar_controls(source)
     model_path = model_picker()

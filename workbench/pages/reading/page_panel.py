@@ -8,7 +8,7 @@ import streamlit as st
 
 from digit_pipeline.stages import order_corners
 from digit_pipeline.validation import check_corners
-from workbench.cache import decoded, found_page
+from workbench.cache import found_page, pixels
 from workbench.common import CANVAS_CHOICE, Source
 
 CORNER_NAMES = ("↖ top left", "↗ top right", "↘ bottom right", "↙ bottom left")
@@ -29,12 +29,12 @@ def page_picker(source: Source | None) -> Source | None:
     drawn = st.session_state.get("source") == CANVAS_CHOICE  # a drawing has no page
     if source is None or drawn or not st.session_state.get("param_flatten_page", True):
         return source
-    height, width = decoded(source.digest, source.data, source.name).shape[:2]
-    found = found_page(source.digest, source.data, source.name)
+    height, width = pixels(source).shape[:2]
+    found = found_page(source.pixels_key, source)
     frame = ((0.0, 0.0), (width - 1.0, 0.0), (width - 1.0, height - 1.0), (0.0, height - 1.0))
     start = found or frame
-    if st.session_state.get("page_of") != source.digest:
-        st.session_state["page_of"] = source.digest
+    if st.session_state.get("page_of") != source.pixels_key:
+        st.session_state["page_of"] = source.pixels_key
         corners_to_state(start, width, height)
     percents = state_percents()
     if found and percents == to_percents(found, width, height):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,10 @@ from digit_pipeline.io.images import (
     encode_png,
     page_count,
 )
-from workbench.cache import decoded
+from digit_pipeline.model import ModelLoadError
+from digit_pipeline.reading import orient_reading
+from digit_pipeline.reading.autofit import fit_base
+from workbench.cache import decoded, fitted, found_page, get_model, model_future
 from workbench.common import (
     CAMERA_CHOICE,
     CANVAS_CHOICE,
@@ -26,7 +30,99 @@ from workbench.common import (
     Source,
     sample_names,
 )
-from workbench.controls import params_to_state, reset_params
+from workbench.controls import (
+    params_from_state,
+    params_to_state,
+    reset_params,
+    selected_model_path,
+    wants_digits,
+)
+
+TURNS = "turns_of"  # session state: quarter turns clockwise per file digest
+TURN_NOTES = "turn_notes"  # session state: what turned each file (the user, or the reading)
+ORIENTED = "oriented"  # session state: the files whose way up the reading checked
+
+
+def turned(source: Source | None) -> Source | None:
+    """Return the picked image turned as this session turned it (by hand or by the reading)."""
+    if source is None:
+        return None
+    turns = st.session_state.get(TURNS, {}).get(source.digest, 0)
+    return replace(source, turns=turns) if turns else source
+
+
+def set_turns(digest: str, turns: int, note: str) -> None:
+    """Turn the file ``digest`` to ``turns`` quarter turns clockwise, saying why."""
+    st.session_state.setdefault(TURNS, {})[digest] = turns % 4
+    st.session_state.setdefault(TURN_NOTES, {})[digest] = note
+
+
+def turn_by_hand(digest: str) -> None:
+    """Button callback: a quarter turn clockwise more; the reading no longer turns it."""
+    turns = (st.session_state.get(TURNS, {}).get(digest, 0) + 1) % 4
+    set_turns(digest, turns, f"Turned {90 * turns}° by you." if turns else "")
+
+
+def turn_control(source: Source | None) -> None:
+    """Sidebar: the *Turn 90°* button, and what turned the image when it is turned."""
+    if source is None or st.session_state.get("source") == CANVAS_CHOICE:
+        return
+    st.sidebar.button(
+        "Turn 90° ↻",
+        key="turn",
+        on_click=turn_by_hand,
+        args=(source.digest,),
+        help="Turn the image a quarter turn clockwise: a photo stored sideways or upside "
+        "down. A photo that reads clearly better turned is turned when it arrives.",
+    )
+    note = st.session_state.get(TURN_NOTES, {}).get(source.digest)
+    if source.turns and note:
+        st.sidebar.caption(note)
+
+
+def orient_new_image(source: Source | None) -> Source | None:
+    """Turn a new image when it reads clearly better turned; return the image to read.
+
+    Once per file and session, as ``read`` does: the judged fit of the page found in it
+    (the fit the page makes next, so nothing is read twice) and
+    :func:`~digit_pipeline.reading.orient_reading` on its reading. Not before the model
+    is loaded (unless the digits are asked for), never a file the user turned by hand, a
+    drawing, or while *Auto-fit each new image* is off.
+    """
+    state = st.session_state
+    if (
+        source is None
+        or state.get("source") == CANVAS_CHOICE
+        or not state.get("autofit_new", True)
+        or source.digest in state.setdefault(ORIENTED, set())
+        or source.digest in state.get(TURN_NOTES, {})  # turned by hand: left as it is
+    ):
+        return source
+    path = selected_model_path()
+    if not (model_future(path).done() or wants_digits()):
+        return source  # the page shows the ink's estimate; checked once the model is there
+    state[ORIENTED].add(source.digest)
+    page = source
+    if state.get("param_flatten_page", True):
+        page = replace(source, corners=found_page(source.pixels_key, source))
+    try:
+        model = get_model(path)
+    except ModelLoadError:  # Predict says why the model cannot load
+        return source
+    fit = fitted(page, fit_base(params_from_state()), path)
+    if fit.reading is None or fit.reading.sheet is None:
+        return source
+    reading = orient_reading(fit.reading, model)
+    if not reading.rotation:
+        return source
+    turns = (source.turns + reading.rotation // 90) % 4
+    set_turns(
+        source.digest,
+        turns,
+        f"Turned {reading.rotation}°: the digits read clearly surer this way "
+        "(*Turn 90° ↻* turns it on).",
+    )
+    return replace(source, turns=turns, corners=None)
 
 
 def on_source_change() -> None:
