@@ -36,6 +36,7 @@ def main() -> None:
     parser.add_argument("--data", default=None, help="MNIST npz (default: Keras loader)")
     parser.add_argument("--sheets", type=int, default=60)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--model", default=None, help="a .keras model [the shipped default]")
     add_judge_option(parser)
     args = parser.parse_args()
     try:
@@ -45,7 +46,7 @@ def main() -> None:
 
     (_, _), (x_test, y_test) = load_mnist(args.data)
     sheets = plan.make_plan(args.sheets, args.seed, n_digits_available=len(x_test))
-    model = load_model()
+    model = load_model(args.model) if args.model else load_model()
     records = []
     start = time.perf_counter()
     for case in sheets:

@@ -240,3 +240,34 @@ def test_ablation_switches_each_rule_off_and_names_the_writers_it_helps(tmp_path
     assert (out / "ablation.md").read_text().startswith("# Ablation")
     assert main(["bench", "--real", str(folder), "--ablate", "fiant"]) == 1
     assert "unknown rule or step" in capsys.readouterr().err
+
+
+def test_turned_and_coloured_families_are_recorded_and_read(tmp_path):
+    from digit_pipeline.benchmarking.plan import COLOURED_INKS, COLOURED_PAPERS
+    from digit_pipeline.cli import main
+
+    common = ["bench", "--sheets", "3", "--seed", "5", "--data", str(FIXTURE), "--max-mp", "0.6"]
+    common += ["--modes", "auto"]
+    assert main([*common, "--out", str(tmp_path / "plain")]) == 0
+    assert main([*common, "--out", str(tmp_path / "turned"), "--turn"]) == 0
+    assert main([*common, "--out", str(tmp_path / "inks"), "--inks"]) == 0
+    plain, turned, inks = (
+        json.loads((tmp_path / name / "results.json").read_text())
+        for name in ("plain", "turned", "inks")
+    )
+    assert (plain["config"]["turn"], turned["config"]["turn"]) == (False, True)
+    assert (plain["config"]["inks"], inks["config"]["inks"]) == (False, True)
+    # a quarter turn, a half, three quarters in turn; the truth's size turns with the sheet
+    assert [r["turned"] for r in turned["sheets"]] == [180, 270, 90]
+    for a, b in zip(plain["sheets"], turned["sheets"], strict=True):
+        assert b["truth_text"] == a["truth_text"]
+        if b["turned"] != 180:
+            assert (b["width"], b["height"]) == (a["height"], a["width"])
+    # the way up is found on the sheet with most digits (two digits say little: 11 is 11
+    # upside down, and a sideways 65 of this fixture is read as 47 and 0)
+    most = max(range(3), key=lambda i: plain["sheets"][i]["truth"])
+    assert plain["sheets"][most]["truth"] >= 8
+    assert turned["sheets"][most]["text"] == plain["sheets"][most]["text"]
+    for case in inks["plan"]:
+        assert tuple(case["style"]["ink_rgb"]) in COLOURED_INKS
+        assert tuple(case["style"]["paper_rgb"]) in COLOURED_PAPERS

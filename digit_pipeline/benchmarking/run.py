@@ -44,7 +44,7 @@ from PIL import Image
 from ..model.contract import MNIST_SIZE
 from .cases import read_case, render_case, score_record
 from .fonts import HANDWRITING_FONTS, font_digits
-from .plan import CONDITIONS, MODES, SheetCase, make_plan
+from .plan import CONDITIONS, MODES, SheetCase, in_coloured_ink, make_plan
 from .report import by_condition, draw_failure, report_markdown
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -108,6 +108,8 @@ def run(args: argparse.Namespace, judge: JudgeParams | None = None) -> int:
     names = list(models)
     out, failures = _output_folders(args)
 
+    if args.inks:  # the coloured family: each sheet in a coloured ink on a coloured paper
+        plan = [in_coloured_ink(case) for case in plan]
     records: list[dict[str, Any]] = []
     drawing = 0.0
     started = time.perf_counter()
@@ -375,6 +377,7 @@ def _results(
         "conditions": conditions,
         "max_mp": args.max_mp,
         "turn": bool(args.turn),
+        "inks": bool(args.inks),
         "judge_off": sorted(judge.off) if judge is not None else [],
     }
     return {

@@ -44,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ----------
     parser : argparse.ArgumentParser
         Gets ``--sheets --seed --out --data --digits --fonts --model --modes --conditions
-        --max-mp --turn --save-failures --real --auto --judge-off --ablate``.
+        --max-mp --turn --inks --save-failures --real --auto --judge-off --ablate``.
     """
     _add_sheet_arguments(parser)
     _add_reading_arguments(parser)
@@ -102,7 +102,7 @@ def _add_sheet_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_reading_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add ``--model --modes --conditions --max-mp --turn --save-failures``: how to read them."""
+    """Add ``--model --modes --conditions --max-mp --turn --inks --save-failures``."""
     parser.add_argument(
         "--model",
         action="append",
@@ -132,6 +132,12 @@ def _add_reading_arguments(parser: argparse.ArgumentParser) -> None:
         help="store every sheet turned: a quarter turn clockwise, a half turn, three "
         "quarters, in turn (photos stored sideways or upside down; the reading must find "
         "the way up)",
+    )
+    parser.add_argument(
+        "--inks",
+        action="store_true",
+        help="draw every sheet in a coloured ink (red, pink, orange, purple, green, blue "
+        "markers) on a coloured paper (pink, yellow, kraft, blue, green, grey, white)",
     )
     parser.add_argument(
         "--save-failures",
