@@ -314,6 +314,11 @@ def test_prefers_parts_at_each_threshold():
     assert not column(_Whole((0, 0, 40, 40), 0.5, False, False), [0.9, 0.9])  # whole sure
     assert column(_Whole((0, 0, 32, 40), 0.2, False, False), [0.9, 0.9])  # 0.8 x its height
     assert not column(_Whole((0, 0, 31, 40), 0.2, False, False), [0.9, 0.9])
+    # a whole read unsure that the verifier calls one digit stays whole (a font's 8 read
+    # unsure, its halves surely as a 6 and a 9)
+    assert column(_Whole((0, 0, 40, 40), 0.49, False, False, one=0.89), [0.9, 0.95])
+    assert not column(_Whole((0, 0, 40, 40), 0.49, False, False, one=0.9), [0.9, 0.95])
+    assert column(_Whole((0, 0, 40, 40), 0.99, True, False, one=0.99), [0.99, 0.995])  # wide
     wide = _Whole((0, 0, 40, 40), 0.9, True, False)
     assert column(wide, [0.95, 0.99]) and not column(wide, [0.94, 0.99])
     sure = _Whole((0, 0, 40, 40), 0.99, True, False)  # a wide digit read surely

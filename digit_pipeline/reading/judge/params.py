@@ -119,6 +119,7 @@ class JudgeParams:  # Long: one declaration per threshold is the point of it
     pieces_gain: float = _t(0.3, "pieces: …and their mean margin beats the whole's by this")
     column_sure: float = _t(0.9, "column: kept when both parts are read with this…")
     column_width: float = _t(0.8, "column: …of a box this wide (times its height)", 0.0, 5.0)
+    column_one: float = _t(0.9, "column: …that the verifier calls one digit under this")
     wide_column_sure: float = _t(0.95, "column: a wide box's parts kept when read with this")
     several_column_sure: float = _t(0.8, "column: parts of several digits kept with this")
     min_part: float = _t(0.5, "column: each part holds ink over this share of the height")

@@ -89,7 +89,8 @@ def split_touching(
             if i in candidates:
                 parts, by_pieces = candidates[i]
                 n = len(parts)
-                whole = _Whole(box, sure[i], bool(wide[i]), bool(several[i]))
+                one = float(verdict[i, ONE]) if len(verdict) > i else 0.0
+                whole = _Whole(box, sure[i], bool(wide[i]), bool(several[i]), one)
                 better = _prefers_parts(
                     whole, part_sure[k : k + n], part_one[k : k + n], by_pieces, params
                 )
@@ -114,12 +115,13 @@ def split_touching(
 
 @dataclass(frozen=True)
 class _Whole:
-    """A box tried as several digits: its box, its margin, wide, called several digits."""
+    """A box tried as several digits: box, margin, wide, several, the verifier's P(one)."""
 
     box: tuple
     sure: float
     wide: bool
     several: bool
+    one: float = 0.0
 
 
 def _prefers_parts(
@@ -136,7 +138,8 @@ def _prefers_parts(
     ``pieces_gain`` with none under ``pieces_floor``; or, for a box the verifier calls
     several digits, none under ``pieces_floor`` and the verifier calling each piece one
     digit. At a column: the whole read ``unsure``, at least ``column_width`` times as
-    wide as tall, and both parts read with ``column_sure``; or a wide box whose parts
+    wide as tall, not called one digit by the verifier (over ``column_one``), and both
+    parts read with ``column_sure``; or a wide box whose parts
     are read with ``wide_column_sure`` and no less surely than the whole (a wide digit
     read surely stays whole: its halves may read surely too, a 9 as a 6 and a 1); or a
     box of several digits whose parts are read with ``several_column_sure`` and called
@@ -163,6 +166,7 @@ def _prefers_parts(
     return (
         (
             whole.sure < params.unsure
+            and whole.one < params.column_one
             and weakest >= params.column_sure
             and width >= params.column_width * height
         )
