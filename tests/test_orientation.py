@@ -67,6 +67,12 @@ def test_confirms_asks_the_reading_to_be_no_worse_and_a_quarter_turn_to_stand_bo
     assert not confirms(Verdict(1.9 + gain, 0.8, 1.4, 6), up, 1, DEFAULT_JUDGE)  # worse
     assert not confirms(Verdict(3.0, 0.9, 0.7, 6), up, 3, DEFAULT_JUDGE)  # boxes still lie
     assert confirms(Verdict(3.0, 0.9, 0.7, 6), up, 2, DEFAULT_JUDGE)  # a half turn keeps them
+    # digits that say the turn clearly need no score: upside-down thin 0s, 6s, 8s, 9s read
+    # surely can outscore the right way up
+    clear = DEFAULT_JUDGE.turn_clear
+    assert confirms(Verdict(0.0, 0.8, 1.4, 6), up, 2, DEFAULT_JUDGE, strength=clear)
+    assert not confirms(Verdict(0.0, 0.8, 1.4, 6), up, 2, DEFAULT_JUDGE, strength=clear - 1)
+    assert not confirms(Verdict(9.0, 0.9, 0.7, 6), up, 1, DEFAULT_JUDGE, strength=clear + 9)
 
 
 def test_choose_turn_reads_only_the_turn_the_digits_say():
@@ -88,8 +94,11 @@ def test_choose_turn_reads_only_the_turn_the_digits_say():
     assert choose_turn(up, upside_down, read, off).turns == 0 and asked == [2, 3]
     few = Verdict(score=1.0, sure=0.6, standing=0.7, digits=DEFAULT_JUDGE.turn_digits - 1)
     assert choose_turn(few, upside_down, read).turns == 0
-    worse = choose_turn(Verdict(9.0, 0.99, 1.5, 6), upside_down, read)  # not borne out
+    fairly = np.array([-10.0, -45.0, -3.0, -44.0])  # 7 nats: the reading must bear it out
+    worse = choose_turn(Verdict(9.0, 0.99, 1.5, 6), fairly, read)
     assert worse.turns == 0 and set(worse.tried) == {0, 2}
+    clearly = choose_turn(Verdict(9.0, 0.99, 1.5, 6), upside_down, read)  # 37 nats
+    assert clearly.turns == 2
 
 
 def test_verdict_measures_boxes_and_margins():

@@ -199,12 +199,16 @@ def shown_turn(evidence: np.ndarray, judge: JudgeParams = DEFAULT_JUDGE) -> int:
     return 0
 
 
-def confirms(turned: Verdict, upright: Verdict, turns: int, judge: JudgeParams) -> bool:
+def confirms(
+    turned: Verdict, upright: Verdict, turns: int, judge: JudgeParams, strength: float = 0.0
+) -> bool:
     """Whether the reading turned ``turns`` quarter turns bears the digits' evidence out.
 
-    It must score no less than the upright reading by more than ``turn_gain`` allows, and
-    a quarter turn must stand the boxes up more than they stood (boxes trade width and
-    height: a digit is rarely wider than tall).
+    A quarter turn must stand the boxes up more than they stood (boxes trade width and
+    height: a digit is rarely wider than tall). And the reading must score no less than
+    the upright one by more than ``turn_gain`` allows — unless the digits said the turn
+    by ``turn_clear`` nats or more (``strength``): digits read surely upside down (thin
+    0s, 6s, 8s and 9s) can outscore the right way up, whose thin strokes merged.
 
     Examples
     --------
@@ -218,7 +222,7 @@ def confirms(turned: Verdict, upright: Verdict, turns: int, judge: JudgeParams) 
     """
     if turns % 2 and turned.standing <= upright.standing:
         return False
-    return turned.score >= upright.score + judge.turn_gain
+    return strength >= judge.turn_clear or turned.score >= upright.score + judge.turn_gain
 
 
 @dataclass(frozen=True)
@@ -279,6 +283,6 @@ def choose_turn(
         return TurnChoice(0, evidence, tried)
     turns = (4 - shown) % 4
     tried[turns] = read_turned(turns)
-    return TurnChoice(
-        turns if confirms(tried[turns], upright, turns, judge) else 0, evidence, tried
-    )
+    strength = float(evidence[shown] - evidence[0])
+    kept = confirms(tried[turns], upright, turns, judge, strength)
+    return TurnChoice(turns if kept else 0, evidence, tried)

@@ -168,7 +168,10 @@ class JudgeParams:  # Long: one declaration per threshold is the point of it
         4.0, "turn: the digits must say a turn this many nats likelier than upright", 0.0, 100.0
     )
     turn_gain: float = _t(
-        -0.5, "turn: the turned reading must score at least the upright's plus this", -5.0, 5.0
+        -0.5, "turn: the turned reading must score at least the upright's plus this…", -5.0, 5.0
+    )
+    turn_clear: float = _t(
+        15.0, "turn: …unless the digits say the turn by this many nats", 0.0, 1000.0
     )
 
     # -- Scoring a reading (reading_score) ----------------------------------------------------
