@@ -27,7 +27,7 @@ from digit_pipeline.benchmarking import cases, plan, report  # noqa: E402
 from digit_pipeline.benchmarking.camera import place_on_desk  # noqa: E402
 from digit_pipeline.cli.options import add_judge_option, judge_from_args  # noqa: E402
 from digit_pipeline.io.images import decode_image, encode_jpeg  # noqa: E402
-from digit_pipeline.model import load_model  # noqa: E402
+from digit_pipeline.model import load_reader  # noqa: E402
 from digit_pipeline.training.data import load_mnist  # noqa: E402
 
 
@@ -46,7 +46,7 @@ def main() -> None:
 
     (_, _), (x_test, y_test) = load_mnist(args.data)
     sheets = plan.make_plan(args.sheets, args.seed, n_digits_available=len(x_test))
-    model = load_model(args.model) if args.model else load_model()
+    model = load_reader(args.model) if args.model else load_reader()
     records = []
     start = time.perf_counter()
     for case in sheets:

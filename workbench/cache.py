@@ -14,7 +14,7 @@ import streamlit as st
 
 from digit_pipeline import PipelineParams, PipelineResult, draw_boxes
 from digit_pipeline.io.images import decode_image, encode_jpeg, encode_png
-from digit_pipeline.model import load_model, predict_proba
+from digit_pipeline.model import load_model, load_reader, predict_proba
 from digit_pipeline.model.contract import MNIST_SIZE
 from digit_pipeline.reading import Reader, Reading
 from digit_pipeline.reading.autofit import AutoFit
@@ -36,7 +36,7 @@ def loader() -> ThreadPoolExecutor:
 
 
 def _load_and_warm(path: str) -> Any:
-    model = load_model(path)
+    model = load_reader(path)  # in NumPy when it can: reading never imports TensorFlow
     blank = np.zeros((1, MNIST_SIZE, MNIST_SIZE), np.uint8)
     predict_proba(model, blank)  # builds the graph
     verdicts(load_verifier(), blank)  # the judge's verifier, loaded once per process
@@ -47,6 +47,16 @@ def _load_and_warm(path: str) -> Any:
 def model_future(path: str) -> Future[Any]:
     """Start loading a model in the background; the same future for every session."""
     return loader().submit(_load_and_warm, path)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading the model with Keras…")
+def keras_model(path: str) -> Any:
+    """Return the model as Keras loads it (its layers, its summary), once per file.
+
+    Reading uses :func:`get_model` (in NumPy when it can, without TensorFlow); the lab's
+    model summary needs Keras's own layers.
+    """
+    return load_model(path)
 
 
 def get_model(path: str) -> Any:

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..io.images import ImageReadError, decode_image, page_count
-from ..model import ModelLoadError, load_model
+from ..model import ModelLoadError, load_reader
 from ..reading import read_sheet
 from ..reading.params import PipelineParams
 from .sources import Source, bytes_digest, digest, load_bytes
@@ -132,7 +132,7 @@ def read_sequential(
     sources: Iterable[Source], params: PipelineParams, model_path: str, auto: bool
 ) -> Iterator[Result]:
     """Read in this process (``--workers 1``)."""
-    model = load_model(model_path)
+    model = load_reader(model_path)
     for source in sources:
         record, note = read_record(source, params, model, auto)
         yield source, record, note
@@ -174,7 +174,7 @@ def _init_worker(model_path: str, params: PipelineParams, auto: bool) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     one_thread_each()
     try:
-        _WORKER["model"] = load_model(model_path)
+        _WORKER["model"] = load_reader(model_path)
     except ModelLoadError as error:
         _WORKER["error"] = error
     _WORKER["params"], _WORKER["auto"] = params, auto
@@ -256,7 +256,7 @@ class _RayReader:
 
     def __init__(self, model_path: str, params: PipelineParams, auto: bool) -> None:
         one_thread_each()
-        self.model = load_model(model_path)
+        self.model = load_reader(model_path)
         self.params, self.auto = params, auto
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:

@@ -242,11 +242,11 @@ def _models_of(args: argparse.Namespace) -> tuple[list[str], dict[str, keras.Mod
 
 def _load_models(names: Sequence[str], paths: Sequence[str]) -> dict[str, keras.Model]:
     """Load every model (raising :class:`~digit_pipeline.model.ModelLoadError`) and warm it up."""
-    from ..model import load_model, predict_proba
+    from ..model import load_reader, predict_proba
 
     models = {}
     for name, path in zip(names, paths, strict=True):
-        models[name] = load_model(path)
+        models[name] = load_reader(path)  # read as `read` reads: in NumPy when it can
         predict_proba(models[name], np.zeros((1, MNIST_SIZE, MNIST_SIZE), np.uint8))  # warm up
     return models
 

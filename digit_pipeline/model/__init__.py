@@ -8,7 +8,10 @@ is :mod:`digit_pipeline.training`'s business. The constant the image stages shar
 model side, :data:`~digit_pipeline.model.contract.MNIST_SIZE`, lives in
 :mod:`digit_pipeline.model.contract`, which imports nothing.
 
-TensorFlow/Keras is imported lazily, so the stages and the app's box drawing start fast.
+TensorFlow/Keras is imported lazily, so the stages and the app's box drawing start fast;
+reading needs no TensorFlow at all: :func:`load_reader` runs a plain Sequential model's
+forward pass in NumPy (:mod:`digit_pipeline.model.arrays`), and only training, fine-tuning
+and the lab's model summary load Keras (:func:`load_model`).
 """
 
 from __future__ import annotations
@@ -140,6 +143,46 @@ def load_model(path: str | os.PathLike[str] = DEFAULT_MODEL) -> keras.Model:
             f"{INPUT_SHAPE} -> ({NUM_CLASSES},). {fix}"
         )
     return model
+
+
+def load_reader(path: str | os.PathLike[str] = DEFAULT_MODEL) -> Any:
+    """Load a model to read with: without TensorFlow when its layers allow, else with Keras.
+
+    As :func:`load_model` (the same checks, the same errors), but a plain Sequential model
+    of the layers :data:`~digit_pipeline.model.arrays.LAYERS` names is run in NumPy
+    (:class:`~digit_pipeline.model.arrays.ArrayModel`: Keras's outputs to float32
+    rounding, without importing TensorFlow). Reading needs only the forward pass;
+    training, fine-tuning and saving take :func:`load_model`'s Keras model.
+
+    Returns
+    -------
+    ArrayModel or keras.Model
+        Either is called as ``model(x, training=False)``.
+    """
+    path = Path(path)
+    if path.suffix == ".keras" and path.is_file():
+        model = read_arrays(path)
+        if model is not None and _fits_contract(model):
+            return model
+    return load_model(path)
+
+
+def read_arrays(path: Path) -> Any:
+    """:func:`~digit_pipeline.model.arrays.load_arrays`, or None for a file it cannot read."""
+    import zipfile
+
+    from .arrays import load_arrays
+
+    try:
+        return load_arrays(path)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return None  # Keras then says what is wrong with it, and how to rebuild it
+
+
+def _fits_contract(model: Any) -> bool:
+    """Whether ``model`` takes 28×28 digits and gives 10 probabilities."""
+    in_shape, out_shape = tuple(model.input_shape[1:]), tuple(model.output_shape[1:])
+    return in_shape in (INPUT_SHAPE, (*INPUT_SHAPE, 1)) and out_shape == (NUM_CLASSES,)
 
 
 def read_keras(path: Path, fix: str) -> keras.Model:

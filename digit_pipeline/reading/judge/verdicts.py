@@ -31,13 +31,13 @@ def load_verifier() -> keras.Model | None:
     existed: the classifier's margins alone decide. A file that cannot be read raises
     :class:`~digit_pipeline.model.ModelLoadError`, naming it and how to rebuild it.
     """
-    from ...model import MODELS_DIR, read_keras
+    from ...model import MODELS_DIR, read_arrays, read_keras
 
     path = MODELS_DIR / VERIFIER
     if not path.is_file():
         return None
     fix = "Rebuild it with: python -m digit_pipeline train-verifier"
-    return read_keras(path, fix)
+    return read_arrays(path) or read_keras(path, fix)  # in NumPy when it can: no TensorFlow
 
 
 ORIENTATION = "judge/orientation.keras"
@@ -51,12 +51,13 @@ def load_orientation() -> keras.Model | None:
     A file that cannot be read raises :class:`~digit_pipeline.model.ModelLoadError`,
     naming it and how to rebuild it.
     """
-    from ...model import MODELS_DIR, read_keras
+    from ...model import MODELS_DIR, read_arrays, read_keras
 
     path = MODELS_DIR / ORIENTATION
     if not path.is_file():
         return None
-    return read_keras(path, "Rebuild it with: python -m digit_pipeline train-orientation")
+    fix = "Rebuild it with: python -m digit_pipeline train-orientation"
+    return read_arrays(path) or read_keras(path, fix)
 
 
 def verdicts(verifier: keras.Model | None, digits: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ from digit_pipeline.model import ModelLoadError, load_card, predict_proba
 from digit_pipeline.training.comparison import mcnemar
 from digit_pipeline.training.evaluation import Evaluation, Mistake
 from digit_pipeline.userdata import Dataset, DatasetError, default_dir
-from workbench.cache import get_model
+from workbench.cache import get_model, keras_model
 from workbench.pages.lab.cache import evaluate_path, test_digits
 from workbench.pages.lab.charts import confusion_chart, curve_chart, difference_chart, picked_cell
 from workbench.pages.lab.real import real_sheets_panel
@@ -197,7 +197,7 @@ def evaluate_tab(models: dict[str, Path], stick: tuple[str, str, str]) -> None:
     with st.expander("Reading accuracy on real sheets", expanded=False):
         real_sheets_panel(path)
     with st.expander("Model summary and training curves", expanded=False):
-        model = get_model(str(path))
+        model = keras_model(str(path))
         st.dataframe(summary_table(model), hide_index=True)
         st.caption(f"{int(model.count_params()):,} parameters · {card.get('architecture', '')}")
         history = card.get("history")
