@@ -65,6 +65,34 @@ def test_load_reader_gives_numpy_for_the_shipped_and_keras_for_the_rest(tmp_path
         load_reader(broken)
 
 
+def test_a_model_made_after_others_in_one_process_loads_right(tmp_path, mnist):
+    # Keras names the weights in the file by class within the model (dense, dense_1), not
+    # by the layers' own names (dense_7, dense_8 when other models came first: the lab).
+    import keras
+
+    digits, _ = mnist
+    x = digits[:16].astype(np.float32) / 255.0
+    for i in range(3):
+        model = keras.Sequential(
+            [
+                keras.Input(shape=(28, 28)),
+                keras.layers.Reshape((28, 28, 1)),
+                keras.layers.Conv2D(4, 3, activation="relu"),
+                keras.layers.MaxPooling2D(2),
+                keras.layers.Flatten(),
+                keras.layers.Dense(8, activation="relu"),
+                keras.layers.Dense(10, activation="softmax"),
+            ]
+        )
+        path = tmp_path / f"m{i}.keras"
+        model.save(path)
+        arrays = load_arrays(path)
+        assert isinstance(arrays, ArrayModel), i
+        assert np.abs(arrays(x) - np.asarray(model(x, training=False))).max() < 1e-5
+        kept = [w.copy() for w in model.get_weights()]
+        assert all(np.array_equal(a, b) for a, b in zip(arrays.get_weights(), kept, strict=True))
+
+
 def test_a_sheet_is_read_without_importing_tensorflow():
     # A fresh process reads a sample with the shipped model and the judge's models, and
     # TensorFlow is never imported: the reading page's Predict waits for no TF import.

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -54,12 +55,22 @@ class ArrayModel:
     """
 
     def __init__(
-        self, name: str, layers: list[Layer], input_shape: tuple, output_shape: tuple
+        self,
+        name: str,
+        layers: list[Layer],
+        input_shape: tuple,
+        output_shape: tuple,
+        weights: list[np.ndarray] | None = None,
     ) -> None:
         self.name = name
         self.layers = layers
         self.input_shape = input_shape
         self.output_shape = output_shape
+        self._weights = weights or []
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Return copies of the weights, layer by layer, in Keras's order."""
+        return [w.copy() for w in self._weights]
 
     def __call__(self, x: Any, training: bool = False) -> np.ndarray:
         """Return the model's outputs for ``x`` (inference only: ``training`` is ignored).
@@ -164,6 +175,37 @@ LAYERS: dict[str, Callable[[dict, list[np.ndarray]], Layer]] = {
 """The layers an :class:`ArrayModel` runs, by Keras class name."""
 
 
+def _weight_paths(specs: list[dict]) -> list[str]:
+    """Where each layer's weights sit in ``model.weights.h5``: ``""`` for the input layer.
+
+    Keras names a Sequential model's layers there by class, in order, within the model
+    (``dense``, ``dense_1``, ``conv2d``…), whatever names the layers were given.
+
+    Examples
+    --------
+    >>> specs = [{"class_name": c} for c in ("InputLayer", "Conv2D", "ReLU", "Dense", "Dense")]
+    >>> _weight_paths(specs)
+    ['', 'conv2d', 're_lu', 'dense', 'dense_1']
+    """
+    seen: dict[str, int] = {}
+    paths = []
+    for spec in specs:
+        if spec["class_name"] == "InputLayer":
+            paths.append("")
+            continue
+        snake = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", spec["class_name"])
+        snake = re.sub(r"([a-z])([A-Z])", r"\1_\2", snake).lower()
+        count = seen.get(snake, 0)
+        seen[snake] = count + 1
+        paths.append(snake if count == 0 else f"{snake}_{count}")
+    return paths
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)
+    return array
+
+
 def load_arrays(path: str | Path) -> ArrayModel | None:
     """Load a ``.keras`` Sequential model of :data:`LAYERS` as an :class:`ArrayModel`.
 
@@ -180,26 +222,27 @@ def load_arrays(path: str | Path) -> ArrayModel | None:
     if config.get("class_name") != "Sequential":
         return None
     specs = config["config"]["layers"]
+    layers, every = [], []
     try:
         with h5py.File(weights_file, "r") as h5:
             stored = h5.get("layers")
-            layers = []
-            for spec in specs:
-                name, cfg = spec["config"]["name"], spec["config"]
-                group = stored.get(f"{name}/vars") if stored is not None else None
+            for spec, path in zip(specs, _weight_paths(specs), strict=True):
+                group = stored.get(f"{path}/vars") if stored is not None and path else None
                 weights = (
-                    [np.asarray(group[str(i)], np.float32) for i in range(len(group))]
+                    [_read_only(np.asarray(group[str(i)], np.float32)) for i in range(len(group))]
                     if group is not None
                     else []
                 )
-                layers.append(LAYERS[spec["class_name"]](cfg, weights))
-    except (KeyError, NotImplementedError, StopIteration, TypeError):
+                every += weights
+                layers.append(LAYERS[spec["class_name"]](spec["config"], weights))
+    except (KeyError, IndexError, NotImplementedError, StopIteration, TypeError):
         return None
     first = specs[0]["config"] if specs and specs[0]["class_name"] == "InputLayer" else {}
     shape = first.get("batch_shape") or first.get("batch_input_shape")
     if not shape:
         return None
-    model = ArrayModel(config["config"].get("name", Path(path).stem), layers, tuple(shape), ())
+    name = config["config"].get("name", Path(path).stem)
+    model = ArrayModel(name, layers, tuple(shape), (), every)
     probe = model(np.zeros((1, *shape[1:]), np.float32))
     model.output_shape = (None, *probe.shape[1:])
     return model

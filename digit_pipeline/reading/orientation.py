@@ -217,7 +217,7 @@ def confirms(
     True
     >>> confirms(Verdict(4.5, sure=0.95, standing=0.7, digits=10), up, 1, DEFAULT_JUDGE)
     False
-    >>> confirms(Verdict(0.5, sure=0.6, standing=0.8, digits=10), up, 2, DEFAULT_JUDGE)
+    >>> confirms(Verdict(0.4, sure=0.6, standing=0.8, digits=10), up, 2, DEFAULT_JUDGE)
     False
     """
     if turns % 2 and turned.standing <= upright.standing:
