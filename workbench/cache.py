@@ -76,8 +76,7 @@ def _read_only(array: np.ndarray) -> np.ndarray:
 @st.cache_resource(max_entries=4, show_spinner=False)
 def decoded(digest: str, _data: bytes, name: str, turns: int = 0) -> np.ndarray:
     """Decode an image once per process (keyed by its bytes' digest), turned ``turns``."""
-    image = decode_image(_data, name)
-    return _read_only(turn_image(image, turns) if turns % 4 else image)
+    return _read_only(turn_image(decode_image(_data, name), turns))
 
 
 def pixels(source: Source) -> np.ndarray:

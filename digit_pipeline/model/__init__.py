@@ -135,9 +135,8 @@ def load_model(path: str | os.PathLike[str] = DEFAULT_MODEL) -> keras.Model:
     if not path.is_file():
         raise ModelLoadError(f"Model file {path} is missing. {fix}{_where_shipped(path)}")
     model = read_keras(path, fix)
-    in_shape = tuple(model.input_shape[1:]) if hasattr(model, "input_shape") else None
-    out_shape = tuple(model.output_shape[1:]) if hasattr(model, "output_shape") else None
-    if in_shape not in (INPUT_SHAPE, (*INPUT_SHAPE, 1)) or out_shape != (NUM_CLASSES,):
+    if not _fits_contract(model):
+        in_shape, out_shape = _shapes(model)
         raise ModelLoadError(
             f"Model {path} takes {in_shape} and gives {out_shape}; the workbench needs "
             f"{INPUT_SHAPE} -> ({NUM_CLASSES},). {fix}"
@@ -179,9 +178,16 @@ def read_arrays(path: Path) -> Any:
         return None  # Keras then says what is wrong with it, and how to rebuild it
 
 
+def _shapes(model: Any) -> tuple[tuple | None, tuple | None]:
+    """Return a model's input and output shapes without the batch axis (None: it has none)."""
+    in_shape = tuple(model.input_shape[1:]) if hasattr(model, "input_shape") else None
+    out_shape = tuple(model.output_shape[1:]) if hasattr(model, "output_shape") else None
+    return in_shape, out_shape
+
+
 def _fits_contract(model: Any) -> bool:
     """Whether ``model`` takes 28×28 digits and gives 10 probabilities."""
-    in_shape, out_shape = tuple(model.input_shape[1:]), tuple(model.output_shape[1:])
+    in_shape, out_shape = _shapes(model)
     return in_shape in (INPUT_SHAPE, (*INPUT_SHAPE, 1)) and out_shape == (NUM_CLASSES,)
 
 

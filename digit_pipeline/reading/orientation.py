@@ -84,13 +84,12 @@ def turn_boxes(boxes: Sequence[Box], turns: int, shape: Sequence[int]) -> list[B
     >>> turn_boxes(turn_boxes([(1, 2, 3, 1)], 3, (4, 6)), 1, (6, 4))
     [(1, 2, 3, 1)]
     """
-    height, width = int(shape[0]), int(shape[1])
     out = []
     for x, y, w, h in boxes:
+        height, width = int(shape[0]), int(shape[1])
         for _ in range(turns % 4):  # one quarter turn clockwise: (x, y) -> (H - 1 - y, x)
             x, y, w, h = height - y - h, x, h, w
             height, width = width, height
-        height, width = int(shape[0]), int(shape[1])
         out.append((int(x), int(y), int(w), int(h)))
     return out
 

@@ -16,7 +16,7 @@ import numpy as np
 from ..aliases import Box, Image
 from ..model import predict_proba
 from .autofit import AutoFit, candidates, estimate_fit
-from .judge import DEFAULT_JUDGE, JudgeParams, drop_shapes, judge_reading, reading_score
+from .judge import DEFAULT_JUDGE, JudgeParams, drop_shapes, judge_reading
 from .judge.verdicts import load_orientation
 from .orientation import choose_turn, orientation_evidence, turn_image, unturn_boxes, verdict_of
 from .params import PipelineParams
@@ -65,7 +65,7 @@ class Reading:
         turned by ``rotation``.
     rotation : int
         Degrees clockwise the image was turned to be read (0, 90, 180 or 270): a sheet
-        that reads clearly better turned (``read_sheet(orient=True)``,
+        whose digits say it is turned (``read_sheet(orient=True)``,
         :mod:`~digit_pipeline.reading.orientation`).
     """
 
@@ -220,10 +220,9 @@ def read_sheet(  # Long: 50 of its 80 lines are the numpydoc docstring
         The judge's thresholds, and its rules and steps switched off
         (:class:`~digit_pipeline.reading.judge.params.JudgeParams`).
     orient : bool
-        With a model: when the reading is poor in the way a sideways or upside-down sheet
-        reads, read the image turned too and keep a turn that reads clearly better
-        (:func:`~digit_pipeline.reading.orientation.choose_turn`, with the parameters
-        chosen for the image as it is); ``rotation`` says which.
+        With a model: when the digits read say the sheet is turned, read it turned that
+        way too, with the parameters chosen for the image as it is, and keep the turn if
+        that reading bears it out (:func:`orient_reading`); ``rotation`` says which.
 
     Returns
     -------
@@ -285,13 +284,15 @@ def read_sheet(  # Long: 50 of its 80 lines are the numpydoc docstring
 def orient_reading(
     reading: Reading, model: keras.Model, judge: JudgeParams = DEFAULT_JUDGE
 ) -> Reading:
-    """Return ``reading``, or its image read turned when that reads clearly better.
+    """Return ``reading``, or its image read turned when its digits say it is turned.
 
-    What ``read_sheet(orient=True)`` does after reading: when the reading is unsure, the
-    image it read (:attr:`Reading.image`) is read turned a quarter turn either way and a
-    half turn with the same parameters, and a turn is kept by
-    :func:`~digit_pipeline.reading.orientation.choose_turn`; its reading comes back with
-    ``rotation`` set (and ``timings_ms["orient"]`` when any turn was read).
+    What ``read_sheet(orient=True)`` does after reading: the judge's orientation model
+    weighs the digits cut (:func:`~digit_pipeline.reading.orientation.
+    orientation_evidence`); when they say a turn, the image read (:attr:`Reading.image`)
+    is read turned that way with the same parameters, and
+    :func:`~digit_pipeline.reading.orientation.choose_turn` keeps the turn or not. A kept
+    turn's reading comes back with ``rotation`` set; ``timings_ms["orient"]`` is set
+    whenever a turn was read.
 
     Parameters
     ----------
@@ -308,11 +309,10 @@ def orient_reading(
 
     start = time.perf_counter()
     turned: dict[int, Reading] = {}
-    grey: list[Image] = []  # the reading starts from grey: turning it is a third of the work
 
     def read_turned(turns: int) -> Any:
-        grey[:] = grey or [to_gray(reading.image)]
-        image = turn_image(grey[0], turns)
+        # the reading starts from grey: turning grey is a third of the pixels to turn
+        image = turn_image(to_gray(reading.image), turns)
         turned[turns] = read_sheet(image, reading.params, model=model, page=None, judge=judge)
         return verdict_of(turned[turns], judge)
 
@@ -371,8 +371,7 @@ def fit_sheet(
     best = None
     for params, ready in candidates(fit, base):
         reading = read_sheet(image, params, model=model, prepared=ready, page=None, judge=judge)
-        sure = np.array([d.top2[0][1] - d.top2[1][1] for d in reading.sheet.digits])
-        score = reading_score(sure, reading.rejected, judge)
+        score = verdict_of(reading, judge).score  # reading_score of its margins
         if best is None or score > best[0]:
             best = (score, reading)
     reading = best[1]

@@ -31,13 +31,7 @@ def load_verifier() -> keras.Model | None:
     existed: the classifier's margins alone decide. A file that cannot be read raises
     :class:`~digit_pipeline.model.ModelLoadError`, naming it and how to rebuild it.
     """
-    from ...model import MODELS_DIR, read_arrays, read_keras
-
-    path = MODELS_DIR / VERIFIER
-    if not path.is_file():
-        return None
-    fix = "Rebuild it with: python -m digit_pipeline train-verifier"
-    return read_arrays(path) or read_keras(path, fix)  # in NumPy when it can: no TensorFlow
+    return _load_judge_model(VERIFIER, "train-verifier")
 
 
 ORIENTATION = "judge/orientation.keras"
@@ -51,12 +45,21 @@ def load_orientation() -> keras.Model | None:
     A file that cannot be read raises :class:`~digit_pipeline.model.ModelLoadError`,
     naming it and how to rebuild it.
     """
+    return _load_judge_model(ORIENTATION, "train-orientation")
+
+
+def _load_judge_model(name: str, command: str) -> keras.Model | None:
+    """Load a shipped judge model (``name`` in the models folder), or None without the file.
+
+    In NumPy when it can (no TensorFlow), else with Keras; a file neither can read raises
+    :class:`~digit_pipeline.model.ModelLoadError`, naming ``command`` to rebuild it.
+    """
     from ...model import MODELS_DIR, read_arrays, read_keras
 
-    path = MODELS_DIR / ORIENTATION
+    path = MODELS_DIR / name
     if not path.is_file():
         return None
-    fix = "Rebuild it with: python -m digit_pipeline train-orientation"
+    fix = f"Rebuild it with: python -m digit_pipeline {command}"
     return read_arrays(path) or read_keras(path, fix)
 
 
