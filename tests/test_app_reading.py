@@ -76,6 +76,8 @@ def test_the_corner_note_follows_a_page_flattened_by_hand():
     at.run()
     corner_captions = lambda: [c.value for c in at.sidebar.caption if "page" in c.value]  # noqa: E731
     assert any(c.startswith("No page edge found") for c in corner_captions())
+    at.session_state["show_corners"] = True
+    at.run()
     for index, (x, y) in enumerate(((5.0, 5.0), (95.0, 5.0), (95.0, 95.0), (5.0, 95.0))):
         at.slider(key=f"page_x{index}").set_value(x)
         at.slider(key=f"page_y{index}").set_value(y)
@@ -92,6 +94,30 @@ def test_found_corners_sit_on_the_sliders_steps():
     at.run()
     at.selectbox(key="source").set_value("Upload your own…").run()
     at.file_uploader(key="upload").set_value(("desk.png", encode_png(photo), "image/png")).run()
+    at.session_state["show_corners"] = True
+    at.run()
     values = [at.slider(key=f"page_{axis}{i}").value for axis in "xy" for i in range(4)]
     assert all(abs(v * 2 - round(v * 2)) < 1e-9 for v in values)
     assert any(c.value.startswith("A page was found") for c in at.sidebar.caption)
+
+
+def test_closed_corners_panel_draws_no_sliders_and_keeps_the_corners():
+    """A slider move elsewhere does not redraw the corner sliders; closing keeps the page."""
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    assert not [s for s in at.sidebar.slider if (s.key or "").startswith("page_")]
+    at.session_state["show_corners"] = True
+    at.run()
+    for index, (x, y) in enumerate(((5.0, 5.0), (95.0, 5.0), (95.0, 95.0), (5.0, 95.0))):
+        at.slider(key=f"page_x{index}").set_value(x)
+        at.slider(key=f"page_y{index}").set_value(y)
+    at.run()
+    at.session_state["show_corners"] = False
+    at.run()
+    at.slider(key="param_canny_lower").set_value(at.slider(key="param_canny_lower").value + 3)
+    at.run()
+    assert not at.exception, at.exception
+    assert not [s for s in at.sidebar.slider if (s.key or "").startswith("page_")]
+    assert at.session_state["page_x1"] == 95.0 and at.session_state["page_y2"] == 95.0
+    notes = [c.value for c in at.sidebar.caption]
+    assert "Flattened by hand: the page is the four corners you set." in notes

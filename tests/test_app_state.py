@@ -26,6 +26,8 @@ def test_the_reading_page_keeps_its_work_across_the_other_pages():
     at.file_uploader(key="upload").set_value(("desk.png", encode_png(photo), "image/png")).run()
     assert not at.exception, at.exception
     # The user's own hand: a corner nudged, a slider and the flag threshold moved.
+    at.session_state["show_corners"] = True
+    at.run()
     at.slider(key="page_x0").set_value(at.slider(key="page_x0").value + 0.5)
     at.slider(key="param_canny_lower").set_value(at.slider(key="param_canny_lower").value + 3)
     at.slider(key="low_confidence").set_value(0.95)

@@ -23,6 +23,7 @@ KEPT_KEYS = frozenset(
         "model",
         "low_confidence",
         "show_stages",
+        "show_corners",
         "mnist_path",
         "ft_epochs",
         "batch_autofit",

@@ -44,8 +44,27 @@ def page_picker(source: Source | None) -> Source | None:
     whole = percents == to_percents(frame, width, height)
     problem = "" if whole else corners_problem(corners, width, height)
     by_hand = not whole and not problem and percents != to_percents(start, width, height)
-    with st.sidebar.expander("Page corners", expanded=False):
-        st.caption(corners_note(bool(found), by_hand))
+    st.sidebar.caption(corners_note(bool(found), by_hand))
+    panel = st.sidebar.expander(
+        "Page corners", expanded=False, key="show_corners", on_change="rerun"
+    )
+    if panel.open:  # drawn only while open: a slider move elsewhere does not pay for them
+        corner_sliders(panel, found, (start, width, height))
+    if whole:
+        return source
+    if problem:
+        st.sidebar.warning(f"{problem} The image is read as it is.")
+        return source
+    return replace(source, corners=corners)
+
+
+def corner_sliders(panel, found: tuple | None, reset: tuple[tuple, int, int]) -> None:
+    """Inside ``panel``: a slider per corner coordinate, and a button back to ``reset``.
+
+    Their values live in session state (``page_x*``, ``page_y*``, kept across pages by
+    :mod:`workbench.state`), so a closed panel keeps the corners the user set.
+    """
+    with panel:
         for index, name in enumerate(CORNER_NAMES):
             arrow, where = name.split(" ", 1)
             st.slider(  # one per row: the sidebar's width, not half of it
@@ -68,14 +87,8 @@ def page_picker(source: Source | None) -> Source | None:
             "Back to the page found" if found else "Back to the whole image",
             key="page_reset",
             on_click=corners_to_state,
-            args=(start, width, height),
+            args=reset,
         )
-    if whole:
-        return source
-    if problem:
-        st.sidebar.warning(f"{problem} The image is read as it is.")
-        return source
-    return replace(source, corners=corners)
 
 
 def corners_note(found: bool, by_hand: bool) -> str:
