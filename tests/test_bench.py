@@ -243,7 +243,7 @@ def test_ablation_switches_each_rule_off_and_names_the_writers_it_helps(tmp_path
 
 
 def test_turned_and_coloured_families_are_recorded_and_read(tmp_path):
-    from digit_pipeline.benchmarking.plan import COLOURED_INKS, COLOURED_PAPERS
+    from digit_pipeline.benchmarking.families import COLOURED_INKS, COLOURED_PAPERS
     from digit_pipeline.cli import main
 
     common = ["bench", "--sheets", "3", "--seed", "5", "--data", str(FIXTURE), "--max-mp", "0.6"]
@@ -271,3 +271,17 @@ def test_turned_and_coloured_families_are_recorded_and_read(tmp_path):
     for case in inks["plan"]:
         assert tuple(case["style"]["ink_rgb"]) in COLOURED_INKS
         assert tuple(case["style"]["paper_rgb"]) in COLOURED_PAPERS
+
+
+def test_the_printed_paper_family_is_recorded_and_read(tmp_path):
+    from digit_pipeline.cli import main
+
+    argv = ["bench", "--sheets", "4", "--seed", "2", "--data", str(FIXTURE), "--max-mp", "0.6"]
+    assert main([*argv, "--modes", "default", "--grids", "--out", str(tmp_path)]) == 0
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["config"]["grids"] is True
+    styles = [case["style"] for case in results["plan"]]
+    assert all(style["ruling"] in ("ruled", "squared") for style in styles)
+    assert {style["rule_print"] for style in styles} >= {"dotted", "dashed"}
+    for sheet in results["sheets"]:  # every digit read on its dots and dashes
+        assert sheet["correct"] == sheet["truth"], sheet["case_id"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -16,12 +16,9 @@ import numpy as np
 from .styles import SheetStyle
 
 __all__ = [
-    "COLOURED_INKS",
-    "COLOURED_PAPERS",
     "CONDITIONS",
     "MODES",
     "SheetCase",
-    "in_coloured_ink",
     "make_plan",
 ]
 
@@ -61,27 +58,6 @@ _PAPERS = (  # white, cream, grey recycled, bluish white, yellow note pad
     (246, 238, 188),
 )
 _PENS = (None, (18, 18, 22), (28, 40, 120))  # default dark blue-black, black, blue
-COLOURED_INKS = (  # red, light red, pink, orange, purple, green, light green, bright blue
-    (200, 40, 45),
-    (225, 85, 80),
-    (215, 70, 140),
-    (225, 115, 40),
-    (120, 60, 150),
-    (40, 140, 70),
-    (95, 175, 90),
-    (50, 90, 210),
-)
-"""Marker and felt-pen inks photographed: ``bench --inks`` draws each sheet in one of them."""
-COLOURED_PAPERS = (  # pink, yellow, kraft brown, light blue, light green, grey, white
-    (245, 212, 216),
-    (250, 240, 170),
-    (205, 170, 125),
-    (205, 225, 245),
-    (215, 240, 205),
-    (214, 214, 208),
-    (248, 247, 243),
-)
-"""Papers for ``bench --inks``: coloured, brown and grey as often as white."""
 _EST_WIDTH = 1.0
 """Conservative ink width of a digit, as a fraction of the tallest digit, for the plan."""
 
@@ -139,32 +115,6 @@ class SheetCase:
             "indices": list(self.indices),
             "seed": self.seed,
         }
-
-
-def in_coloured_ink(case: SheetCase) -> SheetCase:
-    """Return ``case`` drawn in a coloured ink on a coloured paper (``bench --inks``).
-
-    Ink, paper and pen pressure come from the case's own seed, so the family is the same
-    every run; everything else (digits, layout, camera) is the case's.
-
-    Examples
-    --------
-    >>> case = make_plan(2, 0)[1]
-    >>> inked = in_coloured_ink(case)
-    >>> inked.style.ink_rgb in COLOURED_INKS, inked.style.paper_rgb in COLOURED_PAPERS
-    (True, True)
-    >>> inked.indices == case.indices and in_coloured_ink(case) == inked
-    True
-    """
-    rng = np.random.default_rng([case.seed, 0xC010])
-    style = replace(
-        case.style,
-        ink="pen",
-        ink_rgb=COLOURED_INKS[rng.integers(len(COLOURED_INKS))],
-        paper_rgb=COLOURED_PAPERS[rng.integers(len(COLOURED_PAPERS))],
-        ink_opacity=float(rng.uniform(0.8, 1.0)),
-    )
-    return replace(case, style=style)
 
 
 def _log_uniform(rng: np.random.Generator, lo: float, hi: float) -> float:

@@ -43,8 +43,9 @@ from PIL import Image
 
 from ..model.contract import MNIST_SIZE
 from .cases import read_case, render_case, score_record
+from .families import in_coloured_ink, on_grid_paper
 from .fonts import HANDWRITING_FONTS, font_digits
-from .plan import CONDITIONS, MODES, SheetCase, in_coloured_ink, make_plan
+from .plan import CONDITIONS, MODES, SheetCase, make_plan
 from .report import by_condition, draw_failure, report_markdown
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -110,6 +111,8 @@ def run(args: argparse.Namespace, judge: JudgeParams | None = None) -> int:
 
     if args.inks:  # the coloured family: each sheet in a coloured ink on a coloured paper
         plan = [in_coloured_ink(case) for case in plan]
+    if args.grids:  # the printed-paper family: dotted, dashed and fine grids
+        plan = [on_grid_paper(case) for case in plan]
     records: list[dict[str, Any]] = []
     drawing = 0.0
     started = time.perf_counter()
@@ -378,6 +381,7 @@ def _results(
         "max_mp": args.max_mp,
         "turn": bool(args.turn),
         "inks": bool(args.inks),
+        "grids": bool(args.grids),
         "judge_off": sorted(judge.off) if judge is not None else [],
     }
     return {

@@ -48,6 +48,8 @@ __all__ = ["make_sheet"]
 
 _RULE_RGB = np.array([140, 178, 222], np.float32)
 _RULE_ALPHA = 0.55
+_DOT_RGB = np.array([105, 105, 112], np.float32)  # dot grids are printed grey, and darker
+_DOT_ALPHA = 0.7
 
 
 # ----------------------------------------------------------------------------- rendering
@@ -62,16 +64,41 @@ def _paper(width: int, height: int, style: SheetStyle, layout: _Layout) -> Color
     thick = max(1, round(layout.pitch / 60))
     rule_rgb = np.asarray(style.paper_rgb, np.float32) * (1 - _RULE_ALPHA) + _RULE_RGB * _RULE_ALPHA
     rule = np.rint(rule_rgb).astype(np.uint8)
-    first = layout.rule_y0 - math.floor(layout.rule_y0 / layout.pitch) * layout.pitch
-    for y in np.arange(first, height, layout.pitch):
-        y0 = round(y) - thick // 2
-        out[max(0, y0) : max(0, y0 + thick)] = rule
-    if style.ruling == "squared":
-        first = layout.grid_x0 - math.floor(layout.grid_x0 / layout.pitch) * layout.pitch
-        for x in np.arange(first, width, layout.pitch):
+    pitch = layout.pitch / style.rule_divisions
+    rows = _repeats(layout.rule_y0, pitch, height)
+    columns = _repeats(layout.grid_x0, pitch, width) if style.ruling == "squared" else []
+    if style.rule_print == "solid":
+        for y in rows:
+            y0 = round(y) - thick // 2
+            out[max(0, y0) : max(0, y0 + thick)] = rule
+        for x in columns:
             x0 = round(x) - thick // 2
             out[:, max(0, x0) : max(0, x0 + thick)] = rule
+        return out
+    colour = tuple(int(c) for c in rule)
+    if style.rule_print == "dotted":
+        dot = np.asarray(style.paper_rgb, np.float32) * (1 - _DOT_ALPHA) + _DOT_RGB * _DOT_ALPHA
+        colour = tuple(int(c) for c in np.rint(dot))
+        # squared: a dot at each crossing; ruled: a row of close dots along each rule
+        step = pitch if columns else pitch / 6
+        radius = max(1, round(1.2 * thick))
+        for y in rows:
+            for x in columns or _repeats(0.0, step, width):
+                cv2.circle(out, (round(x), round(y)), radius, colour, -1, cv2.LINE_AA)
+        return out
+    dash, period = 0.3 * pitch, 0.5 * pitch  # dashes 0.3 of a square long, 0.2 apart
+    for y in rows:
+        for x in _repeats(layout.grid_x0, period, width):
+            cv2.line(out, (round(x), round(y)), (round(x + dash), round(y)), colour, thick)
+    for x in columns:
+        for y in _repeats(layout.rule_y0, period, height):
+            cv2.line(out, (round(x), round(y)), (round(x), round(y + dash)), colour, thick)
     return out
+
+
+def _repeats(start: float, step: float, end: int) -> list[float]:
+    """Every position ``start + k * step`` (any whole k) in ``[0, end)``."""
+    return list(np.arange(start - math.floor(start / step) * step, end, step))
 
 
 def _composite(sheet: ColorImage, glyphs: list[_Glyph], ink_rgb: tuple[int, int, int]) -> None:

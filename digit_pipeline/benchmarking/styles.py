@@ -9,13 +9,22 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["NOMINAL_ASPECT", "TRUTH_ALPHA", "FloatImage", "InkKind", "Ruling", "SheetStyle"]
+__all__ = [
+    "NOMINAL_ASPECT",
+    "TRUTH_ALPHA",
+    "FloatImage",
+    "InkKind",
+    "RulePrint",
+    "Ruling",
+    "SheetStyle",
+]
 
 FloatImage = npt.NDArray[np.float32]
 """Float image of shape (H, W) or (H, W, C), float32 (alpha masks, light fields)."""
 
 InkKind = Literal["pencil", "pen"]
 Ruling = Literal["ruled", "squared"]
+RulePrint = Literal["solid", "dotted", "dashed"]
 
 TRUTH_ALPHA = 0.25
 """Alpha above which a pixel counts as ink for the truth boxes."""
@@ -69,6 +78,12 @@ class SheetStyle:
     ruling : {"ruled", "squared"} or None
         None for blank paper, "ruled" for light-blue horizontal rules on which the
         digits sit, "squared" for a grid with one digit per square.
+    rule_print : {"solid", "dotted", "dashed"}
+        How the ruling is printed: solid lines; dots (a dot at each crossing of squared
+        paper, a row of close dots along each rule of ruled paper); or dashes.
+    rule_divisions : int
+        The ruling's pitch is the lines' pitch divided by this (1-4): 2 puts a rule or a
+        grid line through the middle of each line of digits, as on 5 mm squared paper.
     rotation_deg : float
         Rotation of the whole sheet in degrees, counter-clockwise (small: ±5).
     digit_height : tuple of 2 int
@@ -102,6 +117,8 @@ class SheetStyle:
     noise_sigma: float = 2.5
     jpeg_quality: int | None = 85
     ruling: Ruling | None = None
+    rule_print: RulePrint = "solid"
+    rule_divisions: int = 1
     rotation_deg: float = 0.0
     digit_height: tuple[int, int] = (120, 160)
     gap_frac: float = 0.5
@@ -131,6 +148,12 @@ class SheetStyle:
             raise ValueError(f"jpeg_quality must be None or 1-95, got {self.jpeg_quality}")
         if self.ruling not in (None, "ruled", "squared"):
             raise ValueError(f"ruling must be None, 'ruled' or 'squared', got {self.ruling!r}")
+        if self.rule_print not in ("solid", "dotted", "dashed"):
+            raise ValueError(
+                f"rule_print must be 'solid', 'dotted' or 'dashed', got {self.rule_print!r}"
+            )
+        if not 1 <= self.rule_divisions <= 4:
+            raise ValueError(f"rule_divisions must be 1-4, got {self.rule_divisions}")
         _check_range("rotation_deg", self.rotation_deg, -45.0, 45.0)
         lo, hi = self.digit_height
         if not 8 <= lo <= hi:

@@ -44,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ----------
     parser : argparse.ArgumentParser
         Gets ``--sheets --seed --out --data --digits --fonts --model --modes --conditions
-        --max-mp --turn --inks --save-failures --real --auto --judge-off --ablate``.
+        --max-mp --turn --inks --grids --save-failures --real --auto --judge-off --ablate``.
     """
     _add_sheet_arguments(parser)
     _add_reading_arguments(parser)
@@ -102,7 +102,7 @@ def _add_sheet_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_reading_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add ``--model --modes --conditions --max-mp --turn --inks --save-failures``."""
+    """Add ``--model --modes --conditions --max-mp --turn --inks --grids --save-failures``."""
     parser.add_argument(
         "--model",
         action="append",
@@ -138,6 +138,12 @@ def _add_reading_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="draw every sheet in a coloured ink (red, pink, orange, purple, green, blue "
         "markers) on a coloured paper (pink, yellow, kraft, blue, green, grey, white)",
+    )
+    parser.add_argument(
+        "--grids",
+        action="store_true",
+        help="write every sheet on printed paper: dotted grids, rows of dots, dashed "
+        "grids and rules, and solid grids twice as fine as the lines of digits",
     )
     parser.add_argument(
         "--save-failures",

@@ -72,7 +72,9 @@ class PipelineParams:
     invert : bool
         The sheet has light ink on dark paper: invert it before anything else.
     remove_lines : bool
-        Suppress long straight lines (ruled or squared paper) before finding edges.
+        Suppress long straight lines (ruled or squared paper) and the dots and dashes of
+        dotted and dashed grids (:func:`~digit_pipeline.stages.remove_print`) before
+        finding edges.
     join_fragments : bool
         Join pieces of one digit (see :func:`~digit_pipeline.stages.join_fragments`).
     split_touching : bool
@@ -157,7 +159,10 @@ class PipelineParams:
         "Invert the image first (chalk on a blackboard, white on black). Auto-fit sets it.",
     )
     remove_lines: bool = spec(
-        True, "Remove ruled lines", "Suppress long straight lines of ruled or squared paper."
+        True,
+        "Remove ruled lines",
+        "Suppress the lines of ruled or squared paper, and the dots and dashes of dotted "
+        "and dashed grids.",
     )
     join_fragments: bool = spec(
         True,

@@ -15,7 +15,14 @@ import cv2
 import numpy as np
 
 from ..aliases import GrayImage, Image
-from ..stages import flatten_lighting, page_surround, remove_lines, to_gray, working_copy
+from ..stages import (
+    flatten_lighting,
+    page_surround,
+    remove_lines,
+    remove_print,
+    to_gray,
+    working_copy,
+)
 from .params import PipelineParams
 
 PREPARE_FIELDS = ("work_size", "remove_lines", "invert")
@@ -94,8 +101,10 @@ def prepare(image: Image, params: PipelineParams | None = None) -> Prepared:
     params : PipelineParams, optional
         Defaults if omitted. Only :data:`PREPARE_FIELDS` are used: ``work_size`` (longer
         side of the working copy), ``remove_lines`` (remove long thin lines of ruled or
-        squared paper from the working copy) and ``invert`` (light ink on dark paper:
-        invert the grey image first, so that everything after sees dark ink on light paper).
+        squared paper from the working copy, then the dots and dashes of a printed
+        lattice: :func:`~digit_pipeline.stages.remove_print`) and ``invert`` (light ink on
+        dark paper: invert the grey image first, so that everything after sees dark ink
+        on light paper).
 
     Returns
     -------
@@ -114,7 +123,7 @@ def prepare(image: Image, params: PipelineParams | None = None) -> Prepared:
     if params.remove_lines:
         height, width = work.shape
         cleaned = _remove_page_lines(work, width // LINE_FRACTION, height // LINE_FRACTION)
-        cleaned = flatten_lighting(cleaned)
+        cleaned = remove_print(flatten_lighting(cleaned))  # dotted and dashed grids
     gray, work = flatten_lighting(gray), flatten_lighting(work)
     return Prepared(gray, work, scale, cleaned if params.remove_lines else work, surround, params)
 

@@ -7,6 +7,8 @@ Submodules, by concern:
 
 - :mod:`~digit_pipeline.stages.page`: grey conversion, the working copy, uneven lighting
   and ruled lines.
+- :mod:`~digit_pipeline.stages.printed`: dots and dashes printed on the paper
+  (:func:`remove_print`).
 - :mod:`~digit_pipeline.stages.surround`: the desk around a photographed sheet
   (:func:`page_surround`) and the sheet's outline on it (:func:`find_page`).
 - :mod:`~digit_pipeline.stages.perspective`: the page found in a photo warped flat
@@ -63,6 +65,7 @@ from .perspective import (
     order_corners,
     page_corners,
 )
+from .printed import print_marks, remove_print
 from .refine import (
     ink_box,
     join_fragments,
@@ -107,9 +110,11 @@ __all__ = [
     "order_corners",
     "page_corners",
     "page_surround",
+    "print_marks",
     "reading_order",
     "reading_order_indices",
     "remove_lines",
+    "remove_print",
     "resize_rois",
     "scale_boxes",
     "shade_outside",

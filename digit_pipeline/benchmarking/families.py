@@ -1,0 +1,104 @@
+"""The benchmark's families: the same planned sheets drawn another way.
+
+``bench --inks`` draws each sheet of the plan in a coloured ink on a coloured paper
+(:func:`in_coloured_ink`); ``bench --grids`` writes it on dotted, dashed or fine printed
+paper (:func:`on_grid_paper`). Each choice comes from the case's own seed, so a family is
+the same every run, and a change is judged on the kind, not on one photo.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from .plan import SheetCase, _fit_layout
+
+__all__ = ["COLOURED_INKS", "COLOURED_PAPERS", "in_coloured_ink", "on_grid_paper"]
+
+COLOURED_INKS = (  # red, light red, pink, orange, purple, green, light green, bright blue
+    (200, 40, 45),
+    (225, 85, 80),
+    (215, 70, 140),
+    (225, 115, 40),
+    (120, 60, 150),
+    (40, 140, 70),
+    (95, 175, 90),
+    (50, 90, 210),
+)
+"""Marker and felt-pen inks photographed: ``bench --inks`` draws each sheet in one of them."""
+COLOURED_PAPERS = (  # pink, yellow, kraft brown, light blue, light green, grey, white
+    (245, 212, 216),
+    (250, 240, 170),
+    (205, 170, 125),
+    (205, 225, 245),
+    (215, 240, 205),
+    (214, 214, 208),
+    (248, 247, 243),
+)
+"""Papers for ``bench --inks``: coloured, brown and grey as often as white."""
+
+
+def in_coloured_ink(case: SheetCase) -> SheetCase:
+    """Return ``case`` drawn in a coloured ink on a coloured paper (``bench --inks``).
+
+    Ink, paper and pen pressure come from the case's own seed, so the family is the same
+    every run; everything else (digits, layout, camera) is the case's.
+
+    Examples
+    --------
+    >>> from digit_pipeline.benchmarking.plan import make_plan
+    >>> case = make_plan(2, 0)[1]
+    >>> inked = in_coloured_ink(case)
+    >>> inked.style.ink_rgb in COLOURED_INKS, inked.style.paper_rgb in COLOURED_PAPERS
+    (True, True)
+    >>> inked.indices == case.indices and in_coloured_ink(case) == inked
+    True
+    """
+    rng = np.random.default_rng([case.seed, 0xC010])
+    style = replace(
+        case.style,
+        ink="pen",
+        ink_rgb=COLOURED_INKS[rng.integers(len(COLOURED_INKS))],
+        paper_rgb=COLOURED_PAPERS[rng.integers(len(COLOURED_PAPERS))],
+        ink_opacity=float(rng.uniform(0.8, 1.0)),
+    )
+    return replace(case, style=style)
+
+
+def on_grid_paper(case: SheetCase) -> SheetCase:
+    """Return ``case`` written on printed paper: dotted, dashed or fine grids (``bench --grids``).
+
+    Ruled or squared paper, printed as dots (a dot at each crossing, or rows of close
+    dots), as dashes, or as solid lines twice as close as the lines of digits (5 mm
+    squares under digits two squares tall) — also half the dotted and dashed sheets are
+    that fine. Each print comes from the case's own seed; the layout is trimmed again if
+    the wider line spacing a ruling needs does not fit the sheet.
+
+    Examples
+    --------
+    >>> from digit_pipeline.benchmarking.plan import make_plan
+    >>> case = make_plan(2, 0)[1]
+    >>> printed = on_grid_paper(case)
+    >>> printed.style.ruling in ("ruled", "squared"), printed == on_grid_paper(case)
+    (True, True)
+    >>> printed.indices == case.indices[: sum(printed.lines)]
+    True
+    """
+    rng = np.random.default_rng([case.seed, 0x6121D])
+    kind = ("dotted", "dashed", "solid")[rng.choice(3, p=(0.4, 0.4, 0.2))]
+    style = replace(
+        case.style,
+        ruling="squared" if rng.random() < 0.5 else "ruled",
+        rule_print=kind,
+        rule_divisions=2 if kind == "solid" or rng.random() < 0.5 else 1,
+        line_spacing=max(case.style.line_spacing, float(rng.uniform(1.3, 1.7))),
+    )
+    lines, size = _fit_layout(style, list(case.lines), case.size)
+    return replace(
+        case,
+        style=style,
+        lines=tuple(lines),
+        size=size,
+        indices=case.indices[: sum(lines)],
+    )

@@ -1,0 +1,125 @@
+"""Dotted and dashed paper: the print's lattice is found and painted over, digits stay."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from conftest import FIXTURES, PAPER, blank, paste
+
+from digit_pipeline.stages import print_marks, remove_print
+from digit_pipeline.stages.printed import PRINT_INK, PRINT_MEMBERS
+
+PRINT = PAPER - 45  # a grey print, fainter than the pen
+
+
+def dotted(width: int, height: int, step: int, radius: int = 1) -> np.ndarray:
+    page = blank(width, height)
+    for y in range(step // 2, height, step):
+        for x in range(step // 2, width, step):
+            cv2.circle(page, (x, y), radius, PRINT, -1, cv2.LINE_AA)
+    return page
+
+
+def dashed(width: int, height: int, step: int) -> np.ndarray:
+    page = blank(width, height)
+    dash, period = round(0.3 * step), step // 2
+    for y in range(step // 2, height, step):
+        for x in range(0, width, period):
+            cv2.line(page, (x, y), (x + dash, y), PRINT, 1)
+    for x in range(step // 2, width, step):
+        for y in range(0, height, period):
+            cv2.line(page, (x, y), (x, y + dash), PRINT, 1)
+    return page
+
+
+def digits_row(page: np.ndarray, labels: tuple[int, ...], x0: int, y: int, height: int, step: int):
+    with np.load(FIXTURES / "mnist_small.npz") as data:
+        x, y_ = data["x_test"], data["y_test"]
+    boxes = []
+    for k, label in enumerate(labels):
+        digit = x[int(np.flatnonzero(y_ == label)[k % 3])]
+        boxes.append(paste(page, digit, x0 + k * step, y, height))
+    return boxes
+
+
+def ink_left(page: np.ndarray, box: tuple) -> int:
+    x, y, w, h = box
+    return int((page[y : y + h, x : x + w] < PAPER - PRINT_INK).sum())
+
+
+@pytest.mark.parametrize("draw", [dotted, dashed], ids=["dotted", "dashed"])
+def test_a_printed_grid_is_painted_over_and_the_digits_on_it_stay(draw):
+    written = blank(480, 320)
+    boxes = digits_row(written, (3, 4, 8, 1, 7), 40, 120, 60, 80)
+    digit_ink = written < PAPER - PRINT_INK
+    printed = draw(480, 320, 24)
+    page = np.minimum(printed, written)
+    clean = remove_print(page)
+    assert np.array_equal(clean[digit_ink], page[digit_ink])  # every digit keeps its ink
+    left = (clean < PAPER - PRINT_INK) & ~digit_ink  # what is left of the print
+    assert 0 < left.sum() < 0.05 * (printed < PAPER - PRINT_INK).sum()
+    near = np.zeros_like(digit_ink)
+    for x, y, w, h in boxes:
+        near[y - 10 : y + h + 10, x - 10 : x + w + 10] = True  # a dash long
+    assert not (left & ~near).any()  # touches or crowds the digits: nothing elsewhere
+
+
+def test_digits_in_a_neat_row_without_print_are_left_alone():
+    """Alike digits evenly spaced (one per square) make a row, not a lattice."""
+    page = blank(1200, 200)
+    digits_row(page, (1,) * 6 + (0,) * 6, 30, 60, 40, 95)  # twelve, in two alike runs
+    assert not print_marks(page).any()
+    assert np.array_equal(remove_print(page), page)
+
+
+def test_a_lattice_needs_its_members():
+    row = dotted(PRINT_MEMBERS * 20, 20, 20)  # one row of PRINT_MEMBERS dots: a lattice
+    assert cv2.connectedComponents(print_marks(row).astype(np.uint8))[0] - 1 == PRINT_MEMBERS
+    shorter = dotted((PRINT_MEMBERS - 1) * 20, 20, 20)  # one fewer: left alone
+    assert not print_marks(shorter).any()
+    two_rows = dotted(6 * 20, 2 * 20, 20)  # 12 dots, but two rows of 6 that no step links
+    assert not print_marks(two_rows).any()
+
+
+def test_scattered_specks_are_no_lattice():
+    rng = np.random.default_rng(3)
+    page = blank(400, 300)
+    for x, y in rng.integers(5, 295, size=(60, 2)):
+        cv2.circle(page, (int(x), int(y)), 1, PRINT, -1)
+    assert not print_marks(page).any()
+
+
+def test_the_texture_of_kraft_paper_is_no_lattice():
+    """Thousands of specks link by chance, at every step and angle: not a print."""
+    rng = np.random.default_rng(7)
+    page = blank(800, 600)
+    for x, y in rng.integers(2, 598, size=(30000, 2)):  # fibres a pixel or two, close
+        size = int(rng.integers(1, 3))
+        page[y : y + size, x : x + size] = PRINT
+    assert not print_marks(page).any()
+
+
+def test_print_removal_is_part_of_line_removal():
+    from digit_pipeline.reading.params import PipelineParams
+    from digit_pipeline.reading.prepared import prepare
+
+    page = dotted(900, 600, 30, radius=2)
+    digits_row(page, (2, 5, 9), 100, 250, 90, 150)
+    on = prepare(page, PipelineParams(work_size=900))
+    off = prepare(page, PipelineParams(work_size=900, remove_lines=False))
+    ink = lambda image: int((image < np.median(image) - PRINT_INK).sum())  # noqa: E731
+    assert ink(on.cleaned) < ink(off.cleaned) * 0.8  # the dots are gone
+    assert ink(on.cleaned) > 0  # the digits are not
+
+
+def test_the_grids_family_prints_every_kind():
+    from digit_pipeline.benchmarking.families import on_grid_paper
+    from digit_pipeline.benchmarking.plan import make_plan
+
+    plan = [on_grid_paper(case) for case in make_plan(60, 0)]
+    kinds = {(c.style.ruling, c.style.rule_print, c.style.rule_divisions) for c in plan}
+    assert {p for _, p, _ in kinds} == {"solid", "dotted", "dashed"}
+    assert {r for r, _, _ in kinds} == {"ruled", "squared"}
+    assert all(d == 2 for _, p, d in kinds if p == "solid")  # solid grids: the fine ones
+    assert all(len(c.indices) == sum(c.lines) for c in plan)
