@@ -102,6 +102,18 @@ def model():
 
 
 @pytest.fixture(scope="session")
+def reader():
+    """The shipped model read as the app reads it: its forward pass in NumPy, no TensorFlow.
+
+    The judge's tests use it, so that mutmut's forked test runs never start TensorFlow
+    (whose threads do not survive a fork: scripts/mutation.sh).
+    """
+    from digit_pipeline.model import load_reader
+
+    return load_reader()
+
+
+@pytest.fixture(scope="session")
 def mnist():
     """MNIST test digits and labels from the committed fixture (200 of them)."""
     with np.load(FIXTURES / "mnist_small.npz") as data:

@@ -66,7 +66,8 @@ def test_the_other_rules_are_named_too():
     assert set_aside_rules(small, np.ones(len(small)), lines=lines)[-1] == "alone"
 
 
-def test_a_reading_lists_what_it_set_aside_and_the_user_can_keep_it(model):
+def test_a_reading_lists_what_it_set_aside_and_the_user_can_keep_it(reader):
+    model = reader
     # Three MNIST digits and a stub of a rule: read --json lists the stub with its rule,
     # and keep_set_aside reads it among the digits after all, in reading order.
     from conftest import stub_sheet
@@ -275,7 +276,8 @@ def _long_tailed(digit: np.ndarray) -> np.ndarray:
     return np.vstack([ink[:half], lower])
 
 
-def test_a_long_tailed_9_read_as_a_1_is_read_by_its_body(model):
+def test_a_long_tailed_9_read_as_a_1_is_read_by_its_body(reader):
+    model = reader
     from conftest import FIXTURES, blank, paste
 
     from digit_pipeline.reading import read_sheet
@@ -295,3 +297,54 @@ def test_a_long_tailed_9_read_as_a_1_is_read_by_its_body(model):
         # the step switched off, or the body not trusted: the tail reads 1
         assert read_sheet(page, model=model, judge=JudgeParams(off={"bodies"})).text == "34612"
         assert read_sheet(page, model=model, judge=JudgeParams(body_sure=1.0)).text == "34612"
+
+
+def touching(digits: tuple[int, ...], gap: int) -> np.ndarray:
+    """MNIST test digits 84 px tall in a row, each ``gap`` px from the last (< 0: overlapping)."""
+    from conftest import FIXTURES, blank, paste
+
+    with np.load(FIXTURES / "mnist_small.npz") as data:
+        x, y = data["x_test"], data["y_test"]
+    page, left = blank(60 + 90 * len(digits), 190), 30
+    for label in digits:
+        box = paste(page, x[int(np.flatnonzero(y == label)[0])], left, 50, 84)
+        left += box[2] + gap
+    return page
+
+
+@pytest.mark.parametrize(
+    "digits, gap",
+    [((1, 7), -8), ((3, 8), -10), ((9, 8), -12), ((7, 1, 7), -5), ((1, 3), -11)],
+)
+def test_overlapping_digits_are_cut_at_a_column(reader, digits, gap):
+    """Digits written into each other have no gap: the judge's column cut reads them."""
+    from digit_pipeline.reading import read_sheet
+
+    page, truth = touching(digits, gap), "".join(map(str, digits))
+    assert read_sheet(page, model=reader).text == truth
+    uncut = read_sheet(page, model=reader, judge=JudgeParams(off={"column"})).text
+    assert len(uncut) < len(truth)  # one box read as one digit: a digit lost
+    assert read_sheet(page, model=reader, judge=JudgeParams(off={"pieces"})).text == truth
+
+
+@pytest.mark.parametrize("digits, gap", [((9, 1), -5), ((2, 6), -5)])
+def test_touching_digits_are_cut_by_pieces_or_column(reader, digits, gap):
+    from digit_pipeline.reading import read_sheet
+
+    page, truth = touching(digits, gap), "".join(map(str, digits))
+    assert read_sheet(page, model=reader).text == truth
+    for off in ({"pieces"}, {"column"}):  # either way alone finds the cut
+        assert read_sheet(page, model=reader, judge=JudgeParams(off=off)).text == truth
+    neither = read_sheet(page, model=reader, judge=JudgeParams(off={"pieces", "column"})).text
+    assert len(neither) < len(truth)
+
+
+@pytest.mark.parametrize("digits, gap", [((9, 1), -5), ((1, 3), -11)])
+def test_a_box_the_verifier_calls_several_digits_is_tried_at_a_column(reader, digits, gap):
+    """Neither wide nor unsure, the box is cut because the verifier says "several"."""
+    from digit_pipeline.reading import read_sheet
+
+    page, truth = touching(digits, gap), "".join(map(str, digits))
+    assert read_sheet(page, model=reader).text == truth
+    deaf = read_sheet(page, model=reader, judge=JudgeParams(several=1.0)).text
+    assert len(deaf) < len(truth)
