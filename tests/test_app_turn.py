@@ -36,7 +36,7 @@ def test_a_sideways_upload_is_turned_and_read_and_can_be_turned_by_hand(model):
     digest = at.session_state["last_good_upload"].digest
     assert at.session_state["turns_of"][digest] == 3  # three quarters more: upright again
     notes = [c.value for c in at.sidebar.caption]
-    assert any(n.startswith("Turned 270°: the digits read clearly surer") for n in notes), notes
+    assert any(n.startswith("Turned 270°: its digits say this way is up") for n in notes), notes
     assert _digits_read(at) == truth
     at.button(key="turn").click().run()  # by hand: a quarter turn more, back as stored
     assert at.session_state["turns_of"][digest] == 0

@@ -73,7 +73,7 @@ def turn_control(source: Source | None) -> None:
         on_click=turn_by_hand,
         args=(source.digest,),
         help="Turn the image a quarter turn clockwise: a photo stored sideways or upside "
-        "down. A photo that reads clearly better turned is turned when it arrives.",
+        "down. A photo whose digits clearly say it lies turned is turned when it arrives.",
     )
     note = st.session_state.get(TURN_NOTES, {}).get(source.digest)
     if source.turns and note:
@@ -119,8 +119,7 @@ def orient_new_image(source: Source | None) -> Source | None:
     set_turns(
         source.digest,
         turns,
-        f"Turned {reading.rotation}°: the digits read clearly surer this way "
-        "(*Turn 90° ↻* turns it on).",
+        f"Turned {reading.rotation}°: its digits say this way is up (*Turn 90° ↻* turns it on).",
     )
     return replace(source, turns=turns, corners=None)
 
