@@ -102,6 +102,8 @@ SLIDERS = [s for s in PARAM_SPECS if s.kind is not bool and not s.choices and no
 @pytest.mark.parametrize("spec", SLIDERS, ids=[s.name for s in SLIDERS])
 def test_every_slider_moves_to_both_ends(spec):
     at = start()
+    at.session_state["show_more_stages"] = True  # the rest of the stages: More settings
+    at.run()
     for value in (spec.low, spec.high, spec.default):
         value = float(value) if spec.kind is float else int(value)
         at.slider(key=f"param_{spec.name}").set_value(value).run()
@@ -109,8 +111,30 @@ def test_every_slider_moves_to_both_ends(spec):
         assert at.slider(key=f"param_{spec.name}").value == value
 
 
+def test_more_settings_are_drawn_only_while_open_and_kept_when_closed():
+    at = start()
+    drawn = lambda: {w.key for w in (*at.sidebar.slider, *at.sidebar.toggle)}  # noqa: E731
+    assert "param_canny_lower" in drawn() and "param_min_box_area" not in drawn()
+    assert "param_remove_lines" not in drawn()
+    at.session_state["show_more_stages"] = True
+    at.run()
+    assert {"param_min_box_area", "param_remove_lines", "param_work_size"} <= drawn()
+    at.toggle(key="param_remove_lines").set_value(False).run()
+    at.slider(key="param_min_box_area").set_value(500).run()
+    at.session_state["show_more_stages"] = False
+    at.run()
+    at.slider(key="param_canny_lower").set_value(at.slider(key="param_canny_lower").value + 2)
+    at.run()
+    assert not at.exception, at.exception
+    assert "param_min_box_area" not in drawn()
+    assert at.session_state["param_remove_lines"] is False
+    assert at.session_state["param_min_box_area"] == 500
+
+
 def test_other_controls():
     at = start()
+    at.session_state["show_more_stages"] = True
+    at.run()
     at.select_slider(key="param_canny_aperture").set_value(5).run()
     assert not at.exception
     at.toggle(key="param_remove_lines").set_value(False).run()
@@ -130,7 +154,8 @@ FITTED = ("work_size", "blur_size", "canny_lower", "dilate_size", "dilate_iterat
 
 
 def slider_values(at: AppTest) -> dict[str, float]:
-    return {name: at.slider(key=f"param_{name}").value for name in FITTED}
+    """The fitted stages' values, drawn or not (the working size is in More settings)."""
+    return {name: at.session_state[f"param_{name}"] for name in FITTED}
 
 
 def test_new_images_are_fitted_until_switched_off():
@@ -350,6 +375,8 @@ def test_a_photographed_page_is_flattened_and_its_corners_can_be_moved():
     at.button(key="page_reset").click().run()
     assert not at.sidebar.warning
     assert at.main.get("image")[1].proto.imgs[0].caption.startswith("Page found in the photo")
+    at.session_state["show_more_stages"] = True
+    at.run()
     at.toggle(key="param_flatten_page").set_value(False).run()
     assert not at.exception
     assert "Page corners" not in [e.label for e in at.sidebar.expander]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import streamlit as st
 
@@ -11,6 +12,14 @@ from digit_pipeline.model import MODELS_DIR, ModelLoadError, load_card
 from digit_pipeline.reading.autofit import fit_base
 from workbench.cache import fitted, model_future
 from workbench.common import CANVAS_CHOICE, Source, list_models
+
+TUNED = frozenset(
+    {"blur_size", "canny_lower", "canny_multiplier", "dilate_size", "dilate_iterations"}
+)
+"""The stages a user tunes until the boxes fit (blur, Canny, dilation): always in the
+sidebar. The rest (working size, aperture, smallest box, the switches, the ROI threshold)
+are in *More settings*, drawn only while it is open, so a slider move does not redraw
+them (each element a rerun sends costs the browser time: BENCHMARKS.md, bench_feel)."""
 
 
 def params_to_state(params: PipelineParams) -> None:
@@ -152,7 +161,14 @@ def sidebar_controls(source: Source | None, fit: bool = True) -> PipelineParams:
             "Reset", key="reset", on_click=reset_params, help="Put every stage back to its default."
         )
     for spec in PARAM_SPECS:
-        parameter_control(spec)
+        if spec.name in TUNED:
+            parameter_control(spec)
+    more = st.sidebar.expander(
+        "More settings", expanded=False, key="show_more_stages", on_change="rerun"
+    )
+    for spec in PARAM_SPECS:  # drawn only while open; their values live in session state
+        if spec.name not in TUNED:
+            parameter_control(spec, more if more.open else None)
     params = params_from_state()
     st.sidebar.download_button(
         "Download these settings",
@@ -192,25 +208,33 @@ def fit_controls(source: Source | None) -> None:
         st.sidebar.caption(st.session_state["fit_note"])
 
 
-def parameter_control(spec: ParamSpec) -> None:
-    """Draw one parameter's control; its value lives in session state (``param_<name>``)."""
+def parameter_control(spec: ParamSpec, where: Any = "sidebar") -> None:
+    """Draw one parameter's control; its value lives in session state (``param_<name>``).
+
+    ``where``: the container (the sidebar by default); None draws nothing and only gives
+    the value its default (a closed *More settings* panel).
+    """
     key = f"param_{spec.name}"
     # Widgets take their values from session state only, so Auto-fit and Reset can move
     # them (a widget given both a value and a state warns).
     st.session_state.setdefault(key, spec.kind(spec.default) if spec.default is not None else 128)
-    if spec.kind is bool:
-        st.sidebar.toggle(spec.label, key=key, help=spec.help)
-    elif spec.choices:
-        st.sidebar.select_slider(spec.label, options=list(spec.choices), key=key, help=spec.help)
-    elif spec.optional:
+    if spec.optional:
         st.session_state.setdefault(f"{key}_auto", spec.default is None)
-        auto = st.sidebar.checkbox(f"{spec.label}: {spec.optional}", key=f"{key}_auto")
+    if where is None:
+        return
+    where = st.sidebar if where == "sidebar" else where
+    if spec.kind is bool:
+        where.toggle(spec.label, key=key, help=spec.help)
+    elif spec.choices:
+        where.select_slider(spec.label, options=list(spec.choices), key=key, help=spec.help)
+    elif spec.optional:
+        auto = where.checkbox(f"{spec.label}: {spec.optional}", key=f"{key}_auto")
         step = int(spec.step)
         low, high = int(spec.low), int(spec.high)
-        st.sidebar.slider(spec.label, low, high, step=step, key=key, help=spec.help, disabled=auto)
+        where.slider(spec.label, low, high, step=step, key=key, help=spec.help, disabled=auto)
     else:
         cast = spec.kind
-        st.sidebar.slider(
+        where.slider(
             spec.label,
             cast(spec.low),
             cast(spec.high),

@@ -24,6 +24,7 @@ KEPT_KEYS = frozenset(
         "low_confidence",
         "show_stages",
         "show_corners",
+        "show_more_stages",
         "mnist_path",
         "ft_epochs",
         "batch_autofit",
