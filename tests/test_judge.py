@@ -348,3 +348,43 @@ def test_a_box_the_verifier_calls_several_digits_is_tried_at_a_column(reader, di
     assert read_sheet(page, model=reader).text == truth
     deaf = read_sheet(page, model=reader, judge=JudgeParams(several=1.0)).text
     assert len(deaf) < len(truth)
+
+
+def in_groups(groups: list[tuple[tuple[int, ...], int]], apart: int = 40) -> np.ndarray:
+    """Groups of MNIST test digits in a row, each group ``(digits, gap)``, ``apart`` px apart."""
+    from conftest import FIXTURES, blank, paste
+
+    with np.load(FIXTURES / "mnist_small.npz") as data:
+        x, y = data["x_test"], data["y_test"]
+    page = blank(60 + sum(90 * len(g) for g, _ in groups) + apart * len(groups), 190)
+    left = 30
+    for digits, gap in groups:
+        for label in digits:
+            left += paste(page, x[int(np.flatnonzero(y == label)[0])], left, 50, 84)[2] + gap
+        left += apart - gap
+    return page
+
+
+@pytest.mark.parametrize(
+    "groups",
+    [[((1, 7), -8), ((5,), 0), ((3, 8), -10)], [((3, 8), -10), ((1, 7), -8)]],
+    ids=["17-5-38", "38-17"],
+)
+def test_every_overlapping_pair_of_a_sheet_is_cut_in_one_pass(reader, groups):
+    """Several boxes cut at once: each keeps its own parts and readings, in reading order."""
+    from digit_pipeline.reading import read_sheet
+
+    page, truth = in_groups(groups), "".join(str(d) for g, _ in groups for d in g)
+    assert read_sheet(page, model=reader).text == truth
+    assert read_sheet(page, model=reader, judge=JudgeParams(split_passes=1)).text == truth
+    uncut = read_sheet(page, model=reader, judge=JudgeParams(off={"column"})).text
+    assert len(uncut) <= len(truth) - 2
+
+
+def test_a_box_the_verifier_calls_one_digit_stays_whole(reader):
+    """With column_one at 0 every box counts as "one digit": the unsure clause cuts none."""
+    from digit_pipeline.reading import read_sheet
+
+    page = in_groups([((1, 7), -8), ((5,), 0), ((3, 8), -10)])
+    whole = read_sheet(page, model=reader, judge=JudgeParams(column_one=0.0)).text
+    assert whole != "17538" and len(whole) < 5
