@@ -86,9 +86,10 @@ pytest_add_cli_args=
 EOF
             ;;
         split)
-            # split_touching needs the classifier: the model-reading tests too. mutmut's CPU
-            # limit is 30x the tests' own time; these tests' time is mostly loading the models,
-            # which mutmut does not count, so every mutant "timed out" (killed by hand in 7 s)
+            # split_touching needs the classifier: the model-reading tests too, which read
+            # with the NumPy reader (a fork of a process that ran TensorFlow deadlocks in
+            # its threads: every mutant "timed out"); mutmut's CPU limit leaves out loading
+            # the models, hence the larger multiplier
             cat <<EOF
 [mutmut]
 paths_to_mutate=digit_pipeline/reading/judge/$module.py
