@@ -210,3 +210,16 @@ def stub_sheet() -> np.ndarray:
         np.minimum(region, 235 - (ink.astype(np.int32) * 200 // 255).astype(np.uint8), out=region)
     cv2.line(page, (335, 112), (385, 90), 40, 5)
     return page
+
+
+def set_corners(at, corners) -> None:
+    """Open the reading page's *Page corners* panel and move its sliders to ``corners``.
+
+    ``corners``: four (across %, down %) pairs, top left first, clockwise; runs the app.
+    """
+    at.session_state["show_corners"] = True  # the panel's sliders are drawn while it is open
+    at.run()
+    for index, (x, y) in enumerate(corners):
+        at.slider(key=f"page_x{index}").set_value(x)
+        at.slider(key=f"page_y{index}").set_value(y)
+    at.run()

@@ -6,7 +6,7 @@ import io
 
 import numpy as np
 import pytest
-from conftest import ROOT, load_truth, sample_sheets, sheet_reads
+from conftest import ROOT, load_truth, sample_sheets, set_corners, sheet_reads
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -360,12 +360,7 @@ def test_a_photographed_page_is_flattened_and_its_corners_can_be_moved():
     assert sheet_reads(at).split("**")[1] == truth["text"].replace("\n", " / ")
 
     # Corners pulled together: no page; a clear warning and the photo read as it is.
-    at.session_state["show_corners"] = True  # the panel's sliders are drawn while it is open
-    at.run()
-    for index, (x, y) in enumerate(((50.0, 50.0), (52.0, 50.0), (52.0, 52.0), (50.0, 52.0))):
-        at.slider(key=f"page_x{index}").set_value(x)
-        at.slider(key=f"page_y{index}").set_value(y)
-    at.run()
+    set_corners(at, ((50.0, 50.0), (52.0, 50.0), (52.0, 52.0), (50.0, 52.0)))
     assert not at.exception
     assert any("enclose almost nothing" in w.value for w in at.sidebar.warning)
     captions_now = [image.proto.imgs[0].caption for image in at.main.get("image")]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import ROOT, SAMPLES, load_truth, on_desk, sample_sheets
+from conftest import ROOT, SAMPLES, load_truth, on_desk, sample_sheets, set_corners
 from streamlit.testing.v1 import AppTest
 
 from digit_pipeline.io.images import encode_png, read_image
@@ -76,12 +76,7 @@ def test_the_corner_note_follows_a_page_flattened_by_hand():
     at.run()
     corner_captions = lambda: [c.value for c in at.sidebar.caption if "page" in c.value]  # noqa: E731
     assert any(c.startswith("No page edge found") for c in corner_captions())
-    at.session_state["show_corners"] = True
-    at.run()
-    for index, (x, y) in enumerate(((5.0, 5.0), (95.0, 5.0), (95.0, 95.0), (5.0, 95.0))):
-        at.slider(key=f"page_x{index}").set_value(x)
-        at.slider(key=f"page_y{index}").set_value(y)
-    at.run()
+    set_corners(at, ((5.0, 5.0), (95.0, 5.0), (95.0, 95.0), (5.0, 95.0)))
     assert not at.exception, at.exception
     assert "Flattened by hand: the page is the four corners you set." in corner_captions()
     assert not any(c.startswith("No page edge found") for c in corner_captions())
@@ -106,12 +101,7 @@ def test_closed_corners_panel_draws_no_sliders_and_keeps_the_corners():
     at = AppTest.from_file(APP, default_timeout=180)
     at.run()
     assert not [s for s in at.sidebar.slider if (s.key or "").startswith("page_")]
-    at.session_state["show_corners"] = True
-    at.run()
-    for index, (x, y) in enumerate(((5.0, 5.0), (95.0, 5.0), (95.0, 95.0), (5.0, 95.0))):
-        at.slider(key=f"page_x{index}").set_value(x)
-        at.slider(key=f"page_y{index}").set_value(y)
-    at.run()
+    set_corners(at, ((5.0, 5.0), (95.0, 5.0), (95.0, 95.0), (5.0, 95.0)))
     at.session_state["show_corners"] = False
     at.run()
     at.slider(key="param_canny_lower").set_value(at.slider(key="param_canny_lower").value + 3)

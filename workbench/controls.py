@@ -167,8 +167,12 @@ def sidebar_controls(source: Source | None, fit: bool = True) -> PipelineParams:
         "More settings", expanded=False, key="show_more_stages", on_change="rerun"
     )
     for spec in PARAM_SPECS:  # drawn only while open; their values live in session state
-        if spec.name not in TUNED:
-            parameter_control(spec, more if more.open else None)
+        if spec.name in TUNED:
+            continue
+        if more.open:
+            parameter_control(spec, more)
+        else:
+            parameter_default(spec)
     params = params_from_state()
     st.sidebar.download_button(
         "Download these settings",
@@ -208,21 +212,24 @@ def fit_controls(source: Source | None) -> None:
         st.sidebar.caption(st.session_state["fit_note"])
 
 
-def parameter_control(spec: ParamSpec, where: Any = "sidebar") -> None:
-    """Draw one parameter's control; its value lives in session state (``param_<name>``).
-
-    ``where``: the container (the sidebar by default); None draws nothing and only gives
-    the value its default (a closed *More settings* panel).
-    """
+def parameter_default(spec: ParamSpec) -> None:
+    """Give a parameter's value in session state (``param_<name>``) its default, once."""
     key = f"param_{spec.name}"
     # Widgets take their values from session state only, so Auto-fit and Reset can move
     # them (a widget given both a value and a state warns).
     st.session_state.setdefault(key, spec.kind(spec.default) if spec.default is not None else 128)
     if spec.optional:
         st.session_state.setdefault(f"{key}_auto", spec.default is None)
-    if where is None:
-        return
-    where = st.sidebar if where == "sidebar" else where
+
+
+def parameter_control(spec: ParamSpec, where: Any = None) -> None:
+    """Draw one parameter's control in ``where`` (default: the sidebar).
+
+    Its value lives in session state (``param_<name>``, :func:`parameter_default`).
+    """
+    parameter_default(spec)
+    key = f"param_{spec.name}"
+    where = st.sidebar if where is None else where
     if spec.kind is bool:
         where.toggle(spec.label, key=key, help=spec.help)
     elif spec.choices:

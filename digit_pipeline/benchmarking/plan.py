@@ -15,12 +15,7 @@ import numpy as np
 
 from .styles import SheetStyle
 
-__all__ = [
-    "CONDITIONS",
-    "MODES",
-    "SheetCase",
-    "make_plan",
-]
+__all__ = ["CONDITIONS", "MODES", "SheetCase", "make_plan"]
 
 CONDITIONS = (
     "baseline",

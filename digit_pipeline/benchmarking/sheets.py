@@ -62,8 +62,7 @@ def _paper(width: int, height: int, style: SheetStyle, layout: _Layout) -> Color
     if style.ruling is None:
         return out
     thick = max(1, round(layout.pitch / 60))
-    rule_rgb = np.asarray(style.paper_rgb, np.float32) * (1 - _RULE_ALPHA) + _RULE_RGB * _RULE_ALPHA
-    rule = np.rint(rule_rgb).astype(np.uint8)
+    rule = _printed_on(style.paper_rgb, _RULE_RGB, _RULE_ALPHA)
     pitch = layout.pitch / style.rule_divisions
     rows = _repeats(layout.rule_y0, pitch, height)
     columns = _repeats(layout.grid_x0, pitch, width) if style.ruling == "squared" else []
@@ -75,10 +74,8 @@ def _paper(width: int, height: int, style: SheetStyle, layout: _Layout) -> Color
             x0 = round(x) - thick // 2
             out[:, max(0, x0) : max(0, x0 + thick)] = rule
         return out
-    colour = tuple(int(c) for c in rule)
     if style.rule_print == "dotted":
-        dot = np.asarray(style.paper_rgb, np.float32) * (1 - _DOT_ALPHA) + _DOT_RGB * _DOT_ALPHA
-        colour = tuple(int(c) for c in np.rint(dot))
+        colour = tuple(int(c) for c in _printed_on(style.paper_rgb, _DOT_RGB, _DOT_ALPHA))
         # squared: a dot at each crossing; ruled: a row of close dots along each rule
         step = pitch if columns else pitch / 6
         radius = max(1, round(1.2 * thick))
@@ -86,6 +83,7 @@ def _paper(width: int, height: int, style: SheetStyle, layout: _Layout) -> Color
             for x in columns or _repeats(0.0, step, width):
                 cv2.circle(out, (round(x), round(y)), radius, colour, -1, cv2.LINE_AA)
         return out
+    colour = tuple(int(c) for c in rule)
     dash, period = 0.3 * pitch, 0.5 * pitch  # dashes 0.3 of a square long, 0.2 apart
     for y in rows:
         for x in _repeats(layout.grid_x0, period, width):
@@ -94,6 +92,12 @@ def _paper(width: int, height: int, style: SheetStyle, layout: _Layout) -> Color
         for y in _repeats(layout.rule_y0, period, height):
             cv2.line(out, (round(x), round(y)), (round(x), round(y + dash)), colour, thick)
     return out
+
+
+def _printed_on(paper_rgb: tuple[int, int, int], rgb: np.ndarray, alpha: float) -> np.ndarray:
+    """Return the colour of ink ``rgb`` printed at ``alpha`` on ``paper_rgb``, uint8 (3,)."""
+    blend = np.asarray(paper_rgb, np.float32) * (1 - alpha) + rgb * alpha
+    return np.rint(blend).astype(np.uint8)
 
 
 def _repeats(start: float, step: float, end: int) -> list[float]:

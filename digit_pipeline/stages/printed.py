@@ -79,8 +79,6 @@ def print_marks(gray: GrayImage, paper: float | None = None) -> np.ndarray:
     if len(small) < PRINT_MEMBERS:
         return mask
     members = small[_in_lattice(stats[small], centres[small], gray.shape)]
-    if len(members) < PRINT_MEMBERS:
-        return mask
     keep = np.zeros(count, bool)
     keep[members] = True
     return keep[labels]
@@ -138,9 +136,10 @@ def _regular(steps: np.ndarray) -> bool:
     """
     steps = steps[np.isfinite(steps[:, 0])]
     length = np.hypot(steps[:, 0], steps[:, 1])
-    if np.median(length) < _MIN_STEP:
+    typical = np.median(length)
+    if typical < _MIN_STEP:
         return False
-    even = np.abs(length - np.median(length)) <= 2 * _STEP_TOL * np.median(length) + 1.0
+    even = np.abs(length - typical) <= 2 * _STEP_TOL * typical + 1.0
     quarter = 4 * np.arctan2(steps[:, 1], steps[:, 0])  # a quarter turn is a whole turn
     common = np.arctan2(np.sin(quarter).mean(), np.cos(quarter).mean())
     off = np.abs(np.angle(np.exp(1j * (quarter - common)))) / 4
@@ -161,11 +160,7 @@ def _like_the_lattice(member: np.ndarray, size: np.ndarray, steps: np.ndarray) -
     kinds = np.unique(np.round(np.hstack([size[member], steps[member]])), axis=0)
     index = np.flatnonzero(others)
     mine = np.hstack([size[index], steps[index]])
-    alike = np.all(
-        np.abs(mine[:, None, :3] - kinds[None, :, :3])
-        <= _ALIKE * np.maximum(mine[:, None, :3], kinds[None, :, :3]) + 1.0,
-        axis=2,
-    )
+    alike = _alike(mine[:, :3], kinds[:, :3])
     tol = _STEP_TOL * np.hypot(kinds[:, 3], kinds[:, 4]) + 1.5
     same = np.minimum(
         np.hypot(*(mine[:, None, 3:] - kinds[None, :, 3:]).transpose(2, 0, 1)),
@@ -174,6 +169,16 @@ def _like_the_lattice(member: np.ndarray, size: np.ndarray, steps: np.ndarray) -
     out = np.zeros(len(member), bool)
     out[index] = np.any(alike & (same <= tol[None, :]), axis=1)
     return out
+
+
+def _alike(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Which marks of ``a`` (rows) are twins of which of ``b`` (columns), by their sizes.
+
+    Sizes are (width, height, ink area); twins differ in each by at most ``_ALIKE`` of the
+    larger, plus a pixel.
+    """
+    a, b = a[:, None, :], b[None, :, :]
+    return np.all(np.abs(a - b) <= _ALIKE * np.maximum(a, b) + 1.0, axis=2)
 
 
 def _link_triples(
@@ -188,11 +193,7 @@ def _link_triples(
 
     Returns each mark's step to its nearest twin (NaN where it has none).
     """
-    alike = np.all(
-        np.abs(size[rows, None, :] - size[None, block, :])
-        <= _ALIKE * np.maximum(size[rows, None, :], size[None, block, :]) + 1.0,
-        axis=2,
-    )
+    alike = _alike(size[rows], size[block])
     offsets = centres[None, block, :] - centres[rows, None, :]
     distance = np.hypot(offsets[..., 0], offsets[..., 1])
     apart = np.maximum(size[rows, None, 0], size[rows, None, 1])  # apart, not touching

@@ -89,7 +89,7 @@ def split_touching(
             if i in candidates:
                 parts, by_pieces = candidates[i]
                 n = len(parts)
-                one = float(verdict[i, ONE]) if len(verdict) > i else 0.0
+                one = float(verdict[i, ONE])  # a verdict per box (without a verifier: one)
                 whole = _Whole(box, sure[i], bool(wide[i]), bool(several[i]), one)
                 better = _prefers_parts(
                     whole, part_sure[k : k + n], part_one[k : k + n], by_pieces, params
