@@ -99,7 +99,7 @@ def test_folder_zip_and_glob_read_like_one_by_one(tmp_path, archive):
     got = texts(r for r in records if "error" not in r)
     assert got == expected
     rows = table.read_text().splitlines()
-    assert rows[0].startswith("image,index,line,label,confidence")
+    assert rows[0].startswith("image,index,line,number,label,confidence")
     digits = sum(len(r["digits"]) for r in records if "error" not in r)
     assert len(rows) == 1 + digits
 

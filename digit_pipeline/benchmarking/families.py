@@ -2,7 +2,8 @@
 
 ``bench --inks`` draws each sheet of the plan in a coloured ink on a coloured paper
 (:func:`in_coloured_ink`); ``bench --grids`` writes it on dotted, dashed or fine printed
-paper (:func:`on_grid_paper`). Each choice comes from the case's own seed, so a family is
+paper (:func:`on_grid_paper`); ``bench --numbers`` writes each line as numbers apart
+(:func:`written_as_numbers`). Each choice comes from the case's own seed, so a family is
 the same every run, and a change is judged on the kind, not on one photo.
 """
 
@@ -14,7 +15,14 @@ import numpy as np
 
 from .plan import SheetCase, _fit_layout
 
-__all__ = ["COLOURED_INKS", "COLOURED_PAPERS", "in_coloured_ink", "on_grid_paper"]
+__all__ = [
+    "COLOURED_INKS",
+    "COLOURED_PAPERS",
+    "NUMBER_GAPS",
+    "in_coloured_ink",
+    "on_grid_paper",
+    "written_as_numbers",
+]
 
 COLOURED_INKS = (  # red, light red, pink, orange, purple, green, light green, bright blue
     (200, 40, 45),
@@ -27,6 +35,10 @@ COLOURED_INKS = (  # red, light red, pink, orange, purple, green, light green, b
     (50, 90, 210),
 )
 """Marker and felt-pen inks photographed: ``bench --inks`` draws each sheet in one of them."""
+NUMBER_GAPS = (1.8, 3.0)
+"""``bench --numbers``: the gap between numbers, in digit heights (then up to 40 % more).
+Within a number, real_dev's writers leave up to 1.3 heights (a 3x3 grid): numbers closer
+than that cannot be told apart by their gaps."""
 COLOURED_PAPERS = (  # pink, yellow, kraft brown, light blue, light green, grey, white
     (245, 212, 216),
     (250, 240, 170),
@@ -101,4 +113,34 @@ def on_grid_paper(case: SheetCase) -> SheetCase:
         lines=tuple(lines),
         size=size,
         indices=case.indices[: sum(lines)],
+    )
+
+
+def written_as_numbers(case: SheetCase) -> SheetCase:
+    """Return ``case`` with each line written as numbers apart (``bench --numbers``).
+
+    Each line's digits become numbers of 1-4 digits, :data:`NUMBER_GAPS` digit heights
+    apart, each a little higher or lower than the last (``SheetStyle.number_gap``); the
+    truth's text parts them with spaces. Squared paper becomes plain (its one digit per
+    square has no gaps to read); the layout is trimmed again if the wider lines do not fit.
+
+    Examples
+    --------
+    >>> from digit_pipeline.benchmarking.plan import make_plan
+    >>> case = make_plan(2, 0)[1]
+    >>> apart = written_as_numbers(case)
+    >>> apart.style.number_gap >= NUMBER_GAPS[0], apart == written_as_numbers(case)
+    (True, True)
+    >>> apart.indices == case.indices[: sum(apart.lines)]
+    True
+    """
+    rng = np.random.default_rng([case.seed, 0x2B3])
+    style = replace(
+        case.style,
+        number_gap=float(rng.uniform(*NUMBER_GAPS)),
+        ruling=None if case.style.ruling == "squared" else case.style.ruling,
+    )
+    lines, size = _fit_layout(style, list(case.lines), case.size)
+    return replace(
+        case, style=style, lines=tuple(lines), size=size, indices=case.indices[: sum(lines)]
     )

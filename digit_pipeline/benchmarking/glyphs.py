@@ -24,6 +24,7 @@ class _Glyph:
     label: int
     line: int
     source_index: int
+    number: int = 0  # which number of the sheet (SheetStyle.number_gap)
     x: int = 0  # patch origin on the unrotated sheet
     y: int = 0
 

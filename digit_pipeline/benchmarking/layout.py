@@ -32,13 +32,24 @@ class _Layout:
 
 
 def _line_cursor_positions(
-    glyphs: list[_Glyph], style: SheetStyle, pitch: float, h_nom: float, rng: np.random.Generator
+    glyphs: list[_Glyph],
+    style: SheetStyle,
+    pitch: float,
+    h_nom: float,
+    rng: np.random.Generator,
+    starts: frozenset[int] = frozenset(),
 ) -> list[float]:
-    """Return the x of each glyph's ink box within its line, from 0 (content frame)."""
+    """Return the x of each glyph's ink box within its line, from 0 (content frame).
+
+    A glyph whose index is in ``starts`` begins a new number: ``style.number_gap`` nominal
+    heights (and up to 40 % more) after the last.
+    """
     xs: list[float] = []
     gap_min = style.gap_frac * NOMINAL_ASPECT * h_nom
     cursor = 0.0
     for i, g in enumerate(glyphs):
+        if i in starts:
+            cursor += style.number_gap * h_nom * rng.uniform(1.0, 1.4)
         bw = g.ink_box[2]
         if style.ruling == "squared":  # one digit per square, centred with a little jitter
             cells = max(1, math.ceil((bw + gap_min) / pitch))
@@ -51,6 +62,34 @@ def _line_cursor_positions(
             xs.append(cursor)
             cursor += bw
     return xs
+
+
+def _numbers_of_line(
+    glyphs: list[_Glyph], style: SheetStyle, first: int, rng: np.random.Generator
+) -> tuple[frozenset[int], list[float]]:
+    """Part a line's glyphs into numbers of 1-4 digits, numbered from ``first``.
+
+    Only with ``style.number_gap`` > 0 and not on squared paper; sets each glyph's
+    ``number``.
+
+    Returns the indices that begin a number (the first excluded) and each glyph's vertical
+    shift in nominal heights: each number sits up to a quarter height above or below.
+    Without numbers the line is number ``first``, unshifted, and ``rng`` is not drawn from.
+    """
+    if not style.number_gap or style.ruling == "squared":
+        for g in glyphs:
+            g.number = first
+        return frozenset(), [0.0] * len(glyphs)
+    starts, shifts, i, number = set(), [], 0, first
+    while i < len(glyphs):
+        size, shift = int(rng.integers(1, 5)), float(rng.uniform(-0.25, 0.25))
+        if i:
+            starts.add(i)
+        for g in glyphs[i : i + size]:
+            g.number = number
+            shifts.append(shift)
+        i, number = i + size, number + 1
+    return frozenset(starts), shifts
 
 
 def _ink_positions(
@@ -70,19 +109,22 @@ def _ink_positions(
     h_nom = (lo + hi) / 2
     ink_pos: list[tuple[float, float]] = []
     start = 0
+    number = 0
     for k, n in enumerate(lines):
         line_glyphs = glyphs[start : start + n]
-        xs = _line_cursor_positions(line_glyphs, style, pitch, h_nom, rng)
+        starts, shifts = _numbers_of_line(line_glyphs, style, number, rng)
+        number = line_glyphs[-1].number + 1
+        xs = _line_cursor_positions(line_glyphs, style, pitch, h_nom, rng, starts)
         indent = 0.0 if style.ruling == "squared" else rng.uniform(0.0, 0.15) * hi
         slope = 0.0 if style.ruling else rng.uniform(-0.015, 0.015)
-        for g, x, h in zip(line_glyphs, xs, heights[start : start + n], strict=True):
+        for g, x, h, shift in zip(line_glyphs, xs, heights[start : start + n], shifts, strict=True):
             if style.ruling == "ruled":  # sit on the rule; may touch it, never cross mid-digit
                 dy = rng.uniform(-0.07, 0.015) * h
             elif style.ruling == "squared":
                 dy = rng.uniform(-0.1, -0.03) * h
             else:
                 dy = rng.uniform(-0.1, 0.1) * h + slope * x
-            bottom = k * pitch + dy
+            bottom = k * pitch + dy + shift * h_nom
             ink_pos.append((indent + x, bottom - g.ink_box[3]))
         start += n
     return ink_pos

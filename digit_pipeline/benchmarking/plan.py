@@ -206,6 +206,8 @@ def _needed_size(style: SheetStyle, lines: Sequence[int]) -> tuple[float, float]
         content_w = max(lines) * per_digit
     else:
         content_w = 0.15 * hi + max(lines) * _EST_WIDTH * hi + (max(lines) - 1) * gap
+        # numbers apart: about two gaps in three part numbers, each up to 1.4 x number_gap
+        content_w += 0.7 * (max(lines) - 1) * style.number_gap * 1.4 * (lo + hi) / 2
     content_h = (len(lines) - 1) * pitch + 1.25 * hi
     if style.ruling is None:
         content_h += 0.03 * content_w  # lines may slope

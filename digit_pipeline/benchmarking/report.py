@@ -41,6 +41,9 @@ class Metrics:
     sheets, digits, found, matched, correct, exact : int
         Sheets; true digits; boxes found; boxes matched at IoU >= 0.5; matched and read
         right; sheets read exactly (every digit found and right, nothing extra).
+    text_exact : int
+        Sheets whose text is the truth's to the character: its lines, and its numbers
+        parted by spaces as they were written.
     precision, recall, f1, accuracy, exact_share : float
         ``matched / found``, ``matched / digits``, their harmonic mean,
         ``correct / digits``, ``exact / sheets``.
@@ -54,6 +57,7 @@ class Metrics:
     matched: int
     correct: int
     exact: int
+    text_exact: int
     precision: float
     recall: float
     f1: float
@@ -89,6 +93,7 @@ def summarise(records: Iterable[dict[str, Any]]) -> Metrics:
     matched = sum(r["matched"] for r in records)
     correct = sum(r["correct"] for r in records)
     exact = sum(bool(r["exact"]) for r in records)
+    text_exact = sum(bool(r.get("text_exact")) for r in records)
     precision = matched / found if found else float(digits == 0)
     recall = matched / digits if digits else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
@@ -101,6 +106,7 @@ def summarise(records: Iterable[dict[str, Any]]) -> Metrics:
         matched=matched,
         correct=correct,
         exact=exact,
+        text_exact=text_exact,
         precision=precision,
         recall=recall,
         f1=f1,
@@ -148,7 +154,8 @@ def summary_line(model: str, mode: str, m: Metrics) -> str:
     return (
         f"{model} / {mode}: F1 {m.f1:.3f} (P {m.precision:.3f}, R {m.recall:.3f}), "
         f"read {m.correct}/{m.digits} = {m.accuracy:.1%}, exact sheets {m.exact}/{m.sheets} "
-        f"= {m.exact_share:.0%}, {m.median_s:.2f} s/sheet median, {m.p95_s:.2f} s p95, "
+        f"= {m.exact_share:.0%}, text as written {m.text_exact}/{m.sheets}, "
+        f"{m.median_s:.2f} s/sheet median, {m.p95_s:.2f} s p95, "
         f"{m.median_s_per_mp:.3f} s/MP median"
     )
 

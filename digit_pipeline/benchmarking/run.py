@@ -43,7 +43,7 @@ from PIL import Image
 
 from ..model.contract import MNIST_SIZE
 from .cases import read_case, render_case, score_record
-from .families import in_coloured_ink, on_grid_paper
+from .families import in_coloured_ink, on_grid_paper, written_as_numbers
 from .fonts import HANDWRITING_FONTS, font_digits
 from .plan import CONDITIONS, MODES, SheetCase, make_plan
 from .report import by_condition, draw_failure, report_markdown
@@ -113,6 +113,8 @@ def run(args: argparse.Namespace, judge: JudgeParams | None = None) -> int:
         plan = [in_coloured_ink(case) for case in plan]
     if args.grids:  # the printed-paper family: dotted, dashed and fine grids
         plan = [on_grid_paper(case) for case in plan]
+    if args.numbers:  # the numbers family: each line written as numbers apart
+        plan = [written_as_numbers(case) for case in plan]
     records: list[dict[str, Any]] = []
     drawing = 0.0
     started = time.perf_counter()
@@ -382,6 +384,7 @@ def _results(
         "turn": bool(args.turn),
         "inks": bool(args.inks),
         "grids": bool(args.grids),
+        "numbers": bool(args.numbers),
         "judge_off": sorted(judge.off) if judge is not None else [],
     }
     return {

@@ -20,11 +20,14 @@ and never imports streamlit.
 Truth format (returned next to the image)::
 
     {"width": W, "height": H, "text": "462\n119",
-     "digits": [{"box": [x, y, w, h], "label": 4, "line": 0, "source_index": 17}, ...]}
+     "digits": [{"box": [x, y, w, h], "label": 4, "line": 0, "number": 0,
+                 "source_index": 17}, ...]}
 
 ``box`` is the tight box, in final image pixels, of the pixels where the digit's
 ink alpha exceeds :data:`TRUTH_ALPHA`; digits are listed in reading order (lines top
-to bottom, left to right within a line) and ``line`` counts from 0.
+to bottom, left to right within a line); ``line`` and ``number`` count from 0. Each line
+is one number unless the style writes numbers apart (``SheetStyle.number_gap``): the text
+then parts them with a space (``"1000 99 20"``).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ import numpy.typing as npt
 
 from ..aliases import Box, ColorImage, DigitBatch
 from ..model.contract import MNIST_SIZE
+from ..reading.results import lines_text
 from .camera import _camera, jpeg_roundtrip
 from .glyphs import _Glyph, _ink_bbox, _make_glyph
 from .layout import _Layout, _layout, _rotation_matrix
@@ -296,16 +300,19 @@ def _truth(
     glyphs: list[_Glyph], n_lines: int, layout: _Layout, m: npt.NDArray[np.float64] | None
 ) -> dict[str, Any]:
     """Return the sheet's truth (see the module docstring) in final image pixels."""
-    text_lines = ["".join(str(g.label) for g in glyphs if g.line == k) for k in range(n_lines)]
+    text = lines_text(
+        [g.label for g in glyphs], [g.line for g in glyphs], numbers=[g.number for g in glyphs]
+    )
     return {
         "width": layout.width,
         "height": layout.height,
-        "text": "\n".join(text_lines),
+        "text": text,
         "digits": [
             {
                 "box": list(_truth_box(g, m, layout.width, layout.height)),
                 "label": g.label,
                 "line": g.line,
+                "number": g.number,
                 "source_index": g.source_index,
             }
             for g in glyphs

@@ -94,6 +94,10 @@ class SheetStyle:
     line_spacing : float
         Distance between line baselines as a multiple of the maximum digit height
         (at least 1.2 on ruled or squared paper).
+    number_gap : float
+        0: each line is one number. Else the digits of a line (on plain or ruled paper)
+        are written as numbers of 1-4 digits, each a little higher or lower than the
+        last, this many nominal digit heights apart (the text parts them by spaces).
 
     Examples
     --------
@@ -123,6 +127,7 @@ class SheetStyle:
     digit_height: tuple[int, int] = (120, 160)
     gap_frac: float = 0.5
     line_spacing: float = 1.6
+    number_gap: float = 0.0
 
     def __post_init__(self) -> None:
         """Normalise the shadow flag and validate every field."""
@@ -161,6 +166,7 @@ class SheetStyle:
                 f"digit_height must be (min, max) with 8 <= min <= max, got {(lo, hi)}"
             )
         _check_range("gap_frac", self.gap_frac, 0.0, 10.0)
+        _check_range("number_gap", self.number_gap, 0.0, 10.0)
         min_spacing = 1.2 if self.ruling else 1.05
         if self.line_spacing < min_spacing:
             raise ValueError(

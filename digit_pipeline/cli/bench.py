@@ -44,7 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ----------
     parser : argparse.ArgumentParser
         Gets ``--sheets --seed --out --data --digits --fonts --model --modes --conditions
-        --max-mp --turn --inks --grids --save-failures --real --auto --judge-off --ablate``.
+        --max-mp --turn --inks --grids --numbers --save-failures --real --auto --judge-off
+        --ablate``.
     """
     _add_sheet_arguments(parser)
     _add_reading_arguments(parser)
@@ -102,7 +103,11 @@ def _add_sheet_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_reading_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add ``--model --modes --conditions --max-mp --turn --inks --grids --save-failures``."""
+    """Add the options of a generated run: which models, modes, sheets and family.
+
+    ``--model --modes --conditions --max-mp --turn --inks --grids --numbers
+    --save-failures``.
+    """
     parser.add_argument(
         "--model",
         action="append",
@@ -144,6 +149,13 @@ def _add_reading_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="write every sheet on printed paper: dotted grids, rows of dots, dashed "
         "grids and rules, and solid grids twice as fine as the lines of digits",
+    )
+    parser.add_argument(
+        "--numbers",
+        action="store_true",
+        help="write each line as numbers of 1-4 digits, 1.8-4 digit heights apart and "
+        "each a little higher or lower (the text parts them with spaces: 'text as written' "
+        "counts the sheets read so)",
     )
     parser.add_argument(
         "--save-failures",

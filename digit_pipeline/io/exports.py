@@ -12,11 +12,11 @@ Examples
 >>> from digit_pipeline.reading import DigitReading, SheetReading
 >>> reading = SheetReading((DigitReading((3, 4, 10, 12), 7, 0.9, ((7, 0.9), (1, 0.05)), 0),))
 >>> print(reading_csv(reading, "sheet.png").decode(), end="")
-image,index,line,label,confidence,second,second_confidence,x,y,w,h
-sheet.png,1,1,7,0.9,1,0.05,3,4,10,12
+image,index,line,number,label,confidence,second,second_confidence,x,y,w,h
+sheet.png,1,1,1,7,0.9,1,0.05,3,4,10,12
 
-The CSV and the ZIP count digits and lines from 1, as the app's table does (``#``, ``line``);
-the JSON keeps the schema ``read --json`` prints, whose ``line`` counts from 0.
+The CSV and the ZIP count digits, lines and numbers from 1, as the app's table does (``#``,
+``line``, ``number``); the JSON keeps the schema ``read --json`` prints, which counts from 0.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ CSV_COLUMNS = (
     "image",
     "index",
     "line",
+    "number",
     "label",
     "confidence",
     "second",
@@ -70,8 +71,8 @@ def reading_csv(
     Returns
     -------
     bytes
-        UTF-8, header :data:`CSV_COLUMNS` (+ ``corrected``), LF line ends; ``index`` and
-        ``line`` count from 1, as the app's table does.
+        UTF-8, header :data:`CSV_COLUMNS` (+ ``corrected``), LF line ends; ``index``,
+        ``line`` and ``number`` count from 1, as the app's table does.
 
     Raises
     ------
@@ -88,6 +89,7 @@ def reading_csv(
             spreadsheet_safe(image_name),
             i + 1,
             d.line + 1,
+            d.number + 1,
             d.label,
             round(d.confidence, 6),
             second,
@@ -105,7 +107,8 @@ def reading_dict(
 ) -> dict[str, Any]:
     """Return the reading as a JSON-ready dict in the CLI's schema.
 
-    ``{"image", "text", "digits": [{"box", "label", "confidence", "top2", "line"}]}``, each
+    ``{"image", "text", "digits": [{"box", "label", "confidence", "top2", "line", "number"}]}``,
+    each
     digit with ``"corrected"`` and the whole with ``"corrected_text"`` when corrections are
     given.
 
@@ -141,7 +144,10 @@ def reading_dict(
     if fixed is not None:
         for digit, label in zip(record["digits"], fixed, strict=True):
             digit["corrected"] = label
-        record["corrected_text"] = lines_text(fixed, [d.line for d in reading.digits])
+        digits = reading.digits
+        record["corrected_text"] = lines_text(
+            fixed, [d.line for d in digits], numbers=[d.number for d in digits]
+        )
     return record
 
 

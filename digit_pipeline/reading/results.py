@@ -11,6 +11,7 @@ import numpy as np
 
 from ..aliases import Box, DigitBatch
 from ..model import predict_proba
+from ..stages.boxes import number_indices
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -39,6 +40,10 @@ class DigitReading:
         The two most likely digits with their probabilities, best first.
     line : int
         Line index, 0 = top.
+    number : int
+        Which number of the sheet the digit belongs to, 0 = the first
+        (:func:`~digit_pipeline.stages.boxes.number_indices`): digits far apart on a line
+        are told apart as numbers.
     """
 
     box: Box
@@ -46,6 +51,7 @@ class DigitReading:
     confidence: float
     top2: tuple[tuple[int, float], tuple[int, float]]
     line: int
+    number: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict in the CLI's schema."""
@@ -55,6 +61,7 @@ class DigitReading:
             "confidence": round(self.confidence, 6),
             "top2": [[d, round(p, 6)] for d, p in self.top2],
             "line": self.line,
+            "number": self.number,
         }
 
 
@@ -67,8 +74,12 @@ class SheetReading:
 
     @property
     def text(self) -> str:
-        r"""The digits as text, one line per written line (``"462\n119\n753"``)."""
-        return lines_text([d.label for d in self.digits], [d.line for d in self.digits])
+        r"""The digits as text, one line per written line (``"462\n119\n753"``).
+
+        A space parts the numbers of a line (``"1000 99 20"``).
+        """
+        d = self.digits
+        return lines_text([x.label for x in d], [x.line for x in d], numbers=[x.number for x in d])
 
 
 def without(reading: SheetReading, drop: Sequence[int]) -> SheetReading:
@@ -87,17 +98,25 @@ def without(reading: SheetReading, drop: Sequence[int]) -> SheetReading:
     return SheetReading(kept, dict(reading.timings_ms))
 
 
-def lines_text(labels: list[int], lines: list[int], sep: str = "\n") -> str:
-    """Join digit labels into text, ``sep`` between written lines.
+def lines_text(
+    labels: list[int], lines: list[int], sep: str = "\n", numbers: list[int] | None = None
+) -> str:
+    """Join digit labels into text, ``sep`` between written lines, a space between numbers.
 
     Examples
     --------
     >>> lines_text([4, 6, 2, 1, 1], [0, 0, 0, 1, 1], " / ")
     '462 / 11'
+    >>> lines_text([1, 0, 9, 9], [0, 0, 0, 0], numbers=[0, 0, 1, 1])
+    '10 99'
     """
+    numbers = list(lines) if numbers is None else numbers
     rows: dict[int, str] = {}
-    for label, line in zip(labels, lines, strict=True):
-        rows[line] = rows.get(line, "") + str(label)
+    last: dict[int, int] = {}
+    for label, line, number in zip(labels, lines, numbers, strict=True):
+        space = " " if line in last and last[line] != number else ""
+        rows[line] = rows.get(line, "") + space + str(label)
+        last[line] = number
     return sep.join(rows[k] for k in sorted(rows))
 
 
@@ -107,9 +126,14 @@ def sheet_from_proba(
     lines: Sequence[int],
     timings_ms: dict[str, float] | None = None,
 ) -> SheetReading:
-    """Turn class probabilities ``(N, 10)`` of boxes into a :class:`SheetReading`."""
+    """Turn class probabilities ``(N, 10)`` of boxes into a :class:`SheetReading`.
+
+    The boxes are in reading order; each digit's number comes from the boxes' gaps
+    (:func:`~digit_pipeline.stages.boxes.number_indices`).
+    """
     digits = []
-    for box, line, p in zip(boxes, lines, proba, strict=True):
+    numbers = number_indices(boxes, lines)
+    for box, line, number, p in zip(boxes, lines, numbers, proba, strict=True):
         first, second = np.argsort(p)[::-1][:2]
         digits.append(
             DigitReading(
@@ -118,6 +142,7 @@ def sheet_from_proba(
                 confidence=float(p[first]),
                 top2=((int(first), float(p[first])), (int(second), float(p[second]))),
                 line=int(line),
+                number=number,
             )
         )
     return SheetReading(tuple(digits), dict(timings_ms or {}))

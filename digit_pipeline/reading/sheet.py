@@ -155,7 +155,7 @@ def keep_set_aside(reading: Reading, keep: Sequence[int], model: keras.Model) ->
         raise ValueError(f"keep must index the {len(reading.set_aside)} boxes set aside")
     if not keep:
         return reading
-    from ..stages import reading_order_indices
+    from ..stages import number_indices, reading_order_indices
     from .pipeline import with_boxes
 
     result = reading.result
@@ -172,8 +172,12 @@ def keep_set_aside(reading: Reading, keep: Sequence[int], model: keras.Model) ->
         lines,
         cut=([rois[i] for i in order], digits[order]),
     )
+    numbers = number_indices([boxes[i] for i in order], lines)
     sheet = SheetReading(
-        tuple(replace(readings[i], line=line) for i, line in zip(order, lines, strict=True)),
+        tuple(
+            replace(readings[i], line=line, number=number)
+            for i, line, number in zip(order, lines, numbers, strict=True)
+        ),
         dict(reading.sheet.timings_ms),
     )
     left = tuple(s for i, s in enumerate(reading.set_aside) if i not in keep)

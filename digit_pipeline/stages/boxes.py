@@ -112,7 +112,10 @@ def reading_order_indices(boxes: Sequence[Box]) -> tuple[list[int], list[int]]:
     Boxes are chained left to right: a box joins the line whose last box overlaps it
     vertically by at least half the smaller height (the best such line), else it starts
     a new line. A gently sloping line thus stays one line. Lines are then ordered by
-    their median centre height.
+    their median centre height. When the lines found slope by more than
+    :data:`LEVEL_SLOPE` (a tilted sheet, :func:`line_slope`), the boxes are chained again
+    with each one's height measured along that slope, so that numbers far apart on a tilted
+    line, each a little higher or lower, still fall on one line.
 
     Parameters
     ----------
@@ -129,6 +132,43 @@ def reading_order_indices(boxes: Sequence[Box]) -> tuple[list[int], list[int]]:
     >>> reading_order_indices([(50, 0, 10, 10), (0, 40, 10, 10), (0, 2, 10, 10)])
     ([2, 0, 1], [0, 0, 1])
     """
+    order, lines = _chained(boxes)
+    slope = line_slope([boxes[i] for i in order], lines)
+    if abs(slope) <= LEVEL_SLOPE:
+        return order, lines
+    level = [(x, y - slope * (x + w / 2), w, h) for x, y, w, h in boxes]
+    return _chained(level)
+
+
+LEVEL_SLOPE = 0.02
+"""Lines sloping more than this (about 1.1°) are chained again along their slope."""
+
+
+def line_slope(boxes: Sequence[Box], lines: Sequence[int]) -> float:
+    """Return the sheet's line slope (dy/dx): the median of its lines' fitted slopes.
+
+    Each line of at least two boxes fits a straight line through its box centres (least
+    squares) and counts once per box beyond the first. 0.0 when no line has two boxes.
+
+    Examples
+    --------
+    >>> line_slope([(0, 0, 10, 10), (20, 2, 10, 10), (40, 4, 10, 10)], [0, 0, 0])
+    0.1
+    """
+    slopes: list[float] = []
+    centres = np.array([(x + w / 2, y + h / 2) for x, y, w, h in boxes], float).reshape(-1, 2)
+    lines = np.asarray(lines)
+    for line in np.unique(lines):
+        cx, cy = centres[lines == line].T
+        if len(cx) < 2 or np.ptp(cx) == 0:
+            continue
+        slope = float(np.polyfit(cx, cy, 1)[0])
+        slopes += [slope] * (len(cx) - 1)
+    return round(float(np.median(slopes)), 6) if slopes else 0.0
+
+
+def _chained(boxes: Sequence[Box]) -> tuple[list[int], list[int]]:
+    """Chain boxes into lines (see :func:`reading_order_indices`); order and lines."""
     chains: list[list[int]] = []
     # The last box of each chain, top and bottom (arrays: a noisy page has hundreds).
     tops, bottoms = np.empty(len(boxes)), np.empty(len(boxes))
@@ -149,6 +189,65 @@ def reading_order_indices(boxes: Sequence[Box]) -> tuple[list[int], list[int]]:
     order = [k for chain in chains for k in chain]
     lines = [n for n, chain in enumerate(chains) for _ in chain]
     return order, lines
+
+
+NUMBER_GAP = 1.5
+"""A gap wider than this many digit heights of its line may part two numbers."""
+NUMBER_GAP_OVER_TYPICAL = 2.0
+"""...if it is also this many times the sheet's usual gap (its lower quartile), so evenly
+spaced digits, however far apart, stay one number."""
+
+
+def number_indices(boxes: Sequence[Box], lines: Sequence[int]) -> list[int]:
+    """Group boxes in reading order into the numbers a writer meant: a number index each.
+
+    Along a line, a gap starts a new number when it is wider than :data:`NUMBER_GAP` times
+    the line's median box height and :data:`NUMBER_GAP_OVER_TYPICAL` times the sheet's usual
+    gap between neighbours, its lower quartile (at least a quarter height: digits that touch
+    or overlap have no gap to measure). Measured on real_dev's true boxes, where every line
+    is one number, the widest gap is 1.3 heights (a 3x3 grid), and a sheet of two lines of
+    two digits 2.5-2.7 heights apart stays two numbers: its usual gap is that wide. On
+    ``bench --numbers``' true boxes, lines known, 57 of 60 sheets are grouped as written
+    (the median instead of the quartile: 52; the rest have one gap a line and nothing to
+    compare it with).
+
+    Parameters
+    ----------
+    boxes : sequence of (x, y, w, h)
+        In reading order.
+    lines : sequence of int
+        The line of each box (:func:`reading_order`), non-decreasing.
+
+    Returns
+    -------
+    list of int
+        0 for the first box, counting up through the sheet.
+
+    Examples
+    --------
+    >>> boxes = [(0, 0, 10, 20), (14, 0, 10, 20), (80, 0, 10, 20), (94, 0, 10, 20)]
+    >>> number_indices(boxes, [0, 0, 0, 0])
+    [0, 0, 1, 1]
+    >>> number_indices(boxes[:2] + [(0, 50, 10, 20)], [0, 0, 1])
+    [0, 0, 1]
+    """
+    if len(boxes) != len(lines):
+        raise ValueError(f"{len(boxes)} boxes but {len(lines)} lines")
+    tall = np.array([b[3] for b in boxes], float)
+    heights = {k: float(np.median(tall[np.asarray(lines) == k])) for k in set(lines)}
+    pairs = [i for i in range(1, len(boxes)) if lines[i] == lines[i - 1]]
+    gaps = {i: boxes[i][0] - (boxes[i - 1][0] + boxes[i - 1][2]) for i in pairs}
+    relative = {i: gaps[i] / max(1.0, heights[lines[i]]) for i in pairs}
+    typical = max(0.25, float(np.quantile(list(relative.values()), 0.25))) if pairs else 0.0
+    numbers, current = [], 0
+    for i in range(len(boxes)):
+        if i and (
+            lines[i] != lines[i - 1]
+            or relative[i] > max(NUMBER_GAP, NUMBER_GAP_OVER_TYPICAL * typical)
+        ):
+            current += 1
+        numbers.append(current)
+    return numbers
 
 
 def scale_boxes(

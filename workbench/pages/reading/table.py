@@ -39,6 +39,7 @@ def show_reading(reading: SheetReading, low: float) -> list[int | None]:
             "second choice": d.top2[1][0],
             "second confidence": d.top2[1][1],
             "line": d.line + 1,
+            "number": d.number + 1,
             "correct label": saved[i] if saved else str(d.label),
         }
         for i, d in enumerate(reading.digits)
@@ -51,7 +52,10 @@ def show_reading(reading: SheetReading, low: float) -> list[int | None]:
         rows,
         hide_index=True,
         key=table,
-        disabled=["#", "read", "confidence", "check", "second choice", "second confidence", "line"],
+        disabled=[
+            *("#", "read", "confidence", "check", "second choice", "second confidence"),
+            *("line", "number"),
+        ],
         column_config={
             "confidence": st.column_config.ProgressColumn(
                 format="percent", min_value=0, max_value=1
@@ -67,10 +71,12 @@ def show_reading(reading: SheetReading, low: float) -> list[int | None]:
     labels = [
         _label(row["correct label"], d.label) for row, d in zip(edited, reading.digits, strict=True)
     ]
-    kept = [(n, d.line) for n, d in zip(labels, reading.digits, strict=True) if n is not None]
+    kept = [(n, d) for n, d in zip(labels, reading.digits, strict=True) if n is not None]
     changed = sum(a != d.label for a, d in zip(labels, reading.digits, strict=True))
     note = f" ({changed} corrected)" if changed else ""
-    text = lines_text([n for n, _ in kept], [line for _, line in kept], " / ")
+    text = lines_text(
+        [n for n, _ in kept], [d.line for _, d in kept], " / ", [d.number for _, d in kept]
+    )
     unsure = sum(
         d.confidence < low and n == d.label for n, d in zip(labels, reading.digits, strict=True)
     )
