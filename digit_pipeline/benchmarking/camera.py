@@ -65,6 +65,8 @@ def _illumination(
     ramp = (ramp - ramp.min()) / max(float(np.ptp(ramp)), 1e-6)
     vignette = (xx - 0.5) ** 2 + (yy - 0.5) ** 2
     light = 1.0 - style.lighting * (0.8 * ramp + 0.4 * vignette)
+    if style.vignette:  # a close-up's dark corners: 0 at the centre, the full share there
+        light *= 1.0 - style.vignette * (2.0 * vignette) ** 1.5
     mottle = _smooth_noise((lh, lw), 6, rng) * 0.7 + _smooth_noise((lh, lw), 24, rng) * 0.3
     light *= 1.0 + style.paper_mottle * mottle
     field = np.repeat(light[:, :, None], 3, axis=2)
@@ -90,10 +92,20 @@ def _sensor_noise(image: ColorImage, sigma: float, rng: np.random.Generator) -> 
     return cv2.subtract(cv2.add(image, cv2.LUT(u, up)), cv2.LUT(u, down))
 
 
+def _defocus(image: ColorImage, radius: float) -> ColorImage:
+    """Blur ``image`` as an out-of-focus lens does: the mean over a disk of ``radius`` px."""
+    size = 2 * int(np.ceil(radius)) + 1
+    yy, xx = np.mgrid[:size, :size] - size // 2
+    disk = (np.hypot(xx, yy) <= radius).astype(np.float32)
+    return cv2.filter2D(image, -1, disk / disk.sum(), borderType=cv2.BORDER_REFLECT)
+
+
 def _camera(sheet: ColorImage, style: SheetStyle, rng: np.random.Generator) -> ColorImage:
     """Apply lighting, shadow, blur and sensor noise to the flat sheet; uint8 RGB out."""
     h, w = sheet.shape[:2]
     image = cv2.multiply(sheet, _illumination(w, h, style, rng), dtype=cv2.CV_8U)
+    if style.defocus_px > 0:
+        image = _defocus(image, style.defocus_px)
     if style.blur_sigma > 0:
         image = cv2.GaussianBlur(image, (0, 0), style.blur_sigma)
     if style.noise_sigma > 0:

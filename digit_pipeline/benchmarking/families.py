@@ -3,8 +3,10 @@
 ``bench --inks`` draws each sheet of the plan in a coloured ink on a coloured paper
 (:func:`in_coloured_ink`); ``bench --grids`` writes it on dotted, dashed or fine printed
 paper (:func:`on_grid_paper`); ``bench --numbers`` writes each line as numbers apart
-(:func:`written_as_numbers`). Each choice comes from the case's own seed, so a family is
-the same every run, and a change is judged on the kind, not on one photo.
+(:func:`written_as_numbers`); ``bench --defocus`` photographs it out of focus with dark
+corners (:func:`out_of_focus`), ``bench --webcam`` through a webcam
+(:func:`through_a_webcam`). Each choice comes from the case's own seed, so a family is the
+same every run, and a change is judged on the kind, not on one photo.
 """
 
 from __future__ import annotations
@@ -19,8 +21,11 @@ __all__ = [
     "COLOURED_INKS",
     "COLOURED_PAPERS",
     "NUMBER_GAPS",
+    "WEBCAM_FRAMES",
     "in_coloured_ink",
     "on_grid_paper",
+    "out_of_focus",
+    "through_a_webcam",
     "written_as_numbers",
 ]
 
@@ -141,6 +146,76 @@ def written_as_numbers(case: SheetCase) -> SheetCase:
         ruling=None if case.style.ruling == "squared" else case.style.ruling,
     )
     lines, size = _fit_layout(style, list(case.lines), case.size)
+    return replace(
+        case, style=style, lines=tuple(lines), size=size, indices=case.indices[: sum(lines)]
+    )
+
+
+def out_of_focus(case: SheetCase) -> SheetCase:
+    """Return ``case`` photographed out of focus, with dark corners (``bench --defocus``).
+
+    A close-up whose lens missed the paper: a disk blur 3-6 % of the digits' height wide
+    (a 140 px digit's strokes spread over 4-8 px more each side), corners 30-60 % darker
+    than the centre, lighting a little uneven. From the case's own seed; digits, layout
+    and paper are the case's.
+
+    Examples
+    --------
+    >>> from digit_pipeline.benchmarking.plan import make_plan
+    >>> case = make_plan(2, 0)[1]
+    >>> blurred = out_of_focus(case)
+    >>> blurred.style.defocus_px > 0, blurred.indices == case.indices
+    (True, True)
+    """
+    rng = np.random.default_rng([case.seed, 0xDEF0C])
+    lo, hi = case.style.digit_height
+    style = replace(
+        case.style,
+        defocus_px=round(float(rng.uniform(0.03, 0.06)) * (lo + hi) / 2, 1),
+        vignette=float(rng.uniform(0.3, 0.6)),
+        lighting=max(case.style.lighting, float(rng.uniform(0.1, 0.3))),
+    )
+    return replace(case, style=style)
+
+
+WEBCAM_FRAMES = ((640, 480), (1280, 720))
+"""The frames of ``bench --webcam`` (width, height)."""
+
+
+def through_a_webcam(case: SheetCase) -> SheetCase:
+    """Return ``case`` as a webcam frame: small, faint, noisy digits (``bench --webcam``).
+
+    A 640x480 or 1280x720 frame, digits 4-6 % of its height tall, ink at 35-60 % of its
+    contrast, grey light, sensor noise 4-7 levels, a soft lens and a low JPEG quality
+    (45-70). The layout is trimmed to the frame; the digits are the case's.
+
+    Examples
+    --------
+    >>> from digit_pipeline.benchmarking.plan import make_plan
+    >>> case = make_plan(2, 0)[1]
+    >>> frame = through_a_webcam(case)
+    >>> frame.size in WEBCAM_FRAMES or frame.size[0] > 640, frame == through_a_webcam(case)
+    (True, True)
+    """
+    rng = np.random.default_rng([case.seed, 0xCA3])
+    width, height = WEBCAM_FRAMES[int(rng.integers(len(WEBCAM_FRAMES)))]
+    tall = round(height * float(rng.uniform(0.04, 0.06)))
+    style = replace(
+        case.style,
+        digit_height=(tall, round(tall * 1.25)),
+        stroke_px=0,
+        stroke_frac=None,
+        ink_opacity=float(rng.uniform(0.35, 0.6)),
+        lighting=float(rng.uniform(0.2, 0.45)),
+        shadow=0.0,
+        noise_sigma=float(rng.uniform(4.0, 7.0)),
+        blur_sigma=float(rng.uniform(0.6, 1.1)),
+        jpeg_quality=int(rng.integers(45, 71)),
+        rotation_deg=float(np.clip(case.style.rotation_deg, -3.0, 3.0)),
+        ruling=None if case.style.ruling == "squared" else case.style.ruling,
+        rule_divisions=1,
+    )
+    lines, size = _fit_layout(style, list(case.lines), (width, height))
     return replace(
         case, style=style, lines=tuple(lines), size=size, indices=case.indices[: sum(lines)]
     )

@@ -43,7 +43,13 @@ from PIL import Image
 
 from ..model.contract import MNIST_SIZE
 from .cases import read_case, render_case, score_record
-from .families import in_coloured_ink, on_grid_paper, written_as_numbers
+from .families import (
+    in_coloured_ink,
+    on_grid_paper,
+    out_of_focus,
+    through_a_webcam,
+    written_as_numbers,
+)
 from .fonts import HANDWRITING_FONTS, font_digits
 from .plan import CONDITIONS, MODES, SheetCase, make_plan
 from .report import by_condition, draw_failure, report_markdown
@@ -115,6 +121,10 @@ def run(args: argparse.Namespace, judge: JudgeParams | None = None) -> int:
         plan = [on_grid_paper(case) for case in plan]
     if args.numbers:  # the numbers family: each line written as numbers apart
         plan = [written_as_numbers(case) for case in plan]
+    if args.defocus:  # out of focus, dark corners
+        plan = [out_of_focus(case) for case in plan]
+    if args.webcam:  # small, faint, noisy webcam frames
+        plan = [through_a_webcam(case) for case in plan]
     records: list[dict[str, Any]] = []
     drawing = 0.0
     started = time.perf_counter()
@@ -385,6 +395,8 @@ def _results(
         "inks": bool(args.inks),
         "grids": bool(args.grids),
         "numbers": bool(args.numbers),
+        "defocus": bool(args.defocus),
+        "webcam": bool(args.webcam),
         "judge_off": sorted(judge.off) if judge is not None else [],
     }
     return {

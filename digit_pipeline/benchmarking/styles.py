@@ -71,6 +71,11 @@ class SheetStyle:
         ~0.12-0.2 a felt marker. `stroke_px` must then be 0.
     blur_sigma : float
         Gaussian blur sigma in pixels (lens / focus), 0 = none.
+    defocus_px : float
+        Radius in pixels of an out-of-focus lens's blur (a disk, as a lens blurs), 0 = none.
+    vignette : float
+        How much darker the corners are than the centre (0-0.9), on top of ``lighting``:
+        a close-up's dark corners.
     noise_sigma : float
         Standard deviation of the sensor noise in grey levels, 0 = none.
     jpeg_quality : int or None
@@ -118,6 +123,8 @@ class SheetStyle:
     stroke_px: int = 0
     stroke_frac: float | None = None
     blur_sigma: float = 0.8
+    defocus_px: float = 0.0
+    vignette: float = 0.0
     noise_sigma: float = 2.5
     jpeg_quality: int | None = 85
     ruling: Ruling | None = None
@@ -148,6 +155,8 @@ class SheetStyle:
             if self.stroke_px:
                 raise ValueError("stroke_frac and stroke_px cannot both be set")
         _check_range("blur_sigma", self.blur_sigma, 0.0, 20.0)
+        _check_range("defocus_px", self.defocus_px, 0.0, 50.0)
+        _check_range("vignette", self.vignette, 0.0, 0.9)
         _check_range("noise_sigma", self.noise_sigma, 0.0, 50.0)
         if self.jpeg_quality is not None and not 1 <= self.jpeg_quality <= 95:
             raise ValueError(f"jpeg_quality must be None or 1-95, got {self.jpeg_quality}")

@@ -44,8 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ----------
     parser : argparse.ArgumentParser
         Gets ``--sheets --seed --out --data --digits --fonts --model --modes --conditions
-        --max-mp --turn --inks --grids --numbers --save-failures --real --auto --judge-off
-        --ablate``.
+        --max-mp --turn --inks --grids --numbers --defocus --webcam --save-failures --real
+        --auto --judge-off --ablate``.
     """
     _add_sheet_arguments(parser)
     _add_reading_arguments(parser)
@@ -105,8 +105,8 @@ def _add_sheet_arguments(parser: argparse.ArgumentParser) -> None:
 def _add_reading_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of a generated run: which models, modes, sheets and family.
 
-    ``--model --modes --conditions --max-mp --turn --inks --grids --numbers
-    --save-failures``.
+    ``--model --modes --conditions --max-mp --turn --inks --grids --numbers --defocus
+    --webcam --save-failures``.
     """
     parser.add_argument(
         "--model",
@@ -156,6 +156,18 @@ def _add_reading_arguments(parser: argparse.ArgumentParser) -> None:
         help="write each line as numbers of 1-4 digits, 1.8-4 digit heights apart and "
         "each a little higher or lower (the text parts them with spaces: 'text as written' "
         "counts the sheets read so)",
+    )
+    parser.add_argument(
+        "--defocus",
+        action="store_true",
+        help="photograph every sheet out of focus (a disk blur 3-6%% of the digits' "
+        "height) with corners 30-60%% darker",
+    )
+    parser.add_argument(
+        "--webcam",
+        action="store_true",
+        help="every sheet as a webcam frame (640x480 or 1280x720): small digits, faint "
+        "ink, noise, low JPEG quality",
     )
     parser.add_argument(
         "--save-failures",
