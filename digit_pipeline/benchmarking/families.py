@@ -5,7 +5,8 @@
 paper (:func:`on_grid_paper`); ``bench --numbers`` writes each line as numbers apart
 (:func:`written_as_numbers`); ``bench --defocus`` photographs it out of focus with dark
 corners (:func:`out_of_focus`), ``bench --webcam`` through a webcam
-(:func:`through_a_webcam`). Each choice comes from the case's own seed, so a family is the
+(:func:`through_a_webcam`); ``bench --shapes`` draws a shape round each number
+(:func:`in_drawn_shapes`). Each choice comes from the case's own seed, so a family is the
 same every run, and a change is judged on the kind, not on one photo.
 """
 
@@ -23,6 +24,7 @@ __all__ = [
     "NUMBER_GAPS",
     "WEBCAM_FRAMES",
     "in_coloured_ink",
+    "in_drawn_shapes",
     "on_grid_paper",
     "out_of_focus",
     "through_a_webcam",
@@ -216,6 +218,37 @@ def through_a_webcam(case: SheetCase) -> SheetCase:
         rule_divisions=1,
     )
     lines, size = _fit_layout(style, list(case.lines), (width, height))
+    return replace(
+        case, style=style, lines=tuple(lines), size=size, indices=case.indices[: sum(lines)]
+    )
+
+
+def in_drawn_shapes(case: SheetCase) -> SheetCase:
+    """Return ``case`` written as numbers, each inside a drawn shape (``bench --shapes``).
+
+    Each line's digits become numbers of 1-4 digits 2-3 digit heights apart
+    (:func:`written_as_numbers`'s layout), each inside an ellipse or a rectangle drawn in
+    the same ink, 0-35 % of its height away from the digits or cutting into them by up to
+    8 % (``SheetStyle.shapes``); the lines are spaced to leave the shapes room, on plain
+    paper. The shapes are no digits: the truth is the numbers'.
+
+    Examples
+    --------
+    >>> from digit_pipeline.benchmarking.plan import make_plan
+    >>> case = make_plan(2, 0)[1]
+    >>> framed = in_drawn_shapes(case)
+    >>> framed.style.shapes, framed.style.ruling, framed == in_drawn_shapes(case)
+    (1.0, None, True)
+    """
+    rng = np.random.default_rng([case.seed, 0x5A9E])
+    style = replace(
+        case.style,
+        number_gap=float(rng.uniform(2.0, 3.0)),
+        shapes=1.0,
+        ruling=None,
+        line_spacing=max(case.style.line_spacing, float(rng.uniform(2.0, 2.4))),
+    )
+    lines, size = _fit_layout(style, list(case.lines), case.size)
     return replace(
         case, style=style, lines=tuple(lines), size=size, indices=case.indices[: sum(lines)]
     )

@@ -45,6 +45,7 @@ from ..model.contract import MNIST_SIZE
 from .cases import read_case, render_case, score_record
 from .families import (
     in_coloured_ink,
+    in_drawn_shapes,
     on_grid_paper,
     out_of_focus,
     through_a_webcam,
@@ -125,6 +126,8 @@ def run(args: argparse.Namespace, judge: JudgeParams | None = None) -> int:
         plan = [out_of_focus(case) for case in plan]
     if args.webcam:  # small, faint, noisy webcam frames
         plan = [through_a_webcam(case) for case in plan]
+    if args.shapes:  # numbers inside drawn ellipses and rectangles
+        plan = [in_drawn_shapes(case) for case in plan]
     records: list[dict[str, Any]] = []
     drawing = 0.0
     started = time.perf_counter()
@@ -397,6 +400,7 @@ def _results(
         "numbers": bool(args.numbers),
         "defocus": bool(args.defocus),
         "webcam": bool(args.webcam),
+        "shapes": bool(args.shapes),
         "judge_off": sorted(judge.off) if judge is not None else [],
     }
     return {

@@ -124,6 +124,36 @@ def _composite(sheet: ColorImage, glyphs: list[_Glyph], ink_rgb: tuple[int, int,
         sheet[y0:y1, x0:x1] = np.rint(region).astype(np.uint8)
 
 
+def _draw_shapes(
+    sheet: ColorImage, glyphs: list[_Glyph], style: SheetStyle, rng: np.random.Generator
+) -> None:
+    """Draw an ellipse or a rectangle round ``style.shapes`` of the numbers, in the ink.
+
+    The shape leaves 0-35 % of the number's height free around its ink box, or cuts into
+    it by up to 8 % (a digit then crosses the shape), in a pen about as wide as the digits'.
+    """
+    ink = tuple(int(v) for v in style.resolved_ink_rgb())
+    for number in sorted({g.number for g in glyphs}):
+        if rng.random() >= style.shapes:
+            continue
+        boxes = np.array(
+            [(g.x + g.ink_box[0], g.y + g.ink_box[1], g.ink_box[2], g.ink_box[3])
+             for g in glyphs if g.number == number]
+        )  # fmt: skip
+        x0, y0 = boxes[:, :2].min(axis=0)
+        x1, y1 = (boxes[:, :2] + boxes[:, 2:]).max(axis=0)
+        tall = float(y1 - y0)
+        margin = float(rng.uniform(-0.08, 0.35)) * tall
+        pen = max(2, round(float(rng.uniform(0.05, 0.1)) * tall))
+        if rng.random() < 0.5:
+            centre = (round((x0 + x1) / 2), round((y0 + y1) / 2))
+            axes = (round((x1 - x0) / 2 * 1.15 + margin), round(tall / 2 * 1.15 + margin))
+            cv2.ellipse(sheet, centre, axes, 0.0, 0.0, 360.0, ink, pen, cv2.LINE_AA)
+        else:
+            m = round(margin)
+            cv2.rectangle(sheet, (x0 - m, y0 - m), (x1 + m, y1 + m), ink, pen, cv2.LINE_AA)
+
+
 def _rotate(sheet: ColorImage, degrees: float) -> ColorImage:
     """Rotate the sheet about its centre, filling the corners by reflection."""
     h, w = sheet.shape[:2]
@@ -266,6 +296,8 @@ def make_sheet(  # Long: a 50-line numpydoc docstring with doctests; the body is
 
     sheet = _paper(layout.width, layout.height, style, layout)
     _composite(sheet, glyphs, style.resolved_ink_rgb())
+    if style.shapes:
+        _draw_shapes(sheet, glyphs, style, rng)
     m = None
     if style.rotation_deg:
         sheet = _rotate(sheet, style.rotation_deg)

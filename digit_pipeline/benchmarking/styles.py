@@ -99,6 +99,9 @@ class SheetStyle:
     line_spacing : float
         Distance between line baselines as a multiple of the maximum digit height
         (at least 1.2 on ruled or squared paper).
+    shapes : float
+        Share of the numbers (``number_gap``) drawn round with a shape in the ink: an
+        ellipse or a rectangle, close enough that a digit may cross it. 0 = none.
     number_gap : float
         0: each line is one number. Else the digits of a line (on plain or ruled paper)
         are written as numbers of 1-4 digits, each a little higher or lower than the
@@ -135,6 +138,7 @@ class SheetStyle:
     gap_frac: float = 0.5
     line_spacing: float = 1.6
     number_gap: float = 0.0
+    shapes: float = 0.0
 
     def __post_init__(self) -> None:
         """Normalise the shadow flag and validate every field."""
@@ -176,6 +180,7 @@ class SheetStyle:
             )
         _check_range("gap_frac", self.gap_frac, 0.0, 10.0)
         _check_range("number_gap", self.number_gap, 0.0, 10.0)
+        _check_range("shapes", self.shapes, 0.0, 1.0)
         min_spacing = 1.2 if self.ruling else 1.05
         if self.line_spacing < min_spacing:
             raise ValueError(

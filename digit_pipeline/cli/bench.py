@@ -44,8 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ----------
     parser : argparse.ArgumentParser
         Gets ``--sheets --seed --out --data --digits --fonts --model --modes --conditions
-        --max-mp --turn --inks --grids --numbers --defocus --webcam --save-failures --real
-        --auto --judge-off --ablate``.
+        --max-mp --turn --inks --grids --numbers --defocus --webcam --shapes --save-failures
+        --real --auto --judge-off --ablate``.
     """
     _add_sheet_arguments(parser)
     _add_reading_arguments(parser)
@@ -106,7 +106,7 @@ def _add_reading_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of a generated run: which models, modes, sheets and family.
 
     ``--model --modes --conditions --max-mp --turn --inks --grids --numbers --defocus
-    --webcam --save-failures``.
+    --webcam --shapes --save-failures``.
     """
     parser.add_argument(
         "--model",
@@ -168,6 +168,12 @@ def _add_reading_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="every sheet as a webcam frame (640x480 or 1280x720): small digits, faint "
         "ink, noise, low JPEG quality",
+    )
+    parser.add_argument(
+        "--shapes",
+        action="store_true",
+        help="write each line as numbers apart, each inside a drawn ellipse or rectangle "
+        "(some touching or crossing its digits)",
     )
     parser.add_argument(
         "--save-failures",

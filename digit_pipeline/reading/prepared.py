@@ -20,6 +20,7 @@ from ..stages import (
     page_surround,
     remove_lines,
     remove_print,
+    remove_shapes,
     to_gray,
     working_copy,
 )
@@ -122,7 +123,8 @@ def prepare(image: Image, params: PipelineParams | None = None) -> Prepared:
     surround = page_surround(work)
     if params.remove_lines:
         height, width = work.shape
-        cleaned = _remove_page_lines(work, width // LINE_FRACTION, height // LINE_FRACTION)
+        cleaned = remove_shapes(work)  # rings and boxes round digits, before their sides go
+        cleaned = _remove_page_lines(cleaned, width // LINE_FRACTION, height // LINE_FRACTION)
         cleaned = remove_print(flatten_lighting(cleaned))  # dotted and dashed grids
     gray, work = flatten_lighting(gray), flatten_lighting(work)
     return Prepared(gray, work, scale, cleaned if params.remove_lines else work, surround, params)

@@ -9,13 +9,16 @@ Submodules, by concern:
   and ruled lines.
 - :mod:`~digit_pipeline.stages.printed`: dots and dashes printed on the paper
   (:func:`remove_print`).
+- :mod:`~digit_pipeline.stages.shapes`: rings and boxes drawn round digits
+  (:func:`remove_shapes`).
 - :mod:`~digit_pipeline.stages.surround`: the desk around a photographed sheet
   (:func:`page_surround`) and the sheet's outline on it (:func:`find_page`).
 - :mod:`~digit_pipeline.stages.perspective`: the page found in a photo warped flat
   (:func:`page_corners`, :func:`flatten_page`).
 - :mod:`~digit_pipeline.stages.edges`: blur, Canny edges, dilation.
-- :mod:`~digit_pipeline.stages.boxes`: bounding boxes, nested boxes, reading order and
-  mapping boxes back to the original image.
+- :mod:`~digit_pipeline.stages.boxes`: bounding boxes, nested boxes, reading order (lines
+  along the sheet's slope, numbers by their gaps) and mapping boxes back to the original
+  image.
 - :mod:`~digit_pipeline.stages.refine`: joining fragments, splitting touching digits,
   shrinking a box to its ink, opening drawn enclosures, merging overlaps.
 - :mod:`~digit_pipeline.stages.crops`: cropping a box and binarising it (shared helpers).
@@ -75,6 +78,7 @@ from .refine import (
     split_wide_boxes,
     typical_height,
 )
+from .shapes import SHAPE_INK, drawn_shapes, remove_shapes
 from .surround import SHARP_STEP, SURROUND_DARKER, SURROUND_INK, find_page, page_surround
 
 __all__ = [
@@ -86,6 +90,7 @@ __all__ = [
     "MNIST_CENTER",
     "MNIST_SIZE",
     "MNIST_STROKE",
+    "SHAPE_INK",
     "SHARP_STEP",
     "STEP_SIZE",
     "SURROUND_DARKER",
@@ -96,6 +101,7 @@ __all__ = [
     "dilate_image",
     "draw_boxes",
     "draw_outline",
+    "drawn_shapes",
     "drop_nested",
     "edges_canny",
     "extract_roi_black_white",
@@ -117,6 +123,7 @@ __all__ = [
     "reading_order_indices",
     "remove_lines",
     "remove_print",
+    "remove_shapes",
     "resize_rois",
     "scale_boxes",
     "shade_outside",
