@@ -21,6 +21,7 @@ from .plan import SheetCase, _fit_layout
 __all__ = [
     "COLOURED_INKS",
     "COLOURED_PAPERS",
+    "FAMILIES",
     "NUMBER_GAPS",
     "WEBCAM_FRAMES",
     "in_coloured_ink",
@@ -252,3 +253,14 @@ def in_drawn_shapes(case: SheetCase) -> SheetCase:
     return replace(
         case, style=style, lines=tuple(lines), size=size, indices=case.indices[: sum(lines)]
     )
+
+
+FAMILIES = {
+    "inks": in_coloured_ink,
+    "grids": on_grid_paper,
+    "numbers": written_as_numbers,
+    "defocus": out_of_focus,
+    "webcam": through_a_webcam,
+    "shapes": in_drawn_shapes,
+}
+"""Each ``bench`` flag and the family it draws the plan as (applied in this order)."""

@@ -43,14 +43,7 @@ from PIL import Image
 
 from ..model.contract import MNIST_SIZE
 from .cases import read_case, render_case, score_record
-from .families import (
-    in_coloured_ink,
-    in_drawn_shapes,
-    on_grid_paper,
-    out_of_focus,
-    through_a_webcam,
-    written_as_numbers,
-)
+from .families import FAMILIES
 from .fonts import HANDWRITING_FONTS, font_digits
 from .plan import CONDITIONS, MODES, SheetCase, make_plan
 from .report import by_condition, draw_failure, report_markdown
@@ -116,18 +109,9 @@ def run(args: argparse.Namespace, judge: JudgeParams | None = None) -> int:
     names = list(models)
     out, failures = _output_folders(args)
 
-    if args.inks:  # the coloured family: each sheet in a coloured ink on a coloured paper
-        plan = [in_coloured_ink(case) for case in plan]
-    if args.grids:  # the printed-paper family: dotted, dashed and fine grids
-        plan = [on_grid_paper(case) for case in plan]
-    if args.numbers:  # the numbers family: each line written as numbers apart
-        plan = [written_as_numbers(case) for case in plan]
-    if args.defocus:  # out of focus, dark corners
-        plan = [out_of_focus(case) for case in plan]
-    if args.webcam:  # small, faint, noisy webcam frames
-        plan = [through_a_webcam(case) for case in plan]
-    if args.shapes:  # numbers inside drawn ellipses and rectangles
-        plan = [in_drawn_shapes(case) for case in plan]
+    for flag, family in FAMILIES.items():  # --inks, --grids, …: the same plan drawn so
+        if getattr(args, flag):
+            plan = [family(case) for case in plan]
     records: list[dict[str, Any]] = []
     drawing = 0.0
     started = time.perf_counter()
@@ -395,12 +379,7 @@ def _results(
         "conditions": conditions,
         "max_mp": args.max_mp,
         "turn": bool(args.turn),
-        "inks": bool(args.inks),
-        "grids": bool(args.grids),
-        "numbers": bool(args.numbers),
-        "defocus": bool(args.defocus),
-        "webcam": bool(args.webcam),
-        "shapes": bool(args.shapes),
+        **{flag: bool(getattr(args, flag)) for flag in FAMILIES},
         "judge_off": sorted(judge.off) if judge is not None else [],
     }
     return {

@@ -166,13 +166,9 @@ def keep_set_aside(reading: Reading, keep: Sequence[int], model: keras.Model) ->
     digits = np.concatenate([result.digits, extra.digits])
     readings = [*reading.sheet.digits, *added.digits]
     order, lines = reading_order_indices(boxes)
-    new = with_boxes(
-        result,
-        [boxes[i] for i in order],
-        lines,
-        cut=([rois[i] for i in order], digits[order]),
-    )
-    numbers = number_indices([boxes[i] for i in order], lines)
+    ordered = [boxes[i] for i in order]
+    new = with_boxes(result, ordered, lines, cut=([rois[i] for i in order], digits[order]))
+    numbers = number_indices(ordered, lines)
     sheet = SheetReading(
         tuple(
             replace(readings[i], line=line, number=number)
