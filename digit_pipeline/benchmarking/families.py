@@ -17,6 +17,7 @@ from dataclasses import replace
 import numpy as np
 
 from .plan import SheetCase, _fit_layout
+from .styles import SheetStyle
 
 __all__ = [
     "COLOURED_INKS",
@@ -57,6 +58,18 @@ COLOURED_PAPERS = (  # pink, yellow, kraft brown, light blue, light green, grey,
     (248, 247, 243),
 )
 """Papers for ``bench --inks``: coloured, brown and grey as often as white."""
+
+
+def _refitted(case: SheetCase, style: SheetStyle, size: tuple[int, int] | None = None) -> SheetCase:
+    """Return ``case`` drawn in ``style`` on a sheet of ``size`` (default the case's).
+
+    Its layout is trimmed again (:func:`~.plan._fit_layout`) where the new look needs more
+    room.
+    """
+    lines, size = _fit_layout(style, list(case.lines), case.size if size is None else size)
+    return replace(
+        case, style=style, lines=tuple(lines), size=size, indices=case.indices[: sum(lines)]
+    )
 
 
 def in_coloured_ink(case: SheetCase) -> SheetCase:
@@ -114,14 +127,7 @@ def on_grid_paper(case: SheetCase) -> SheetCase:
         rule_divisions=2 if kind == "solid" or rng.random() < 0.5 else 1,
         line_spacing=max(case.style.line_spacing, float(rng.uniform(1.3, 1.7))),
     )
-    lines, size = _fit_layout(style, list(case.lines), case.size)
-    return replace(
-        case,
-        style=style,
-        lines=tuple(lines),
-        size=size,
-        indices=case.indices[: sum(lines)],
-    )
+    return _refitted(case, style)
 
 
 def written_as_numbers(case: SheetCase) -> SheetCase:
@@ -148,10 +154,7 @@ def written_as_numbers(case: SheetCase) -> SheetCase:
         number_gap=float(rng.uniform(*NUMBER_GAPS)),
         ruling=None if case.style.ruling == "squared" else case.style.ruling,
     )
-    lines, size = _fit_layout(style, list(case.lines), case.size)
-    return replace(
-        case, style=style, lines=tuple(lines), size=size, indices=case.indices[: sum(lines)]
-    )
+    return _refitted(case, style)
 
 
 def out_of_focus(case: SheetCase) -> SheetCase:
@@ -218,10 +221,7 @@ def through_a_webcam(case: SheetCase) -> SheetCase:
         ruling=None if case.style.ruling == "squared" else case.style.ruling,
         rule_divisions=1,
     )
-    lines, size = _fit_layout(style, list(case.lines), (width, height))
-    return replace(
-        case, style=style, lines=tuple(lines), size=size, indices=case.indices[: sum(lines)]
-    )
+    return _refitted(case, style, (width, height))
 
 
 def in_drawn_shapes(case: SheetCase) -> SheetCase:
@@ -249,10 +249,7 @@ def in_drawn_shapes(case: SheetCase) -> SheetCase:
         ruling=None,
         line_spacing=max(case.style.line_spacing, float(rng.uniform(2.0, 2.4))),
     )
-    lines, size = _fit_layout(style, list(case.lines), case.size)
-    return replace(
-        case, style=style, lines=tuple(lines), size=size, indices=case.indices[: sum(lines)]
-    )
+    return _refitted(case, style)
 
 
 FAMILIES = {

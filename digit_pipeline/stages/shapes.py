@@ -101,11 +101,11 @@ def _ring_band(blob: np.ndarray, ink: np.ndarray, pen: float, typical: float) ->
     if len(points) < 20:
         return None
     near = max(2.0, _NEAR * pen)
+    inked = cv2.dilate(blob, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
     for outline in _fitted_outlines(points, blob.shape, pen):
         dist = cv2.distanceTransform(1 - outline, cv2.DIST_L2, 3)
         if np.mean(dist[points[:, 0, 1], points[:, 0, 0]] <= near) < _ON_OUTLINE:
             continue
-        inked = cv2.dilate(blob, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
         if inked[outline > 0].mean() < _ROUND:
             continue
         filled = _filled(outline)
