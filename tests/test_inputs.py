@@ -17,7 +17,7 @@ from digit_pipeline import PipelineParams
 from digit_pipeline.io.images import ImageReadError, decode_image, page_count
 from digit_pipeline.reading import fit_sheet
 from digit_pipeline.reading.autofit import auto_fit
-from digit_pipeline.reading.pipeline import run_pipeline
+from digit_pipeline.reading.pipeline import MAX_BOXES, run_pipeline
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +113,7 @@ def test_noise_is_capped_and_fast(files):
     start = time.perf_counter()
     result = run_pipeline(noise, params)
     assert time.perf_counter() - start < 30
-    assert len(result.boxes) <= 300
+    assert len(result.boxes) <= MAX_BOXES
 
 
 def test_cli_reads_the_good_and_refuses_the_bad(files, tmp_path):

@@ -6,8 +6,11 @@ paper (:func:`on_grid_paper`); ``bench --numbers`` writes each line as numbers a
 (:func:`written_as_numbers`); ``bench --defocus`` photographs it out of focus with dark
 corners (:func:`out_of_focus`), ``bench --webcam`` through a webcam
 (:func:`through_a_webcam`); ``bench --shapes`` draws a shape round each number
-(:func:`in_drawn_shapes`). Each choice comes from the case's own seed, so a family is the
-same every run, and a change is judged on the kind, not on one photo.
+(:func:`in_drawn_shapes`); ``bench --full-page`` fills a 12 MP page with small digits
+close together (:func:`on_a_full_page`); ``bench --pairs`` writes each line as pairs of
+digits run into each other (:func:`in_touching_pairs`). Each choice comes from the case's
+own seed, so a family is the same every run, and a change is judged on the kind, not on
+one photo.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ __all__ = [
     "WEBCAM_FRAMES",
     "in_coloured_ink",
     "in_drawn_shapes",
+    "in_touching_pairs",
+    "on_a_full_page",
     "on_grid_paper",
     "out_of_focus",
     "through_a_webcam",
@@ -252,6 +257,81 @@ def in_drawn_shapes(case: SheetCase) -> SheetCase:
     return _refitted(case, style)
 
 
+FULL_PAGES = ((4000, 3000), (3000, 4000))
+"""The pages of ``bench --full-page``: a 12 MP photo, landscape or portrait (width, height)."""
+
+
+def on_a_full_page(case: SheetCase) -> SheetCase:
+    """Return ``case`` as a 12 MP page full of small digits close together (``bench --full-page``).
+
+    Digits 1.5-2.5 % of the page's longer side tall (60-100 px, a few dozen pixels on the
+    working copy), 0.1-0.3 of a digit's width apart, lines 1.35-1.8 heights apart, as many
+    lines of 10-32 digits as the page holds (up to 20): a page of pen or pencil figures in
+    the case's ink and paper. The case's digits come first, then more of MNIST's test
+    digits drawn from the case's seed (below the largest index the case already holds, so
+    they exist wherever the case does).
+
+    Examples
+    --------
+    >>> from digit_pipeline.benchmarking.plan import make_plan
+    >>> case = make_plan(2, 0)[1]
+    >>> page = on_a_full_page(case)
+    >>> page.size in FULL_PAGES, len(page.indices) > 3 * len(case.indices)
+    (True, True)
+    >>> len(page.indices) == sum(page.lines), page == on_a_full_page(case)
+    (True, True)
+    """
+    rng = np.random.default_rng([case.seed, 0xF011])
+    size = FULL_PAGES[int(rng.integers(len(FULL_PAGES)))]
+    tall = round(max(size) * float(rng.uniform(0.015, 0.025)))
+    style = replace(
+        case.style,
+        digit_height=(round(tall / 1.25), tall),
+        gap_frac=float(rng.uniform(0.1, 0.3)),
+        line_spacing=float(rng.uniform(1.35, 1.8)),
+        stroke_px=0,
+        stroke_frac=None if case.style.stroke_frac is None else min(case.style.stroke_frac, 0.12),
+        rotation_deg=float(np.clip(case.style.rotation_deg, -2.0, 2.0)),
+        number_gap=0.0,
+        shapes=0.0,
+    )
+    wanted = [int(n) for n in rng.integers(10, 33, size=20)]
+    lines, size = _fit_layout(style, wanted, size)
+    more = rng.integers(0, max(case.indices) + 1, size=max(0, sum(lines) - len(case.indices)))
+    indices = (*case.indices, *(int(k) for k in more))[: sum(lines)]
+    return replace(case, style=style, lines=tuple(lines), size=size, indices=indices)
+
+
+def in_touching_pairs(case: SheetCase) -> SheetCase:
+    """Return ``case`` written as pairs of touching digits (``bench --pairs``).
+
+    Each line's digits become numbers of two (the last may be one), 1.2-2 digit heights
+    apart; the second digit of a pair runs into the first by up to 40 % of the narrower
+    one's width, or touches it (``gap_frac`` 0 to -0.3): a ``12`` whose 2 runs into the
+    1, a ``97`` in one stroke. Plain or ruled paper (squared paper puts a digit in each
+    square: none touch); strokes no bolder than a marker's.
+
+    Examples
+    --------
+    >>> from digit_pipeline.benchmarking.plan import make_plan
+    >>> case = make_plan(2, 0)[1]
+    >>> pairs = in_touching_pairs(case)
+    >>> pairs.style.number_size, pairs.style.gap_frac <= 0, pairs == in_touching_pairs(case)
+    (2, True, True)
+    """
+    rng = np.random.default_rng([case.seed, 0x9A12])
+    style = replace(
+        case.style,
+        number_gap=float(rng.uniform(1.2, 2.0)),
+        number_size=2,
+        gap_frac=-float(rng.uniform(0.0, 0.3)),
+        ruling=None if case.style.ruling == "squared" else case.style.ruling,
+        rule_divisions=1,
+        shapes=0.0,
+    )
+    return _refitted(case, style)
+
+
 FAMILIES = {
     "inks": in_coloured_ink,
     "grids": on_grid_paper,
@@ -259,5 +339,7 @@ FAMILIES = {
     "defocus": out_of_focus,
     "webcam": through_a_webcam,
     "shapes": in_drawn_shapes,
+    "full_page": on_a_full_page,
+    "pairs": in_touching_pairs,
 }
 """Each ``bench`` flag and the family it draws the plan as (applied in this order)."""

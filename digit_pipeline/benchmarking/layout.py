@@ -58,7 +58,8 @@ def _line_cursor_positions(
             cursor += cells * pitch
         else:
             if i:
-                cursor += gap_min * rng.uniform(1.0, 1.3)
+                gap = gap_min * rng.uniform(1.0, 1.3)
+                cursor += max(gap, -0.4 * min(bw, glyphs[i - 1].ink_box[2]))  # run into it
             xs.append(cursor)
             cursor += bw
     return xs
@@ -67,7 +68,7 @@ def _line_cursor_positions(
 def _numbers_of_line(
     glyphs: list[_Glyph], style: SheetStyle, first: int, rng: np.random.Generator
 ) -> tuple[frozenset[int], list[float]]:
-    """Part a line's glyphs into numbers of 1-4 digits, numbered from ``first``.
+    """Part a line's glyphs into numbers of 1-4 digits (``style.number_size``), from ``first``.
 
     Only with ``style.number_gap`` > 0 and not on squared paper; sets each glyph's
     ``number``.
@@ -83,6 +84,7 @@ def _numbers_of_line(
     starts, shifts, i, number = set(), [], 0, first
     while i < len(glyphs):
         size, shift = int(rng.integers(1, 5)), float(rng.uniform(-0.25, 0.25))
+        size = style.number_size or size
         if i:
             starts.add(i)
         for g in glyphs[i : i + size]:

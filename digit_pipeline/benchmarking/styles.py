@@ -95,7 +95,8 @@ class SheetStyle:
         Range (min, max) of digit ink heights in pixels.
     gap_frac : float
         Minimum horizontal gap between neighbouring digits, as a fraction of the
-        nominal digit width (``NOMINAL_ASPECT`` x mean digit height).
+        nominal digit width (``NOMINAL_ASPECT`` x mean digit height). Negative: each digit
+        runs into the last by that much (by at most 40 % of the narrower one's width).
     line_spacing : float
         Distance between line baselines as a multiple of the maximum digit height
         (at least 1.2 on ruled or squared paper).
@@ -106,6 +107,8 @@ class SheetStyle:
         0: each line is one number. Else the digits of a line (on plain or ruled paper)
         are written as numbers of 1-4 digits, each a little higher or lower than the
         last, this many nominal digit heights apart (the text parts them by spaces).
+    number_size : int
+        With ``number_gap``: 0 writes numbers of 1-4 digits, 1-4 numbers of that many.
 
     Examples
     --------
@@ -138,6 +141,7 @@ class SheetStyle:
     gap_frac: float = 0.5
     line_spacing: float = 1.6
     number_gap: float = 0.0
+    number_size: int = 0
     shapes: float = 0.0
 
     def __post_init__(self) -> None:
@@ -178,7 +182,9 @@ class SheetStyle:
             raise ValueError(
                 f"digit_height must be (min, max) with 8 <= min <= max, got {(lo, hi)}"
             )
-        _check_range("gap_frac", self.gap_frac, 0.0, 10.0)
+        _check_range("gap_frac", self.gap_frac, -0.6, 10.0)
+        if not 0 <= self.number_size <= 4:
+            raise ValueError(f"number_size must be 0-4, got {self.number_size}")
         _check_range("number_gap", self.number_gap, 0.0, 10.0)
         _check_range("shapes", self.shapes, 0.0, 1.0)
         min_spacing = 1.2 if self.ruling else 1.05

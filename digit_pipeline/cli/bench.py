@@ -44,8 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ----------
     parser : argparse.ArgumentParser
         Gets ``--sheets --seed --out --data --digits --fonts --model --modes --conditions
-        --max-mp --turn --inks --grids --numbers --defocus --webcam --shapes --save-failures
-        --real --auto --judge-off --ablate``.
+        --max-mp --turn --inks --grids --numbers --defocus --webcam --shapes --full-page
+        --pairs --save-failures --real --auto --judge-off --ablate``.
     """
     _add_sheet_arguments(parser)
     _add_reading_arguments(parser)
@@ -106,7 +106,7 @@ def _add_reading_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of a generated run: which models, modes, sheets and family.
 
     ``--model --modes --conditions --max-mp --turn --inks --grids --numbers --defocus
-    --webcam --shapes --save-failures``.
+    --webcam --shapes --full-page --pairs --save-failures``.
     """
     parser.add_argument(
         "--model",
@@ -174,6 +174,18 @@ def _add_reading_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="write each line as numbers apart, each inside a drawn ellipse or rectangle "
         "(some touching or crossing its digits)",
+    )
+    parser.add_argument(
+        "--full-page",
+        action="store_true",
+        help="fill a 12 MP page with small digits close together: 60-100 px tall, a "
+        "tenth to a third of a digit apart, up to 20 lines of 10-32",
+    )
+    parser.add_argument(
+        "--pairs",
+        action="store_true",
+        help="write each line as pairs of digits, the second run into the first by up to "
+        "40%% of the narrower one's width, or touching it",
     )
     parser.add_argument(
         "--save-failures",
