@@ -128,6 +128,7 @@ def open_app(browser, url: str, photo: Path | None):
     """A new session on ``url``; with a photo, uploaded and its boxes shown. Returns
     (page, frames, first paint ms)."""
     page = browser.new_page(viewport={"width": 1500, "height": 1100})
+    page.set_default_timeout(120_000)  # a busy machine: clicks wait, they do not fail
     frames = Frames(page)
     start = time.perf_counter()
     page.goto(url)

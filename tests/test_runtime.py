@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tomllib
 
+import pytest
 from conftest import ROOT, sheet_reads
 from streamlit.testing.v1 import AppTest
 
@@ -109,3 +112,40 @@ def test_predict_right_after_the_fit_reads_nothing_again(monkeypatch):
     at.run()
     at.button(key="predict").click().run()
     assert [k for k in reads if k.get("model") is not None]  # other sliders: read anew
+
+
+CHURN = """
+import sys, threading, numpy as np
+sys.path.insert(0, {root!r})
+def rss():
+    lines = open('/proc/self/status').read().splitlines()
+    return next(int(l.split()[1]) / 1024 for l in lines if l.startswith('VmRSS:'))
+if {bound}:
+    from workbench.runtime import bound_allocator
+    assert bound_allocator()
+base = rss()
+def run():  # a session's rerun: big temporaries freed, small things kept
+    for k in range(30):
+        big = np.ones(6_000_000, np.uint8)
+        run.kept.append(np.ones(1000 + k, np.uint8))
+        del big
+run.kept = []
+for _ in range(6):  # six sessions, each script in its own thread
+    t = threading.Thread(target=run)
+    t.start()
+    t.join()
+print(rss() - base)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc")
+def test_freed_arrays_go_back_to_the_system_once_the_allocator_is_bound():
+    # Without it, glibc keeps 6 MB blocks freed by threads in their arenas: this churn
+    # left 14.6 MB more resident here; with it, the memory is returned.
+    def grown(bound: bool) -> float:
+        code = CHURN.format(root=str(ROOT), bound=bound)
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return float(done.stdout)
+
+    assert grown(True) < 3.0, grown(False)

@@ -15,11 +15,46 @@ TensorFlow makes large. In this app both are wrong and slow:
 (closing matplotlib's figures); ``.streamlit/config.toml`` turns ``postScriptGC`` off.
 Python's own collector still runs by its thresholds: ``benchmarks/bench_feel.py`` measures
 the server's memory over 200 slider moves in 6 sessions (BENCHMARKS.md).
+
+:func:`bound_allocator` keeps that memory from climbing with sessions: each session's
+script runs in its own thread, and glibc's ``malloc`` gives threads arenas of their own
+(up to 8 per core) and, once a big block is freed, serves blocks up to 32 MB from those
+arenas instead of the system, where freed memory stays with the process. A 12 MP photo's
+working arrays are such blocks.
 """
 
 from __future__ import annotations
 
+import ctypes
 import sys
+
+_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameters (malloc.h)
+_M_ARENA_MAX = -8
+MMAP_THRESHOLD = 1 << 20
+"""Blocks of this many bytes or more are mapped from the system and returned when freed."""
+ARENAS = 2
+"""glibc's malloc arenas at most, shared by all threads."""
+
+
+def bound_allocator() -> bool:
+    """Make glibc's ``malloc`` hand big freed blocks back and share its arenas.
+
+    Fixes the threshold above which a block is mapped from the system (by default it grows
+    to the largest block freed so far, up to 32 MB) at :data:`MMAP_THRESHOLD` and caps the
+    arenas at :data:`ARENAS`. Anywhere but glibc (macOS, musl) it does nothing.
+
+    Returns
+    -------
+    bool
+        True when glibc took both settings.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
+    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD) and mallopt(_M_ARENA_MAX, ARENAS))
 
 
 def keep_keras_session() -> None:
