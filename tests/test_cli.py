@@ -8,7 +8,7 @@ import sys
 
 from conftest import ROOT, load_truth, sample_sheets
 
-DIGIT_KEYS = {"box", "label", "confidence", "top2", "line", "number"}
+DIGIT_KEYS = {"box", "label", "confidence", "top2", "line", "number", "pair"}
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:

@@ -71,7 +71,8 @@ def test_json_matches_the_cli_schema():
     assert record["text"] == "46\n2" == reading.text
     assert record["digits"] == [d.to_dict() for d in reading.digits]
     for d, out in zip(reading.digits, record["digits"], strict=True):
-        assert set(out) == {"box", "label", "confidence", "top2", "line", "number"}
+        assert set(out) == {"box", "label", "confidence", "top2", "line", "number", "pair"}
+        assert out["pair"] is False  # read alone, not from a pair
         assert out["box"] == list(d.box) and out["label"] == d.label and out["line"] == d.line
         assert [tuple(p) for p in out["top2"]] == [(k, pytest.approx(p)) for k, p in d.top2]
 

@@ -114,6 +114,7 @@ def sheet_from_record(record: dict[str, Any]) -> SheetReading:
             top2=tuple((int(k), float(p)) for k, p in d["top2"]),
             line=int(d["line"]),
             number=int(d.get("number", 0)),  # records written before numbers: one a line
+            pair=bool(d.get("pair", False)),
         )
         for d in record.get("digits", ())
     )

@@ -93,7 +93,8 @@ def variants(names: Sequence[str] | None = None) -> list[Variant]:
         if name in switches:
             out.append(Variant(f"{name} off", DEFAULT_JUDGE, PipelineParams(**{name: False})))
         else:
-            out.append(Variant(f"{name} off", JudgeParams(off={name}), PipelineParams()))
+            judge = JudgeParams(off=DEFAULT_JUDGE.off | {name})
+            out.append(Variant(f"{name} off", judge, PipelineParams()))
     return out
 
 

@@ -6,7 +6,7 @@ its options and sets ``run`` (the function that runs it, ``run(args) -> exit sta
 - :mod:`.read`: the digits of images, folders, globs and ZIPs (stage options generated from
   :data:`~digit_pipeline.reading.params.PARAM_SPECS`);
 - :mod:`.train`, :mod:`.finetune`, :mod:`.evaluate`, :mod:`.train_verifier`,
-  :mod:`.train_orientation`, :mod:`.teach_styles`: models;
+  :mod:`.train_orientation`, :mod:`.train_pairs`, :mod:`.teach_styles`: models;
 - :mod:`.bench`: the reading benchmark.
 
 What they share (``--data``, the error line) is :mod:`.options`. A command imports the work
@@ -26,6 +26,7 @@ from . import (
     teach_styles,
     train,
     train_orientation,
+    train_pairs,
     train_verifier,
 )
 from .options import UsageError
@@ -37,6 +38,7 @@ COMMANDS = (
     evaluate,
     train_verifier,
     train_orientation,
+    train_pairs,
     teach_styles,
     bench,
 )

@@ -60,7 +60,7 @@ def fail(error: object, status: int = 1) -> int:
 
 
 def add_judge_option(parser: argparse.ArgumentParser) -> None:
-    """Add ``--judge-off NAME[,NAME]``: the judge's rules and steps to switch off.
+    """Add ``--judge-off`` and ``--judge-on NAME[,NAME]``: the judge's rules and steps off or on.
 
     Parameters
     ----------
@@ -77,6 +77,13 @@ def add_judge_option(parser: argparse.ArgumentParser) -> None:
         help=f"switch these rules or steps of the judge off, to measure what each is "
         f"worth; comma-separated, of: {names} [none]",
     )
+    parser.add_argument(
+        "--judge-on",
+        default="",
+        metavar="NAME[,NAME]",
+        help="switch on steps that are off by default: 'pairs' (read a box of two "
+        "touching digits whole) [none]",
+    )
 
 
 def judge_from_args(args: argparse.Namespace) -> JudgeParams:
@@ -88,9 +95,12 @@ def judge_from_args(args: argparse.Namespace) -> JudgeParams:
         For a name that is no rule or step.
     """
     from ..reading.judge import JudgeParams
+    from ..reading.judge.params import OFF_BY_DEFAULT
 
-    names = {n.strip() for n in (getattr(args, "judge_off", "") or "").split(",") if n.strip()}
+    def names(option: str) -> set[str]:
+        return {n.strip() for n in (getattr(args, option, "") or "").split(",") if n.strip()}
+
     try:
-        return JudgeParams(off=frozenset(names))
+        return JudgeParams(off=(OFF_BY_DEFAULT | names("judge_off")) - names("judge_on"))
     except ValueError as error:
         raise UsageError(f"--judge-off: {error}") from error

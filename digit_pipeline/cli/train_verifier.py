@@ -37,19 +37,20 @@ def add_crop_parser(
     help: str,
     out: str,
     run: Callable[[argparse.Namespace], int],
+    defaults: tuple[int, int] = (120_000, 4),
 ) -> None:
     """Add a command that trains one of the judge's crop models.
 
     Its options: ``--out`` (default ``out``, the shipped file), ``--data``, ``--count``,
-    ``--epochs``, ``--seed``; ``run`` runs it.
+    ``--epochs`` (``defaults``), ``--seed``; ``run`` runs it.
     """
     parser = sub.add_parser(name, help=help)
     parser.add_argument(
         "--out", default=out, help="the .keras file to write, its card beside it [%(default)s]"
     )
     add_data_option(parser)
-    parser.add_argument("--count", type=int, default=120_000, help="[%(default)s]")
-    parser.add_argument("--epochs", type=int, default=4, help="[%(default)s]")
+    parser.add_argument("--count", type=int, default=defaults[0], help="[%(default)s]")
+    parser.add_argument("--epochs", type=int, default=defaults[1], help="[%(default)s]")
     parser.add_argument("--seed", type=int, default=0, help="[%(default)s]")
     parser.set_defaults(run=run)
 

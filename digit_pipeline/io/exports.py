@@ -107,10 +107,9 @@ def reading_dict(
 ) -> dict[str, Any]:
     """Return the reading as a JSON-ready dict in the CLI's schema.
 
-    ``{"image", "text", "digits": [{"box", "label", "confidence", "top2", "line", "number"}]}``,
-    each
-    digit with ``"corrected"`` and the whole with ``"corrected_text"`` when corrections are
-    given.
+    ``{"image", "text", "digits": [{"box", "label", "confidence", "top2", "line", "number",
+    "pair"}]}``, each digit with ``"corrected"`` and the whole with ``"corrected_text"``
+    when corrections are given.
 
     Parameters
     ----------

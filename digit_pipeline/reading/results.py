@@ -44,6 +44,9 @@ class DigitReading:
         Which number of the sheet the digit belongs to, 0 = the first
         (:func:`~digit_pipeline.stages.boxes.number_indices`): digits far apart on a line
         are told apart as numbers.
+    pair : bool
+        Read whole with its neighbour by the judge's pair reader: two touching digits no
+        cut reads surely (:func:`~digit_pipeline.reading.judge.read_pairs`).
     """
 
     box: Box
@@ -52,6 +55,7 @@ class DigitReading:
     top2: tuple[tuple[int, float], tuple[int, float]]
     line: int
     number: int = 0
+    pair: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict in the CLI's schema."""
@@ -62,6 +66,7 @@ class DigitReading:
             "top2": [[d, round(p, 6)] for d, p in self.top2],
             "line": self.line,
             "number": self.number,
+            "pair": self.pair,
         }
 
 
@@ -125,11 +130,13 @@ def sheet_from_proba(
     boxes: Sequence[Box],
     lines: Sequence[int],
     timings_ms: dict[str, float] | None = None,
+    pairs: frozenset = frozenset(),
 ) -> SheetReading:
     """Turn class probabilities ``(N, 10)`` of boxes into a :class:`SheetReading`.
 
     The boxes are in reading order; each digit's number comes from the boxes' gaps
-    (:func:`~digit_pipeline.stages.boxes.number_indices`).
+    (:func:`~digit_pipeline.stages.boxes.number_indices`); a box in ``pairs`` was read
+    from a pair.
     """
     digits = []
     numbers = number_indices(boxes, lines)
@@ -143,6 +150,7 @@ def sheet_from_proba(
                 top2=((int(first), float(p[first])), (int(second), float(p[second]))),
                 line=int(line),
                 number=number,
+                pair=tuple(int(v) for v in box) in pairs,
             )
         )
     return SheetReading(tuple(digits), dict(timings_ms or {}))

@@ -274,7 +274,7 @@ def read_sheet(  # Long: 50 of its 80 lines are the numpydoc docstring
         judged = judge_reading(result, model, params=judge)
         timings["predict"] = (time.perf_counter() - start) * 1000
         result, set_aside = judged.result, shaped + judged.set_aside
-        sheet = sheet_from_proba(judged.proba, result.boxes, result.lines, timings)
+        sheet = sheet_from_proba(judged.proba, result.boxes, result.lines, timings, judged.pairs)
     else:
         set_aside = ()
     reading = Reading(params, result, sheet, stats, auto, timings, set_aside, corners, image)

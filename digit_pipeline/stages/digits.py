@@ -123,6 +123,51 @@ def resize_rois(rois: Sequence[GrayImage]) -> DigitBatch:
     return out
 
 
+PAIR_SHAPE = (28, 56)
+"""A box read as a pair of digits is cut this size (height, width): two MNIST digits wide."""
+
+
+def resize_pairs(rois: Sequence[GrayImage]) -> np.ndarray:
+    """Cut white-on-black ROIs that hold two digits as :data:`PAIR_SHAPE` images.
+
+    As :func:`resize_rois` cuts one digit, but into a box twice as wide: each ROI is
+    cropped tight to its ink, fitted into 20 x 48 keeping its aspect ratio and centred
+    (the pair reader, :mod:`digit_pipeline.training.pairs`, reads these).
+
+    Parameters
+    ----------
+    rois : sequence of ndarray of shape (h, w), uint8
+
+    Returns
+    -------
+    ndarray of shape (N, 28, 56), uint8
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pair = np.zeros((50, 80), np.uint8); pair[5:45, 10:20] = 255; pair[5:45, 50:75] = 255
+    >>> out = resize_pairs([pair])
+    >>> out.shape, int(out[0].any(1).sum()), int(out[0].any(0).sum())
+    ((1, 28, 56), 20, 18)
+    """
+    height, width = PAIR_SHAPE
+    out = np.zeros((len(rois), height, width), np.uint8)
+    for i, roi in enumerate(rois):
+        check_image(roi, f"rois[{i}]", allow_color=False)
+        rows, cols = np.nonzero(roi.any(axis=1))[0], np.nonzero(roi.any(axis=0))[0]
+        if rows.size == 0:
+            continue
+        ink = _thicken_thin_strokes(roi[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1])
+        h, w = ink.shape
+        factor = min(MNIST_BOX / h, (width - 2 * (height - MNIST_BOX) // 2) / w)
+        new_w, new_h = max(1, round(w * factor)), max(1, round(h * factor))
+        interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
+        small = cv2.resize(ink, (new_w, new_h), interpolation=interpolation)
+        top, left = (height - new_h) // 2, (width - new_w) // 2
+        out[i, top : top + new_h, left : left + new_w] = small
+    return out
+
+
 def _mnist_digit(roi: GrayImage) -> GrayImage:
     rows, cols = np.nonzero(roi.any(axis=1))[0], np.nonzero(roi.any(axis=0))[0]
     canvas = np.zeros((MNIST_SIZE, MNIST_SIZE), np.uint8)

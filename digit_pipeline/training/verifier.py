@@ -262,13 +262,19 @@ def train_crops(  # Long: the one training loop of the judge's crop models
     epochs: int,
     seed: int,
     name: str,
+    build: Any = None,
+    labelled: bool = False,
+    defaults: tuple[int, int] = (120_000, 4),
 ) -> dict[str, Any]:
     """Train one of the judge's crop models (:func:`build_verifier`'s shape) and save it.
 
     ``make(images, count, seed)`` makes the examples (digits, labels) from MNIST training
-    digits: the last 6 000 (a tenth of a smaller file), which the model never trains on,
-    make the validation examples; MNIST's test set is not used. ``command`` is the
-    sub-command that rebuilds it (the card's ``command``).
+    digits (``make(images, labels, count, seed)`` when ``labelled``): the last 6 000 (a
+    tenth of a smaller file), which the model never trains on, make the validation
+    examples; MNIST's test set is not used. ``command`` is the sub-command that rebuilds
+    it (the card's ``command``, which names ``--count`` and ``--epochs`` where they are not
+    its ``defaults``); ``build(classes, name)`` builds the model (default
+    :func:`build_verifier`).
 
     Returns
     -------
@@ -280,11 +286,14 @@ def train_crops(  # Long: the one training loop of the judge's crop models
 
     keras = _keras()
     keras.utils.set_random_seed(seed)
-    (x_train, _), _ = load_mnist(data)
+    (x_train, y_train), _ = load_mnist(data)
     held = min(6000, len(x_train) // 10)  # the model's own held-back digits
-    train_x, train_y = make(x_train[:-held], count, seed)
-    val_x, val_y = make(x_train[-held:], max(30, count // 10), seed + 1)
-    model = build_verifier(len(classes), name)
+    train, val = (x_train[:-held],), (x_train[-held:],)
+    if labelled:
+        train, val = (*train, y_train[:-held]), (*val, y_train[-held:])
+    train_x, train_y = make(*train, count, seed)
+    val_x, val_y = make(*val, max(30, count // 10), seed + 1)
+    model = (build or build_verifier)(len(classes), name)
     model.compile(
         optimizer=keras.optimizers.Adam(1e-3),
         loss="sparse_categorical_crossentropy",
@@ -301,11 +310,14 @@ def train_crops(  # Long: the one training loop of the judge's crop models
     )
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    model.save(out)
+    shipped = (build or build_verifier)(len(classes), name)  # never compiled: the file
+    shipped.set_weights(model.get_weights())  # holds no optimizer state (a third the size)
+    shipped.save(out)
     card = {
         "name": out.stem,
         "classes": list(classes),
-        "input": "(N, 28, 28) float32 in [0, 1], white ink on black, cut as the pipeline cuts",
+        "input": f"(N, {', '.join(map(str, train_x.shape[1:]))}) float32 in [0, 1], white "
+        "ink on black, cut as the pipeline cuts",
         "train_examples": int(count),
         "validation_examples": len(val_y),
         "validation_accuracy": round(float(history.history["val_accuracy"][-1]), 4),
@@ -314,7 +326,8 @@ def train_crops(  # Long: the one training loop of the judge's crop models
         "train_seconds": round(time.perf_counter() - start, 1),
         "command": f"python -m digit_pipeline {command} --out {out}"
         + (f" --data {data}" if data else "")
-        + (f" --count {count}" if count != 120_000 else ""),
+        + (f" --count {count}" if count != defaults[0] else "")
+        + (f" --epochs {epochs}" if epochs != defaults[1] else ""),
         "keras_version": keras.__version__,
     }
     out.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")

@@ -7,7 +7,9 @@ runs after the boxes are classified, in :func:`~digit_pipeline.reading.read_shee
 1. :func:`split_touching` tries to cut each box into its ink's digit-sized pieces side
    by side (digits written apart but boxed together), or a box wide enough to hold two
    digits at its ink's thinnest column near the middle, and keeps the cut when the
-   parts are digit-shaped and read with more confidence than the whole;
+   parts are digit-shaped and read with more confidence than the whole; a box the
+   verifier still calls several digits is read whole by the pair reader
+   (:func:`read_pairs`, ``00`` to ``99``) when it is sure;
 2. :func:`plausible` drops boxes that look like no digit next to the sheet's typical
    digit: flat strokes (rules, page edges lying down), thin bars far taller than a digit
    (page edges, a notebook's spine), specks the classifier is unsure of, and boxes the
@@ -33,6 +35,7 @@ import numpy as np
 from ...model import predict_proba
 from .bodies import descending_bodies
 from .box_ink import borrowed_ink, ink_contrast
+from .pairs import PAIRS, load_pair_reader, pair_halves, read_pairs
 from .params import DEFAULT_JUDGE, JUDGE_SPECS, STEPS, JudgeParams
 from .rules import (
     RULE_TABLE,
@@ -57,6 +60,7 @@ __all__ = [
     "JUDGE_SPECS",
     "NONE",
     "ONE",
+    "PAIRS",
     "RULES",
     "RULE_TABLE",
     "SEVERAL",
@@ -71,9 +75,12 @@ __all__ = [
     "box_features",
     "drop_shapes",
     "judge_reading",
+    "load_pair_reader",
     "load_verifier",
     "margins",
+    "pair_halves",
     "plausible",
+    "read_pairs",
     "reading_score",
     "set_aside_rules",
     "shape_rules",
@@ -92,12 +99,14 @@ if TYPE_CHECKING:  # pragma: no cover
 class Judged:
     """A reading after the judge: the pipeline result and each box's probabilities.
 
-    ``set_aside``: the boxes :func:`plausible` dropped, each with the rule that did it.
+    ``set_aside``: the boxes :func:`plausible` dropped, each with the rule that did it;
+    ``pairs``: the boxes read from a pair of touching digits (:func:`read_pairs`).
     """
 
     result: PipelineResult
     proba: np.ndarray
     set_aside: tuple[SetAside, ...] = ()
+    pairs: frozenset = frozenset()
 
     @property
     def rejected(self) -> int:
@@ -135,6 +144,7 @@ def judge_reading(
     if not len(proba):
         return Judged(result, proba)
     result, proba, verdict = split_touching(result, proba, model, verifier, params)
+    result, proba, verdict, pairs = read_pairs(result, proba, verdict, load_pair_reader(), params)
     if params.on("bodies"):
         proba = read_bodies(result, proba, model, params)
     ready = result.prepared
@@ -149,9 +159,10 @@ def judge_reading(
         contrast=ink_contrast(boxes, rois, ready.work, ready.scale),
         params=params,
     )
+    rules = ["" if box in pairs else rule for box, rule in zip(boxes, rules, strict=True)]
     keep = np.array([not rule for rule in rules], bool)
     set_aside = tuple(SetAside(box, rule) for box, rule in zip(boxes, rules, strict=True) if rule)
-    return Judged(_subset(result, proba, np.flatnonzero(keep)), proba[keep], set_aside)
+    return Judged(_subset(result, proba, np.flatnonzero(keep)), proba[keep], set_aside, pairs)
 
 
 def read_bodies(

@@ -40,6 +40,7 @@ def show_reading(reading: SheetReading, low: float) -> list[int | None]:
             "second confidence": d.top2[1][1],
             "line": d.line + 1,
             "number": d.number + 1,
+            "pair": "read whole with its neighbour" if d.pair else "",
             "correct label": saved[i] if saved else str(d.label),
         }
         for i, d in enumerate(reading.digits)
@@ -54,7 +55,7 @@ def show_reading(reading: SheetReading, low: float) -> list[int | None]:
         key=table,
         disabled=[
             *("#", "read", "confidence", "check", "second choice", "second confidence"),
-            *("line", "number"),
+            *("line", "number", "pair"),
         ],
         column_config={
             "confidence": st.column_config.ProgressColumn(

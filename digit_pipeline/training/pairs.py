@@ -1,0 +1,212 @@
+"""The pair reader: a box of two touching digits read whole, as one of 100 pairs.
+
+Two digits that touch or overlap — a ``12`` whose 2 runs into the 1, a ``97`` written
+in one stroke — often cannot be cut: no column between them is free of ink, and each
+half holds a piece of the other. The field's answer (ORAND-CAR cheque amounts, NIST SD19
+fields) is to read such a pair whole. The pair reader has 100 answers, ``00`` to ``99``,
+and a 101st, "one digit" (a wide 0 is no pair); it reads a box cut as
+:func:`~digit_pipeline.stages.resize_pairs` cuts it (28 x 56, two MNIST digits wide).
+It is trained on pairs made the way real pairs touch
+(:func:`touching_pair`): two MNIST training digits, the second run into the first by
+0-40 % of the narrower one's width (a fifth of them only touching or a hair apart), its
+height 0.8-1.15 of the first's and staggered up or down by up to 0.15 of it, each with
+the verifier's variety of widths, strokes and pen lifts.
+
+:func:`~digit_pipeline.reading.judge.judge_reading` asks it only about a box the
+verifier calls several digits that no cut reads surely. It is a small CNN, not a
+Flatten-Dense: see :func:`build_pair_reader`. The shipped reader is
+``models/judge/pairs.keras``; rebuild it with
+``python -m digit_pipeline train-pairs --data ../shared/data/mnist.npz`` (the card's
+``command`` is the exact line).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from ..stages import PAIR_SHAPE, resize_pairs
+from .verifier import _ink, one_digit, train_crops
+
+CLASSES = (*(f"{a}{b}" for a in range(10) for b in range(10)), "one digit")
+"""The pair reader's answers: class ``10 * first + second`` is the pair ``"<first><second>"``;
+the last, :data:`ONE_DIGIT`, a box of one digit (a wide 0, a 7 with a long bar) that it
+must not read as two."""
+
+ONE_DIGIT = 100
+"""The class of a box holding one digit."""
+
+SINGLES = 0.15
+"""Share of the examples that are one digit (:data:`ONE_DIGIT`)."""
+
+COUNT, EPOCHS = 200_000, 12
+"""``train-pairs``' defaults: training pairs and epochs."""
+
+
+def touching_pair(a: np.ndarray, b: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Return a box holding the inks ``a`` and ``b`` run into each other, as a binary ROI.
+
+    ``b`` is scaled to 0.8-1.15 of ``a``'s height, staggered up or down by up to 0.15 of
+    it, and starts inside ``a`` by up to 40 % of the narrower one's width (one pair in
+    five only touches or sits a hair apart).
+
+    Parameters
+    ----------
+    a, b : ndarray of shape (h, w), uint8
+        White-on-black inks cropped tight (:func:`~.verifier._ink` makes them from MNIST).
+    rng : numpy.random.Generator
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> bar = np.full((60, 20), 255, np.uint8)
+    >>> pair = touching_pair(bar, bar, np.random.default_rng(0))
+    >>> pair.dtype.name, pair.shape[1] <= 40 + 5, set(np.unique(pair)) <= {0, 255}
+    ('uint8', True, True)
+    """
+    height = a.shape[0]
+    scale = rng.uniform(0.8, 1.15) * height / b.shape[0]
+    size = (max(1, round(b.shape[1] * scale)), max(1, round(b.shape[0] * scale)))
+    b = cv2.resize(b, size, interpolation=cv2.INTER_NEAREST)
+    if rng.random() < 0.2:  # touching, or a hair apart (boxed together by the dilation)
+        shift = rng.uniform(-0.05, 0.08) * height
+    else:
+        shift = -rng.uniform(0.0, 0.4) * min(a.shape[1], b.shape[1])
+    x = max(0, round(a.shape[1] + shift))
+    y = round(rng.uniform(-0.15, 0.15) * height + (height - b.shape[0]) / 2)
+    top = min(0, y)
+    canvas = np.zeros(
+        (max(height, y + b.shape[0]) - top, max(a.shape[1], x + b.shape[1])), np.uint8
+    )
+    canvas[-top : -top + height, : a.shape[1]] = a
+    region = canvas[y - top : y - top + b.shape[0], x : x + b.shape[1]]
+    np.maximum(region, b, out=region)
+    return canvas
+
+
+def make_set(
+    images: np.ndarray, labels: np.ndarray, count: int, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Make ``count`` pairs from MNIST ``images`` and their ``labels``.
+
+    Parameters
+    ----------
+    images : ndarray of shape (N, 28, 28), uint8
+        MNIST digits (training or validation, never the test set).
+    labels : ndarray of shape (N,), int
+    count : int
+    seed : int
+
+    Returns
+    -------
+    pairs : ndarray of shape (count, 28, 56), uint8
+        Cut as :func:`~digit_pipeline.stages.resize_pairs` cuts a box.
+    classes : ndarray of shape (count,), int
+        ``10 * first + second``; :data:`ONE_DIGIT` for the :data:`SINGLES` share of boxes
+        that hold one digit (cut as a pair is).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> digits = np.zeros((2, 28, 28), np.uint8); digits[:, 4:24, 12:16] = 255
+    >>> x, y = make_set(digits, np.array([3, 7]), 6, seed=0)
+    >>> x.shape, set(y.tolist()) <= {33, 37, 73, 77, ONE_DIGIT}
+    ((6, 28, 56), True)
+    """
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(len(images), size=(count, 2))
+    single = rng.random(count) < SINGLES
+    rois = [
+        one_digit(images[i], rng)
+        if alone
+        else touching_pair(_ink(images[i], rng), _ink(images[j], rng), rng)
+        for (i, j), alone in zip(picks, single, strict=True)
+    ]
+    classes = 10 * np.asarray(labels)[picks[:, 0]] + np.asarray(labels)[picks[:, 1]]
+    return resize_pairs(rois), np.where(single, ONE_DIGIT, classes).astype(np.int64)
+
+
+def build_pair_reader(classes: int = len(CLASSES), name: str = "pairs") -> Any:
+    """Build the pair reader, a small CNN over a 28 x 56 cut.
+
+    ``[Conv(32)-MaxPool] -> [Conv(64)-MaxPool] -> Conv(128) -> Dense(256) -> Dense(100)``
+    (ReLU; valid padding, so that the judge reads it in NumPy).
+    A CNN, not the Flatten-Dense of the digits' classifier: a pair's digits sit anywhere
+    along the cut (a narrow 1 beside a wide 0 puts the boundary a third of the way in),
+    and a Flatten-Dense must learn every shape at every place, where a convolution learns
+    it once.
+    """
+    from ..model import _keras
+
+    keras = _keras()
+    height, width = PAIR_SHAPE
+    return keras.Sequential(
+        [
+            keras.Input(shape=(height, width)),
+            keras.layers.Reshape((height, width, 1)),
+            keras.layers.Conv2D(32, 3, activation="relu"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Conv2D(64, 3, activation="relu"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Conv2D(128, 3, activation="relu"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(256, activation="relu"),
+            keras.layers.Dropout(0.3),
+            keras.layers.Dense(classes, activation="softmax"),
+        ],
+        name=name,
+    )
+
+
+def train_pair_reader(
+    out: str | Path,
+    data: str | Path | None = None,
+    count: int = COUNT,
+    epochs: int = EPOCHS,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Train the pair reader on pairs made from MNIST's training digits and save it.
+
+    The last 6 000 training digits (a tenth of a smaller file), which it never trains on,
+    make the held-out pairs; MNIST's test set is not used. The card adds the held-out
+    pairs' accuracy (whole, first digit, second digit) and how often a single digit is
+    read as a pair.
+
+    Parameters
+    ----------
+    out : path-like
+        The ``.keras`` file; its card is written beside it (``.json``).
+    data : path-like, optional
+        A local ``mnist.npz``; default Keras's loader.
+    count, epochs, seed : int
+
+    Returns
+    -------
+    dict
+        The card.
+    """
+    import json
+
+    from ..model import _keras
+    from .data import load_mnist
+
+    card = train_crops(
+        "train-pairs", make_set, CLASSES, out, data, count, epochs, seed, "pairs",
+        build_pair_reader, labelled=True, defaults=(COUNT, EPOCHS),
+    )  # fmt: skip
+    (x_train, y_train), _ = load_mnist(data)
+    held = min(6000, len(x_train) // 10)
+    x, y = make_set(x_train[-held:], y_train[-held:], max(30, count // 10), seed + 1)
+    model = _keras().models.load_model(out)
+    guess = np.asarray(model.predict(x.astype(np.float32) / 255.0, verbose=0)).argmax(1)
+    pairs, single = y != ONE_DIGIT, y == ONE_DIGIT
+    card["pair_accuracy"] = round(float(np.mean(guess[pairs] == y[pairs])), 4)
+    card["first_digit_accuracy"] = round(float(np.mean(guess[pairs] // 10 == y[pairs] // 10)), 4)
+    card["second_digit_accuracy"] = round(float(np.mean(guess[pairs] % 10 == y[pairs] % 10)), 4)
+    card["one_digit_accuracy"] = round(float(np.mean(guess[single] == ONE_DIGIT)), 4)
+    card["one_digit_read_as_pair"] = round(float(np.mean(guess[single] != ONE_DIGIT)), 4)
+    Path(out).with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
+    return card

@@ -1,0 +1,207 @@
+"""Touching pairs read whole (issue 23, item 1): the pairs, their cut, the reader, the family."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import zipfile
+
+import h5py
+import numpy as np
+import pytest
+from conftest import ROOT
+from streamlit.testing.v1 import AppTest
+
+from digit_pipeline.benchmarking.cases import render_case
+from digit_pipeline.benchmarking.families import in_touching_pairs
+from digit_pipeline.benchmarking.plan import make_plan
+from digit_pipeline.benchmarking.sheets import make_sheet
+from digit_pipeline.benchmarking.styles import SheetStyle
+from digit_pipeline.io.exports import reading_dict
+from digit_pipeline.io.images import encode_png
+from digit_pipeline.reading import read_sheet
+from digit_pipeline.reading.judge import DEFAULT_JUDGE, JudgeParams, pair_halves
+from digit_pipeline.stages import PAIR_SHAPE, resize_pairs
+from digit_pipeline.training.pairs import CLASSES, make_set, touching_pair
+
+
+def test_pairs_run_into_each_other_and_are_labelled_first_then_second(mnist):
+    x_test, y_test = mnist
+    rng = np.random.default_rng(0)
+    a, b = np.full((60, 30), 255, np.uint8), np.full((60, 40), 255, np.uint8)
+    widths = [touching_pair(a, b, rng).shape[1] for _ in range(200)]
+    # b is scaled to 0.8-1.15 of a's height: side by side the pair is 62-76 wide, 69 on
+    # average; four in five run in by 0-40 % of the narrower (a: 30), 6 columns on average
+    assert np.mean(widths) < 69 - 3
+    assert min(widths) >= 30 + 0.8 * 40 - 0.4 * 30 - 1  # never by more
+    x, y = make_set(x_test, y_test, 50, seed=1)
+    assert x.shape == (50, *PAIR_SHAPE) and len(CLASSES) == 101
+    assert set(y.tolist()) <= set(range(101)) and len(set(y.tolist())) > 30
+    assert [CLASSES[c] for c in y[:3]] == [f"{c // 10}{c % 10}" for c in y[:3]]
+
+
+def test_a_pair_is_cut_twenty_rows_tall_and_centred():
+    pair = np.zeros((60, 90), np.uint8)
+    pair[10:50, 5:40] = 255
+    pair[10:50, 35:85] = 255
+    cut = resize_pairs([pair, np.zeros((5, 5), np.uint8)])[0:2]
+    rows, cols = np.flatnonzero(cut[0].any(1)), np.flatnonzero(cut[0].any(0))
+    assert len(rows) == 20 and abs((cols[0] + cols[-1]) / 2 - PAIR_SHAPE[1] / 2) <= 1
+    assert not cut[1].any()  # no ink, no pair
+
+
+def test_a_pairs_box_is_cut_at_its_thinnest_middle_column():
+    roi = np.zeros((40, 60), np.uint8)
+    roi[0:40, 2:22] = 255  # a tall first digit
+    roi[20:40, 30:58] = 255  # a lower second one, joined by a hair at row 30
+    roi[30, 22:30] = 255
+    first, second = pair_halves(roi, (0, 0, 60, 40))
+    assert 22 <= first[2] <= 30 and first[0] + first[2] == second[0]
+    assert (first[1], first[3]) == (0, 40) and (second[1], second[3]) == (20, 20)
+
+
+def test_the_pairs_step_is_off_by_default_and_named_on_the_command_line():
+    import argparse
+
+    from digit_pipeline.cli.options import add_judge_option, judge_from_args
+
+    assert not JudgeParams().on("pairs") and JudgeParams(off=frozenset()).on("pairs")
+    parser = argparse.ArgumentParser()
+    add_judge_option(parser)
+    assert judge_from_args(parser.parse_args(["--judge-on", "pairs"])).on("pairs")
+    faint_off = judge_from_args(parser.parse_args(["--judge-off", "faint"]))
+    assert not faint_off.on("pairs") and not faint_off.on("faint")
+    with pytest.raises(ValueError, match="pair_sure"):
+        JudgeParams(pair_sure=1.5)
+
+
+def test_the_pairs_family_writes_numbers_of_two_whose_digits_touch(mnist):
+    x_test, y_test = mnist
+    touching = 0
+    for case in make_plan(6, 0, n_digits_available=len(x_test)):
+        pairs = in_touching_pairs(case)
+        assert pairs.style.number_size == 2 and -0.3 <= pairs.style.gap_frac <= 0
+        _, truth = render_case(pairs, x_test, y_test)
+        assert all(len(n) <= 2 for line in truth["text"].split("\n") for n in line.split(" "))
+        digits = truth["digits"]
+        for a, b in itertools.pairwise(digits):
+            if a["number"] == b["number"]:
+                touching += a["box"][0] + a["box"][2] >= b["box"][0]  # b starts inside a
+    assert touching >= 10
+
+
+PAIRS_STYLE = SheetStyle(
+    number_gap=1.6, number_size=2, gap_frac=-0.25, digit_height=(60, 72), rotation_deg=0.0
+)
+
+
+def pairs_sheet(mnist, count: int = 24, seed: int = 7):
+    """A sheet of touching pairs from the fixture's digits, with its truth."""
+    x_test, y_test = mnist
+    picks = np.random.default_rng(seed).choice(len(x_test), count, replace=False)
+    return make_sheet(x_test[picks], y_test[picks].tolist(), [8] * (count // 8), None,
+                      PAIRS_STYLE, rng=seed)  # fmt: skip
+
+
+def right(reading, truth) -> int:
+    """Digits read right, position by position, line by line (numbers ignored)."""
+    got = reading.sheet.text.replace(" ", "").split("\n")
+    want = truth["text"].replace(" ", "").split("\n")
+    return sum(a == b for g, w in zip(got, want, strict=False) for a, b in zip(g, w, strict=False))
+
+
+def test_touching_pairs_read_whole_read_more_digits_and_say_so(mnist, reader):
+    image, truth = pairs_sheet(mnist)
+    everything = JudgeParams(off=frozenset())  # the pairs step is off by default
+    whole = read_sheet(image, model=reader, auto=True, judge=everything)
+    cut_only = read_sheet(image, model=reader, auto=True)
+    paired = [d for d in whole.sheet.digits if d.pair]
+    assert len(paired) >= 4 and len(paired) % 2 == 0
+    assert not any(d.pair for d in cut_only.sheet.digits)
+    assert right(whole, truth) > right(cut_only, truth)
+    for first, second in zip(paired[::2], paired[1::2], strict=True):  # side by side
+        assert first.number == second.number and first.line == second.line
+        assert first.box[0] + first.box[2] <= second.box[0] + 1
+    assert reading_dict(whole.sheet, "pairs.png")["digits"][0].keys() >= {"pair", "number"}
+
+
+def test_the_apps_table_has_a_pair_column_and_reads_no_pair_by_default(mnist):
+    # The step is off by default (it also reads pieces of drawn rings as pairs): the
+    # app's judge is the default one, so its table says no digit came from a pair.
+    image, _ = pairs_sheet(mnist)
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=180)
+    at.run()
+    at.selectbox(key="source").set_value("Upload your own…").run()
+    at.file_uploader(key="upload").set_value(("pairs.png", encode_png(image), "image/png")).run()
+    at.button(key="predict").click().run()
+    assert not at.exception, at.exception
+    assert set(at.dataframe[0].value["pair"]) == {""}
+    assert "pairs" in DEFAULT_JUDGE.off
+
+
+def test_a_single_wide_digit_is_no_pair(mnist, reader):
+    # The reader's 101st answer: MNIST digits written alone, wide apart, are never split.
+    x_test, y_test = mnist
+    style = SheetStyle(digit_height=(60, 72), gap_frac=1.5, rotation_deg=0.0)
+    image, truth = make_sheet(x_test[:40], y_test[:40].tolist(), [10] * 4, None, style, rng=2)
+    reading = read_sheet(image, model=reader, auto=True, judge=JudgeParams(off=frozenset()))
+    assert not any(d.pair for d in reading.sheet.digits)
+    assert len(reading.sheet.digits) == len(truth["digits"])
+
+
+@pytest.mark.parametrize("digits, gap", [((1, 7), -8), ((9, 8), -12), ((1, 3), -11), ((2, 6), -5)])
+def test_with_every_cut_off_the_pair_reader_reads_overlapping_digits(reader, digits, gap):
+    # test_judge.py's overlapping digits: the cuts read them; without the cuts the box is
+    # one digit (a digit lost) unless the pair reader reads it whole.
+    from test_judge import touching
+
+    page = touching(digits, gap)
+    cuts_off = read_sheet(page, model=reader, judge=JudgeParams(off={"pieces", "column"}))
+    assert cuts_off.sheet.text == "".join(map(str, digits))
+    assert [d.pair for d in cuts_off.sheet.digits] == [True, True]
+    nothing = JudgeParams(off={"pieces", "column", "pairs"})
+    assert len(read_sheet(page, model=reader, judge=nothing).sheet.text) < 2
+
+
+def test_a_journal_keeps_which_digits_came_from_a_pair():
+    from digit_pipeline.batch.journal import sheet_from_record
+
+    digit = {"box": [0, 0, 9, 9], "label": 1, "confidence": 0.9, "top2": [[1, 0.9], [7, 0.1]]}
+    record = {"digits": [{**digit, "line": 0, "pair": True}, {**digit, "line": 0}]}
+    assert [d.pair for d in sheet_from_record(record).digits] == [True, False]  # older: False
+
+
+def test_train_pairs_writes_a_small_reader_and_measures_it_on_held_out_pairs(tmp_path):
+    import json
+
+    from conftest import FIXTURES
+
+    from digit_pipeline.cli import main
+    from digit_pipeline.model import read_arrays
+
+    out = tmp_path / "p.keras"
+    data = str(FIXTURES / "mnist_small.npz")
+    argv = ["train-pairs", "--data", data, "--out", str(out), "--count", "200", "--epochs", "1"]
+    assert main(argv) == 0
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["classes"] == list(CLASSES) and card["train_examples"] == 200
+    assert card["command"].startswith("python -m digit_pipeline train-pairs")
+    assert "--count 200 --epochs 1" in card["command"]
+    assert {"pair_accuracy", "first_digit_accuracy", "one_digit_read_as_pair"} <= set(card)
+    with (
+        zipfile.ZipFile(out) as archive,
+        h5py.File(io.BytesIO(archive.read("model.weights.h5"))) as f,
+    ):
+        assert "optimizer" not in f  # the weights alone: a third of the file
+    reader = read_arrays(out)  # the judge reads it in NumPy
+    assert reader(np.zeros((3, *PAIR_SHAPE), np.float32)).shape == (3, len(CLASSES))
+
+
+def test_the_shipped_pair_reader_is_measured_on_held_out_pairs():
+    import json
+
+    from conftest import ROOT
+
+    card = json.loads((ROOT / "models" / "judge" / "pairs.json").read_text())
+    assert card["command"].startswith("python -m digit_pipeline train-pairs")
+    assert card["classes"] == list(CLASSES) and card["pair_accuracy"] > 0.9
