@@ -144,7 +144,8 @@ def judge_reading(
     if not len(proba):
         return Judged(result, proba)
     result, proba, verdict = split_touching(result, proba, model, verifier, params)
-    result, proba, verdict, pairs = read_pairs(result, proba, verdict, load_pair_reader(), params)
+    reader = load_pair_reader() if params.on("pairs") else None  # off: never loaded
+    result, proba, verdict, pairs = read_pairs(result, proba, verdict, reader, params)
     if params.on("bodies"):
         proba = read_bodies(result, proba, model, params)
     ready = result.prepared

@@ -71,8 +71,10 @@ def read_pairs(
     pairs : frozenset of (x, y, w, h)
         The boxes read from a pair.
     """
+    if reader is None or not params.on("pairs") or not len(result.boxes):
+        return result, proba, verdict, frozenset()
     boxes, sure = list(result.boxes), margins(proba)
-    tall = params.pair_height * typical_height(boxes) if boxes else 0.0
+    tall = params.pair_height * typical_height(boxes)
     asked = [
         i
         for i, (_, _, w, h) in enumerate(boxes)
@@ -82,7 +84,7 @@ def read_pairs(
         and h >= tall
         and _most_held(boxes, i) <= params.pair_overlap
     ]
-    if reader is None or not asked or not params.on("pairs"):
+    if not asked:
         return result, proba, verdict, frozenset()
     cut = resize_pairs([result.rois[i] for i in asked]).astype(np.float32) / 255
     pair_proba = np.asarray(reader(cut, training=False), np.float64)
