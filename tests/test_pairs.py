@@ -63,7 +63,7 @@ def test_a_pairs_box_is_cut_at_its_thinnest_middle_column():
 def test_the_pairs_step_is_off_by_default_and_named_on_the_command_line():
     import argparse
 
-    from digit_pipeline.cli.options import add_judge_option, judge_from_args
+    from digit_pipeline.cli.options import UsageError, add_judge_option, judge_from_args
 
     assert not JudgeParams().on("pairs") and JudgeParams(off=frozenset()).on("pairs")
     parser = argparse.ArgumentParser()
@@ -71,6 +71,8 @@ def test_the_pairs_step_is_off_by_default_and_named_on_the_command_line():
     assert judge_from_args(parser.parse_args(["--judge-on", "pairs"])).on("pairs")
     faint_off = judge_from_args(parser.parse_args(["--judge-off", "faint"]))
     assert not faint_off.on("pairs") and not faint_off.on("faint")
+    with pytest.raises(UsageError, match="--judge-on: 'faint'"):  # on already: a typo?
+        judge_from_args(parser.parse_args(["--judge-on", "faint"]))
     with pytest.raises(ValueError, match="pair_sure"):
         JudgeParams(pair_sure=1.5)
 

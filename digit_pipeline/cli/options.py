@@ -92,7 +92,8 @@ def judge_from_args(args: argparse.Namespace) -> JudgeParams:
     Raises
     ------
     UsageError
-        For a name that is no rule or step.
+        For a name that is no rule or step (``--judge-off``), or no step that is off by
+        default (``--judge-on``).
     """
     from ..reading.judge import JudgeParams
     from ..reading.judge.params import OFF_BY_DEFAULT
@@ -100,6 +101,10 @@ def judge_from_args(args: argparse.Namespace) -> JudgeParams:
     def names(option: str) -> set[str]:
         return {n.strip() for n in (getattr(args, option, "") or "").split(",") if n.strip()}
 
+    unknown = sorted(names("judge_on") - OFF_BY_DEFAULT)
+    if unknown:
+        known = ", ".join(sorted(OFF_BY_DEFAULT))
+        raise UsageError(f"--judge-on: {unknown[0]!r} is no step that is off by default ({known})")
     try:
         return JudgeParams(off=(OFF_BY_DEFAULT | names("judge_off")) - names("judge_on"))
     except ValueError as error:
