@@ -30,6 +30,7 @@ def show_reading(reading: SheetReading, low: float) -> list[int | None]:
     saved = st.session_state.setdefault("corrections", {}).get(table)
     if saved is not None and len(saved) != len(reading.digits):
         saved = None
+    paired = any(d.pair for d in reading.digits)  # a column only when a pair was read
     rows = [
         {
             "#": i + 1,
@@ -40,7 +41,7 @@ def show_reading(reading: SheetReading, low: float) -> list[int | None]:
             "second confidence": d.top2[1][1],
             "line": d.line + 1,
             "number": d.number + 1,
-            "pair": "read whole with its neighbour" if d.pair else "",
+            **({"pair": "read whole with its neighbour" if d.pair else ""} if paired else {}),
             "correct label": saved[i] if saved else str(d.label),
         }
         for i, d in enumerate(reading.digits)
