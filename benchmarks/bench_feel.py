@@ -137,8 +137,15 @@ def open_app(browser, url: str, photo: Path | None):
         return page, frames, (time.perf_counter() - start) * 1000
     page.get_by_text("boxes found").first.wait_for(timeout=120_000)
     painted = (time.perf_counter() - start) * 1000
-    page.get_by_test_id("stSelectbox").first.click()
-    page.get_by_role("option", name="Upload your own…").click()
+    option = page.get_by_role("option", name="Upload your own…")
+    for _ in range(6):  # a rerun just after the first paint can close the list just opened
+        page.get_by_test_id("stSelectbox").first.click()
+        try:
+            option.wait_for(timeout=10_000)
+            break
+        except Exception:  # Playwright's timeout: open the list again
+            continue
+    option.click()
     page.locator("section[data-testid='stSidebar'] input[type=file]").set_input_files(str(photo))
     note = re.compile(f"Auto-fit (for {re.escape(photo.name)}|found no ink)")
     try:

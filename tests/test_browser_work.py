@@ -37,9 +37,18 @@ def upload(page, path, name: str) -> None:
 
 
 def pick_upload(page) -> None:
+    from playwright.sync_api import TimeoutError as NotYet
+
     page.get_by_text("boxes found").first.wait_for(timeout=120_000)
-    page.get_by_test_id("stSelectbox").first.click()
-    page.get_by_role("option", name="Upload your own…").click()
+    option = page.get_by_role("option", name="Upload your own…")
+    for _ in range(6):  # a rerun just after the first paint can close the list just opened
+        page.get_by_test_id("stSelectbox").first.click()
+        try:
+            option.wait_for(timeout=10_000)
+            break
+        except NotYet:
+            continue
+    option.click()
     page.get_by_text("Upload a photo or scan").wait_for(timeout=60_000)
 
 
