@@ -146,6 +146,23 @@ def apptest_figures(name: str, data: bytes, repeat: int) -> dict[str, object]:
     return figures
 
 
+def pick_upload(page) -> None:
+    """Choose "Upload your own…" in the sheet list, opening it again if a rerun closed it.
+
+    A rerun just after the first paint can close the list just opened (the option then
+    never comes): up to 6 tries.
+    """
+    option = page.get_by_role("option", name="Upload your own…")
+    for _ in range(6):
+        page.get_by_test_id("stSelectbox").first.click()
+        try:
+            option.wait_for(timeout=10_000)
+            break
+        except Exception:  # Playwright's timeout: open the list again
+            continue
+    option.click()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -224,8 +241,7 @@ def _drive(page, url: str, name: str, data: bytes) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
         photo = Path(folder) / name
         photo.write_bytes(data)
-        page.get_by_test_id("stSelectbox").first.click()
-        page.get_by_role("option", name="Upload your own…").click()
+        pick_upload(page)
         start = time.perf_counter()
         page.locator("input[type=file]").set_input_files(str(photo))
         note = re.compile(f"Auto-fit (for {re.escape(name)}|found no ink)")  # the new image's

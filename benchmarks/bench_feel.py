@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_app import free_port, pick_photo  # noqa: E402
+from bench_app import free_port, pick_photo, pick_upload  # noqa: E402
 
 QUIET_S = 0.8  # a rerun is over when no websocket frame came for this long
 MINIMAL_APP = 'import streamlit as st\n\nst.slider("Canny lower threshold", 0, 255, 30)\n'
@@ -137,15 +137,7 @@ def open_app(browser, url: str, photo: Path | None):
         return page, frames, (time.perf_counter() - start) * 1000
     page.get_by_text("boxes found").first.wait_for(timeout=120_000)
     painted = (time.perf_counter() - start) * 1000
-    option = page.get_by_role("option", name="Upload your own…")
-    for _ in range(6):  # a rerun just after the first paint can close the list just opened
-        page.get_by_test_id("stSelectbox").first.click()
-        try:
-            option.wait_for(timeout=10_000)
-            break
-        except Exception:  # Playwright's timeout: open the list again
-            continue
-    option.click()
+    pick_upload(page)
     page.locator("section[data-testid='stSidebar'] input[type=file]").set_input_files(str(photo))
     note = re.compile(f"Auto-fit (for {re.escape(photo.name)}|found no ink)")
     try:
