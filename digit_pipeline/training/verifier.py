@@ -265,6 +265,7 @@ def train_crops(  # Long: the one training loop of the judge's crop models
     build: Any = None,
     labelled: bool = False,
     defaults: tuple[int, int] = (120_000, 4),
+    measure: Any = None,
 ) -> dict[str, Any]:
     """Train one of the judge's crop models (:func:`build_verifier`'s shape) and save it.
 
@@ -274,7 +275,8 @@ def train_crops(  # Long: the one training loop of the judge's crop models
     examples; MNIST's test set is not used. ``command`` is the sub-command that rebuilds
     it (the card's ``command``, which names ``--count`` and ``--epochs`` where they are not
     its ``defaults``); ``build(classes, name)`` builds the model (default
-    :func:`build_verifier`).
+    :func:`build_verifier`); ``measure(model, val_x, val_y)`` returns more figures on the
+    validation examples for the card.
 
     Returns
     -------
@@ -330,5 +332,7 @@ def train_crops(  # Long: the one training loop of the judge's crop models
         + (f" --epochs {epochs}" if epochs != defaults[1] else ""),
         "keras_version": keras.__version__,
     }
+    if measure is not None:
+        card.update(measure(shipped, val_x, val_y))
     out.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
     return card
