@@ -175,3 +175,33 @@ def test_evaluate_measures_on_other_writers_digits_as_the_cli_does():
     )  # fmt: skip
     assert shown == f"{json.loads(done.stdout)['accuracy']:.2%}"
     assert not [m for m in at.metric if m.label == "Card says"]  # the card is MNIST's
+
+
+def test_the_pair_reader_tab_measures_the_shipped_reader_on_held_out_pairs(tmp_homes):
+    at = open_lab()
+    assert at.selectbox(key="lab_pair_model").value == "pairs.keras (shipped)"
+    assert not [m for m in at.metric if m.label == "Pairs read whole"]  # only when asked
+    at.select_slider(key="lab_pair_count").set_value(500)
+    at.button(key="lab_pair_go").click().run()
+    assert not at.exception, at.exception
+    shown = {m.label: m.value for m in at.metric}
+    whole = float(shown["Pairs read whole"].rstrip("%"))
+    assert 50 < whole <= 100 and float(shown["First digit"].rstrip("%")) >= whole
+    assert {"First digit", "Second digit"} <= set(chart_titles(at))
+    assert any(c.value.endswith("boxes read wrong.") and " of 500 " in c.value for c in at.caption)
+    at.select_slider(key="lab_pair_count").set_value(2000).run()  # another count: asked again
+    assert not [m for m in at.metric if m.label == "Pairs read whole"]
+
+
+def test_a_broken_pair_reader_of_yours_is_a_sentence_not_a_traceback(tmp_homes):
+    from digit_pipeline.training.pairs import CLASSES
+
+    folder = tmp_homes / "models"
+    folder.mkdir(parents=True)
+    (folder / "mine.keras").write_bytes(b"not a zip")
+    (folder / "mine.json").write_text(json.dumps({"classes": list(CLASSES)}))
+    at = open_lab()
+    at.selectbox(key="lab_pair_model").set_value("mine.keras (yours)")
+    at.button(key="lab_pair_go").click().run()
+    assert not at.exception, at.exception
+    assert any("mine.keras" in e.value for e in at.error), [e.value for e in at.error]

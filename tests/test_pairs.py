@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
 import zipfile
 
 import h5py
@@ -209,3 +210,53 @@ def test_the_shipped_pair_reader_is_measured_on_held_out_pairs():
     card = json.loads((ROOT / "models" / "judge" / "pairs.json").read_text())
     assert card["command"].startswith("python -m digit_pipeline train-pairs")
     assert card["classes"] == list(CLASSES) and card["pair_accuracy"] > 0.9
+
+
+def _one_hot_reads(classes: list[int], reads: list[int], sure: float = 0.9) -> np.ndarray:
+    proba = np.full((len(classes), len(CLASSES)), (1 - sure) / (len(CLASSES) - 1), np.float32)
+    proba[np.arange(len(reads)), reads] = sure
+    return proba
+
+
+def test_a_pair_evaluation_scores_pairs_whole_by_digit_and_single_digits():
+    from digit_pipeline.training.pairs import ONE_DIGIT, PairEvaluation
+
+    y = np.array([12, 34, 56, ONE_DIGIT, ONE_DIGIT])
+    reads = [12, 35, ONE_DIGIT, ONE_DIGIT, 77]
+    result = PairEvaluation(np.zeros((5, *PAIR_SHAPE), np.uint8), y, _one_hot_reads(y, reads))
+    figures = result.figures
+    assert figures["pair_accuracy"] == round(1 / 3, 4)
+    assert figures["first_digit_accuracy"] == round(2 / 3, 4)  # 56 read as one digit: no 5
+    assert figures["second_digit_accuracy"] == round(1 / 3, 4)
+    assert figures["one_digit_accuracy"] == 0.5 and figures["one_digit_read_as_pair"] == 0.5
+    first, second = result.digit(0), result.digit(1)
+    assert first.n == second.n == 3  # the pairs only
+    assert first.y_true.tolist() == [1, 3, 5] and second.y_true.tolist() == [2, 4, 6]
+    assert first.predicted[:2].tolist() == [1, 3] and second.predicted[:2].tolist() == [2, 5]
+    assert first.confusion[3, 3] == 1 and second.confusion[4, 5] == 1
+    wrong = result.mistakes()
+    assert [w[0] for w in wrong] == [1, 2, 4] and wrong[0][1:3] == ("34", "35")
+    assert wrong[1][2] == "one digit"
+    with pytest.raises(ValueError, match="position"):
+        result.digit(2)
+
+
+def test_the_shipped_pair_reader_reads_held_out_pairs_as_its_card_says():
+    from digit_pipeline.reading.judge import load_pair_reader
+    from digit_pipeline.training.pairs import evaluate_pair_reader, held_out_pairs
+
+    mnist_npz = ROOT.parent / "shared" / "data" / "mnist.npz"
+    if not mnist_npz.is_file():
+        pytest.skip("mnist.npz is not on this machine")
+    reader = load_pair_reader()
+    x, y = held_out_pairs(mnist_npz, 1000)
+    assert x.shape == (1000, *PAIR_SHAPE) and set(y.tolist()) <= set(range(len(CLASSES)))
+    figures = evaluate_pair_reader(reader, x, y).figures
+    shipped = json.loads((ROOT / "models" / "judge" / "pairs.json").read_text())
+    # 1 000 boxes against the card's 20 000: within a few points, and far above chance
+    assert abs(figures["pair_accuracy"] - shipped["pair_accuracy"]) < 0.04
+    assert figures["one_digit_read_as_pair"] < 0.05
+    with pytest.raises(ValueError, match=r"\(N, 28, 56\)"):
+        evaluate_pair_reader(reader, x[:, :, :28].copy(), y)
+    with pytest.raises(ValueError, match="count"):
+        held_out_pairs(mnist_npz, 0)

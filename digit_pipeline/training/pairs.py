@@ -22,6 +22,7 @@ Flatten-Dense: see :func:`build_pair_reader`. The shipped reader is
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ import cv2
 import numpy as np
 
 from ..stages import PAIR_SHAPE, resize_pairs
+from .evaluation import Evaluation, evaluate_proba
 from .verifier import _ink, one_digit, train_crops
 
 CLASSES = (*(f"{a}{b}" for a in range(10) for b in range(10)), "one digit")
@@ -195,13 +197,121 @@ def train_pair_reader(
 
 
 def _measure(model: Any, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
-    """Return the card's held-out figures: pairs whole, by digit, and single digits."""
-    guess = np.asarray(model.predict(x.astype(np.float32) / 255.0, verbose=0)).argmax(1)
-    pairs, single = y != ONE_DIGIT, y == ONE_DIGIT
-    return {
-        "pair_accuracy": round(float(np.mean(guess[pairs] == y[pairs])), 4),
-        "first_digit_accuracy": round(float(np.mean(guess[pairs] // 10 == y[pairs] // 10)), 4),
-        "second_digit_accuracy": round(float(np.mean(guess[pairs] % 10 == y[pairs] % 10)), 4),
-        "one_digit_accuracy": round(float(np.mean(guess[single] == ONE_DIGIT)), 4),
-        "one_digit_read_as_pair": round(float(np.mean(guess[single] != ONE_DIGIT)), 4),
-    }
+    """Return the card's held-out figures (:attr:`PairEvaluation.figures`)."""
+    return evaluate_pair_reader(model, x, y).figures
+
+
+@dataclass(frozen=True)
+class PairEvaluation:
+    """The pair reader measured on labelled boxes (classes of :data:`CLASSES`).
+
+    ``x``: the boxes ``(N, 28, 56)`` uint8; ``y``: their classes; ``proba``: the reader's
+    ``(N, 101)`` probabilities.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    proba: np.ndarray
+
+    @property
+    def guess(self) -> np.ndarray:
+        """The class read for each box, ``(N,)``."""
+        return self.proba.argmax(axis=1)
+
+    @property
+    def figures(self) -> dict[str, float]:
+        """Pairs read whole, each pair's first and second digit, and single digits.
+
+        ``one_digit_read_as_pair`` is the share of one-digit boxes read as a pair.
+        """
+        guess, y = self.guess, self.y
+        pairs, single = y != ONE_DIGIT, y == ONE_DIGIT
+
+        def share(hits: np.ndarray) -> float:
+            return round(float(np.mean(hits)), 4) if len(hits) else 0.0
+
+        return {
+            "pair_accuracy": share(guess[pairs] == y[pairs]),
+            "first_digit_accuracy": share(guess[pairs] // 10 == y[pairs] // 10),
+            "second_digit_accuracy": share(guess[pairs] % 10 == y[pairs] % 10),
+            "one_digit_accuracy": share(guess[single] == ONE_DIGIT),
+            "one_digit_read_as_pair": share(guess[single] != ONE_DIGIT),
+        }
+
+    def digit(self, position: int) -> Evaluation:
+        """Return the pairs' first (``position`` 0) or second (1) digit as a 10-class evaluation.
+
+        Over the boxes that hold a pair; a digit's probability is the reader's summed over
+        the pairs that have it there (its "one digit" answer counts for none).
+        """
+        if position not in (0, 1):
+            raise ValueError(f"position must be 0 (first digit) or 1 (second), got {position}")
+        pairs = self.y != ONE_DIGIT
+        grid = self.proba[pairs, :ONE_DIGIT].reshape(-1, 10, 10)
+        return evaluate_proba(
+            self.y[pairs] // 10 if position == 0 else self.y[pairs] % 10,
+            grid.sum(axis=2 - position),
+        )
+
+    def mistakes(self, limit: int = 30) -> list[tuple[int, str, str, float]]:
+        """Return the surest wrong reads, ``(index, true, read, confidence)``, surest first."""
+        wrong = np.flatnonzero(self.guess != self.y)
+        sure = self.proba[wrong, self.guess[wrong]]
+        order = wrong[np.argsort(-sure, kind="stable")][:limit]
+        return [
+            (
+                int(i),
+                CLASSES[self.y[i]],
+                CLASSES[self.guess[i]],
+                float(self.proba[i, self.guess[i]]),
+            )
+            for i in order
+        ]
+
+
+def held_out_pairs(
+    data: str | Path | None = None, count: int = 2000, seed: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """Make ``count`` boxes (pairs and single digits) from the digits no reader trains on.
+
+    The last 6 000 MNIST training digits (a tenth of a smaller file), which
+    :func:`train_pair_reader` holds back; MNIST's test set is not used.
+
+    Returns
+    -------
+    boxes : ndarray of shape (count, 28, 56), uint8
+    classes : ndarray of shape (count,), int
+    """
+    from .data import load_mnist
+
+    if count < 1:
+        raise ValueError(f"count must be at least 1, got {count}")
+    (x_train, y_train), _ = load_mnist(data)
+    held = min(6000, len(x_train) // 10)
+    return make_set(x_train[-held:], y_train[-held:], count, seed)
+
+
+def evaluate_pair_reader(model: Any, x: np.ndarray, y: np.ndarray) -> PairEvaluation:
+    """Run the pair reader on boxes ``x`` ``(N, 28, 56)`` uint8 and score it against ``y``.
+
+    ``model`` is a Keras model or the judge's NumPy copy
+    (:func:`~digit_pipeline.reading.judge.load_pair_reader`), called in batches of 1 024.
+    """
+    x, y = np.asarray(x), np.asarray(y).astype(np.int64)
+    if x.ndim != 3 or x.shape[1:] != PAIR_SHAPE or len(x) != len(y):
+        raise ValueError(
+            f"x must be (N, {PAIR_SHAPE[0]}, {PAIR_SHAPE[1]}) with N classes, got {x.shape} "
+            f"and {len(y)}"
+        )
+    inputs, step = x.astype(np.float32) / 255.0, 1024
+    parts = [
+        np.asarray(model(inputs[i : i + step], training=False)) for i in range(0, len(x), step)
+    ]
+    proba = np.concatenate(parts) if parts else np.zeros((0, len(CLASSES)), np.float32)
+    if proba.shape != (len(x), len(CLASSES)):
+        raise ValueError(
+            f"a pair reader answers {len(CLASSES)} classes; this model gives {proba.shape[1:]}"
+        )
+    for array in (x, y, proba):
+        array.setflags(write=False)
+    return PairEvaluation(x, y, proba)

@@ -1,4 +1,7 @@
-"""The Model lab page: train a model and watch it learn, evaluate one, compare two."""
+"""The Model lab page: train a model and watch it learn, evaluate one, compare two.
+
+Its fourth tab measures the judge's pair reader on held-out generated pairs.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from digit_pipeline.training.data import default_mnist
 from digit_pipeline.training.yardsticks import available
 from workbench.common import list_models
 from workbench.pages.lab.evaluate import compare_tab, evaluate_tab
+from workbench.pages.lab.pairs import pair_tab
 from workbench.pages.lab.train import train_tab
 
 
@@ -49,14 +53,15 @@ def render() -> None:
     st.title("Model lab")
     st.caption(
         "Train a Flatten-Dense network (or the small CNN) on MNIST and watch its curves; "
-        "look at a model's confusion matrix and the digits it gets wrong; compare two models."
+        "look at a model's confusion matrix and the digits it gets wrong; compare two models; "
+        "measure the judge's pair reader."
     )
     data = data_source()
     models = list_models()
     if not models:
         st.error("No models found: the shipped models folder is empty.")
         return
-    train, evaluate, compare = st.tabs(["Train", "Evaluate", "Compare"])
+    train, evaluate, compare, pairs = st.tabs(["Train", "Evaluate", "Compare", "Pair reader"])
     with train:
         train_tab(models, data)
     stick = yardstick(data)
@@ -64,3 +69,5 @@ def render() -> None:
         evaluate_tab(models, stick)
     with compare:
         compare_tab(models, stick)
+    with pairs:
+        pair_tab(data)
