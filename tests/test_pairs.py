@@ -260,3 +260,18 @@ def test_the_shipped_pair_reader_reads_held_out_pairs_as_its_card_says():
         evaluate_pair_reader(reader, x[:, :, :28].copy(), y)
     with pytest.raises(ValueError, match="count"):
         held_out_pairs(mnist_npz, 0)
+
+
+def test_a_pair_is_kept_only_when_the_classifier_bears_out_one_of_its_halves(mnist, reader):
+    # Two readers agree on a real pair; a piece of a drawn ring that the pair reader takes
+    # for a pair reads, half by half, as something else (issue 23: rings read as 12, 17).
+    from digit_pipeline.reading.judge.pairs import _borne_out
+
+    x_test, y_test = mnist
+    three, seven = x_test[list(y_test).index(3)], x_test[list(y_test).index(7)]
+    roi = np.hstack([three, seven])
+    said = {name: np.eye(100)[int(name)] for name in ("37", "12", "31", "97")}
+    kept = {name: bool(_borne_out({0: p}, [roi], reader, 0.1)) for name, p in said.items()}
+    assert kept == {"37": True, "12": False, "31": True, "97": True}  # one half is enough
+    assert not _borne_out({0: said["31"], 1: said["12"]}, [roi, roi], reader, 1.01)
+    assert list(_borne_out({0: said["12"], 1: said["37"]}, [roi, roi], reader, 0.1)) == [1]

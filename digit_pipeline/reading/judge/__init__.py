@@ -145,7 +145,7 @@ def judge_reading(
         return Judged(result, proba)
     result, proba, verdict = split_touching(result, proba, model, verifier, params)
     reader = load_pair_reader() if params.on("pairs") else None  # off: never loaded
-    result, proba, verdict, pairs = read_pairs(result, proba, verdict, reader, params)
+    result, proba, verdict, pairs = read_pairs(result, proba, verdict, reader, params, model)
     if params.on("bodies"):
         proba = read_bodies(result, proba, model, params)
     ready = result.prepared

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ...stages import reading_order_indices, resize_pairs
+from ...stages import reading_order_indices, resize_pairs, resize_rois
 from ...stages.refine import typical_height
 from .params import DEFAULT_JUDGE, JudgeParams
 from .verdicts import SEVERAL, _load_judge_model, margins
@@ -50,6 +50,7 @@ def read_pairs(
     verdict: np.ndarray,
     reader: keras.Model | None,
     params: JudgeParams = DEFAULT_JUDGE,
+    model: keras.Model | None = None,
 ) -> tuple[PipelineResult, np.ndarray, np.ndarray, frozenset]:
     """Read the boxes the verifier calls several digits as pairs, where the reader is sure.
 
@@ -60,7 +61,11 @@ def read_pairs(
     the digits is smaller), and it holds no more than ``pair_overlap`` of another box (a digit
     overlapping a 1 that has a box of its own holds a piece of the 1: read as a pair,
     the 1 would be read twice); its pair is kept when the reader gives it ``pair_sure``
-    or more (and so more than to "one digit", its last answer). Such a box is cut in two
+    or more (and so more than to "one digit", its last answer) and, with the classifier
+    ``model``, the classifier bears it out: read on the box's two halves, it gives at
+    least one of them the pair's digit there with ``pair_agree`` or more. Two readers
+    agree on a real pair; a piece of a drawn ring or a grid that the pair reader takes
+    for ``12`` or ``17`` reads as something else half by half. Such a box is cut in two
     at its ink's thinnest column in its middle third (:func:`pair_halves`).
 
     Returns
@@ -93,6 +98,8 @@ def read_pairs(
         for i, p in zip(asked, pair_proba, strict=True)
         if p.argmax() < ONE_DIGIT and p.max() >= params.pair_sure
     }
+    if sure and model is not None:
+        sure = _borne_out(sure, result.rois, model, params.pair_agree)
     if not sure:
         return result, proba, verdict, frozenset()
     new_boxes, new_proba, new_verdict, pairs = [], [], [], set()
@@ -119,6 +126,38 @@ def read_pairs(
         np.array(new_verdict, np.float32)[order],
         frozenset(tuple(int(v) for v in b) for b in pairs),
     )
+
+
+def _borne_out(sure: dict, rois: list, model: keras.Model, least: float) -> dict:
+    """Keep the pairs whose halves the classifier reads as the pair's digits (one of the two).
+
+    ``sure`` maps a box's index to its pair's ``(100,)`` probabilities (first x second).
+    """
+    from ...model import predict_proba
+
+    order = list(sure)
+    halves = [half for i in order for half in _half_cuts(rois[i])]
+    seen = predict_proba(model, resize_rois(halves)).reshape(len(order), 2, 10)
+    kept = {}
+    for i, read in zip(order, seen, strict=True):
+        grid = sure[i].reshape(10, 10)
+        first, second = int(grid.sum(1).argmax()), int(grid.sum(0).argmax())
+        if max(read[0, first], read[1, second]) >= least:
+            kept[i] = sure[i]
+    return kept
+
+
+def _split_column(ink: np.ndarray) -> int:
+    """Return the column of fewest ink pixels in the middle third of a ``(H, W)`` mask."""
+    width = ink.shape[1]
+    lo, hi = width // 3, max(width // 3 + 1, 2 * width // 3)
+    return lo + int(np.argmin(ink[:, lo:hi].sum(0)))
+
+
+def _half_cuts(roi: GrayImage) -> tuple[GrayImage, GrayImage]:
+    """Return a pair's cut in two at :func:`_split_column`: left and right, as ROIs."""
+    column = _split_column(roi > 0)
+    return roi[:, :column], roi[:, column:]
 
 
 def _most_held(boxes: list, i: int) -> float:
@@ -156,8 +195,7 @@ def pair_halves(roi: GrayImage, box: Box) -> tuple[Box, Box]:
     x, y, w, h = (int(v) for v in box)
     height, width = roi.shape
     ink = roi > 0
-    lo, hi = width // 3, max(width // 3 + 1, 2 * width // 3)
-    column = lo + int(np.argmin(ink[:, lo:hi].sum(0)))
+    column = _split_column(ink)
     sx, sy = w / width, h / height
     halves = []
     for start, stop in ((0, column), (column, width)):

@@ -42,16 +42,17 @@ STEPS = {
     "column": "cut a box at its ink's thinnest column",
     "bodies": "read a long-tailed digit taken for a 1 by its body on the line",
     "pairs": "read a box of two digits no cut reads surely whole, with the pair reader "
-    "(off unless named in --judge-on: it also splits pieces of drawn rings)",
+    "(off unless named in --judge-on: full pages read worse with it)",
     "turn": "read a sheet turned when it reads clearly better so (a photo stored sideways)",
 }
 """The judge's steps besides its rules, by name, with what each does."""
 
 OFF_BY_DEFAULT = frozenset({"pairs"})
 """Steps off unless asked for (``JudgeParams(off=...)`` without them; ``--judge-on``): the
-pair reader reads touching pairs (``bench --pairs``: 69.4 -> 74.5 % fitted) but also reads
-pieces of drawn rings as pairs (``bench --shapes`` reads worse), so it is not on by default
-yet."""
+pair reader reads touching pairs (``bench --pairs``: 69.4 -> 74.5 % fitted); since the
+classifier must bear a pair out (``pair_agree``) drawn rings' pieces are rarely taken for
+pairs, but full pages of small digits read worse fitted (``bench --full-page``: 23 558 ->
+23 520 of 24 025 digits), so it is not on by default yet (BENCHMARKS.md)."""
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,7 @@ class JudgeParams:  # Long: one declaration per threshold is the point of it
     pair_overlap: float = _t(0.05, "pairs: boxes holding this share of another box are not")
     pair_height: float = _t(0.75, "pairs: boxes under this many digits tall are not", 0.0, 5.0)
     pair_unsure: float = _t(0.9, "pairs: only a box the classifier reads under this margin")
+    pair_agree: float = _t(0.1, "pairs: the classifier gives a half the pair's digit this")
 
     # -- Proposing cuts (cuts.py) ------------------------------------------------------------
     piece: float = _t(0.25, "pieces: a piece of ink this many digits tall may be a digit")
