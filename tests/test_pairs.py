@@ -275,3 +275,16 @@ def test_a_pair_is_kept_only_when_the_classifier_bears_out_one_of_its_halves(mni
     assert kept == {"37": True, "12": False, "31": True, "97": True}  # one half is enough
     assert not _borne_out({0: said["31"], 1: said["12"]}, [roi, roi], reader, 1.01)
     assert list(_borne_out({0: said["12"], 1: said["37"]}, [roi, roi], reader, 0.1)) == [1]
+
+
+def test_the_fit_chooses_without_the_pair_step_and_reads_its_choice_with_it(mnist, reader):
+    # A pair read whole must not make a working copy that merges digits look as good as
+    # one that parts them: the candidates are judged without the step, the winner with it.
+    from digit_pipeline.reading import fit_sheet
+
+    image, _ = pairs_sheet(mnist)
+    on = JudgeParams(off=frozenset())
+    with_pairs, without = fit_sheet(image, model=reader, judge=on), fit_sheet(image, model=reader)
+    assert with_pairs.params == without.params
+    assert any(d.pair for d in with_pairs.reading.sheet.digits)
+    assert not any(d.pair for d in without.reading.sheet.digits)

@@ -287,10 +287,9 @@ def orient_reading(
     """Return ``reading``, or its image read turned when its digits say it is turned.
 
     What ``read_sheet(orient=True)`` does after reading: the judge's orientation model
-    weighs the digits cut (:func:`~digit_pipeline.reading.orientation.
-    orientation_evidence`); when they say a turn, the image read (:attr:`Reading.image`)
-    is read turned that way with the same parameters, and
-    :func:`~digit_pipeline.reading.orientation.choose_turn` keeps the turn or not. A kept
+    weighs the digits cut (:func:`~.orientation.orientation_evidence`); when they say a
+    turn, the image read (:attr:`Reading.image`) is read turned that way with the same
+    parameters, and :func:`~.orientation.choose_turn` keeps the turn or not. A kept
     turn's reading comes back with ``rotation`` set; ``timings_ms["orient"]`` is set
     whenever a turn was read.
 
@@ -342,23 +341,23 @@ def fit_sheet(
 ) -> AutoFit:
     """Fit the parameters to ``image`` as ``read`` does: the fit proposes, the reading judges.
 
-    Without a model, the estimate from the ink (:func:`~digit_pipeline.reading.autofit.
-    estimate_fit`). With one, each of :func:`~digit_pipeline.reading.autofit.candidates`
-    (the estimate, the plain ``base``) is read and the reading with the higher
-    :func:`~digit_pipeline.reading.judge.reading_score` (sure digits, nothing set aside)
-    wins; its reading is kept in the result, so nothing need read the image again.
+    Without a model, the estimate from the ink (:func:`~.autofit.estimate_fit`). With one,
+    each of :func:`~.autofit.candidates` (the estimate, the plain ``base``) is read and the
+    reading with the higher :func:`~.judge.reading_score` (sure digits, nothing set aside)
+    wins; its reading is kept in the result, so nothing need read the image again. The pair
+    step (when on) reads only the winner: a pair read whole must not make a working copy
+    that merges digits look as good as one that parts them (``bench --full-page``).
 
     Parameters
     ----------
     image : ndarray of shape (H, W) or (H, W, 3|4), uint8
         The image read (a page already flattened, or none to flatten).
     base : PipelineParams, optional
-        The user's switches and ROI threshold (:func:`~digit_pipeline.reading.autofit.
-        fit_base`).
+        The user's switches and ROI threshold (:func:`~.autofit.fit_base`).
     model : keras.Model, optional
         Fits the contract of :mod:`digit_pipeline.model`.
     judge : JudgeParams, optional
-        The judge each candidate's reading goes through.
+        The judge of the chosen reading (and, less its pair step, of each candidate's).
 
     Returns
     -------
@@ -368,13 +367,17 @@ def fit_sheet(
     fit = estimate_fit(image, base)
     if model is None:
         return fit
+    scoring = judge.replace(off=judge.off | {"pairs"})  # pairs: after the fit, not in it
     best = None
     for params, ready in candidates(fit, base):
-        reading = read_sheet(image, params, model=model, prepared=ready, page=None, judge=judge)
-        score = verdict_of(reading, judge).score  # reading_score of its margins
+        reading = read_sheet(image, params, model=model, prepared=ready, page=None, judge=scoring)
+        score = verdict_of(reading, scoring).score  # reading_score of its margins
         if best is None or score > best[0]:
             best = (score, reading)
     reading = best[1]
+    if scoring != judge:  # the chosen parameters read again with the pair step
+        ready, params = reading.result.prepared, reading.params
+        reading = read_sheet(image, params, model=model, prepared=ready, page=None, judge=judge)
     return AutoFit(reading.params, fit.stats, reading.result.prepared, reading)
 
 
