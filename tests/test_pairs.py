@@ -288,3 +288,18 @@ def test_the_fit_chooses_without_the_pair_step_and_reads_its_choice_with_it(mnis
     assert with_pairs.params == without.params
     assert any(d.pair for d in with_pairs.reading.sheet.digits)
     assert not any(d.pair for d in without.reading.sheet.digits)
+
+
+def test_a_reading_of_sure_digits_that_set_nothing_aside_is_not_read_again_for_pairs():
+    from digit_pipeline.reading.judge import SetAside, may_ask
+    from digit_pipeline.reading.results import DigitReading
+
+    def digit(first: float, second: float) -> DigitReading:
+        return DigitReading((0, 0, 10, 20), 3, first, ((3, first), (8, second)), 0)
+
+    on = JudgeParams(off=frozenset())
+    sure, unsure = [digit(0.99, 0.0)], [digit(0.99, 0.0), digit(0.6, 0.3)]
+    assert not may_ask(sure, (), on) and may_ask(unsure, (), on)
+    assert may_ask(sure, (SetAside((0, 0, 5, 5), "faint"),), on)  # it may have been asked
+    assert not may_ask(unsure, (), DEFAULT_JUDGE)  # the step is off: never
+    assert not may_ask(unsure, (), on.replace(pair_unsure=0.2))

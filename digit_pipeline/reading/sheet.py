@@ -16,7 +16,7 @@ import numpy as np
 from ..aliases import Box, Image
 from ..model import predict_proba
 from .autofit import AutoFit, candidates, estimate_fit
-from .judge import DEFAULT_JUDGE, JudgeParams, drop_shapes, judge_reading
+from .judge import DEFAULT_JUDGE, JudgeParams, drop_shapes, judge_reading, may_ask
 from .judge.verdicts import load_orientation
 from .orientation import choose_turn, orientation_evidence, turn_image, unturn_boxes, verdict_of
 from .params import PipelineParams
@@ -375,8 +375,8 @@ def fit_sheet(
         if best is None or score > best[0]:
             best = (score, reading)
     reading = best[1]
-    if scoring != judge:  # the chosen parameters read again with the pair step
-        ready, params = reading.result.prepared, reading.params
+    if scoring != judge and may_ask(reading.sheet.digits, reading.set_aside, judge):
+        ready, params = reading.result.prepared, reading.params  # read again with pairs
         reading = read_sheet(image, params, model=model, prepared=ready, page=None, judge=judge)
     return AutoFit(reading.params, fit.stats, reading.result.prepared, reading)
 

@@ -35,7 +35,7 @@ import numpy as np
 from ...model import predict_proba
 from .bodies import descending_bodies
 from .box_ink import borrowed_ink, ink_contrast
-from .pairs import PAIRS, load_pair_reader, pair_halves, read_pairs
+from .pairs import PAIRS, load_pair_reader, may_ask, pair_halves, read_pairs
 from .params import DEFAULT_JUDGE, JUDGE_SPECS, STEPS, JudgeParams
 from .rules import (
     RULE_TABLE,
@@ -78,6 +78,7 @@ __all__ = [
     "load_pair_reader",
     "load_verifier",
     "margins",
+    "may_ask",
     "pair_halves",
     "plausible",
     "read_pairs",

@@ -12,6 +12,7 @@ from a pair.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -126,6 +127,18 @@ def read_pairs(
         np.array(new_verdict, np.float32)[order],
         frozenset(tuple(int(v) for v in b) for b in pairs),
     )
+
+
+def may_ask(digits: Sequence, set_aside: Sequence, params: JudgeParams = DEFAULT_JUDGE) -> bool:
+    """Say whether the pair step could ask about a box of a reading made without it.
+
+    It asks only about a box read under a margin of ``pair_unsure``; a reading whose
+    ``digits`` (:class:`~digit_pipeline.reading.results.DigitReading`) are all surer and
+    that set nothing aside has no such box, so reading it again with the step changes
+    nothing (what :func:`~digit_pipeline.reading.fit_sheet` skips).
+    """
+    unsure = any(d.top2[0][1] - d.top2[1][1] < params.pair_unsure for d in digits)
+    return params.on("pairs") and (unsure or bool(set_aside))
 
 
 def _borne_out(sure: dict, rois: list, model: keras.Model, least: float) -> dict:
