@@ -42,17 +42,17 @@ STEPS = {
     "column": "cut a box at its ink's thinnest column",
     "bodies": "read a long-tailed digit taken for a 1 by its body on the line",
     "pairs": "read a box of two digits no cut reads surely whole, with the pair reader "
-    "(off unless named in --judge-on: full pages read worse with it)",
+    "(off unless named in --judge-on: drawn rings' pieces still make extra boxes)",
     "turn": "read a sheet turned when it reads clearly better so (a photo stored sideways)",
 }
 """The judge's steps besides its rules, by name, with what each does."""
 
 OFF_BY_DEFAULT = frozenset({"pairs"})
 """Steps off unless asked for (``JudgeParams(off=...)`` without them; ``--judge-on``): the
-pair reader reads touching pairs (``bench --pairs``: 69.4 -> 74.5 % fitted); since the
-classifier must bear a pair out (``pair_agree``) drawn rings' pieces are rarely taken for
-pairs, but full pages of small digits read worse fitted (``bench --full-page``: 23 558 ->
-23 520 of 24 025 digits), so it is not on by default yet (BENCHMARKS.md)."""
+pair reader reads touching pairs (``bench --pairs``: 618 -> 662 of 891 fitted) and changes
+no other family's digits but for the better; but on ``bench --shapes`` a lone digit in a
+drawn ring is still read as a pair now and then (3-4 more extra boxes), so it is not on
+by default yet (BENCHMARKS.md)."""
 
 
 @dataclass(frozen=True)
