@@ -152,13 +152,15 @@ def pick_upload(page) -> None:
     A rerun just after the first paint can close the list just opened (the option then
     never comes): up to 6 tries.
     """
+    from playwright.sync_api import TimeoutError as NotYet
+
     option = page.get_by_role("option", name="Upload your own…")
     for _ in range(6):
         page.get_by_test_id("stSelectbox").first.click()
         try:
             option.wait_for(timeout=10_000)
             break
-        except Exception:  # Playwright's timeout: open the list again
+        except NotYet:  # the list closed under the click: open it again
             continue
     option.click()
 

@@ -255,16 +255,11 @@ class PairEvaluation:
 
     def mistakes(self, limit: int = 30) -> list[tuple[int, str, str, float]]:
         """Return the surest wrong reads, ``(index, true, read, confidence)``, surest first."""
-        wrong = np.flatnonzero(self.guess != self.y)
-        sure = self.proba[wrong, self.guess[wrong]]
-        order = wrong[np.argsort(-sure, kind="stable")][:limit]
+        guess = self.guess  # one argmax over every box, not one per mistake
+        wrong = np.flatnonzero(guess != self.y)
+        order = wrong[np.argsort(-self.proba[wrong, guess[wrong]], kind="stable")][:limit]
         return [
-            (
-                int(i),
-                CLASSES[self.y[i]],
-                CLASSES[self.guess[i]],
-                float(self.proba[i, self.guess[i]]),
-            )
+            (int(i), CLASSES[self.y[i]], CLASSES[guess[i]], float(self.proba[i, guess[i]]))
             for i in order
         ]
 
@@ -297,7 +292,7 @@ def evaluate_pair_reader(model: Any, x: np.ndarray, y: np.ndarray) -> PairEvalua
     ``model`` is a Keras model or the judge's NumPy copy
     (:func:`~digit_pipeline.reading.judge.load_pair_reader`), called in batches of 1 024.
     """
-    x, y = np.asarray(x), np.asarray(y).astype(np.int64)
+    x, y = np.array(x), np.array(y, dtype=np.int64)  # copies: the caller's stay writable
     if x.ndim != 3 or x.shape[1:] != PAIR_SHAPE or len(x) != len(y):
         raise ValueError(
             f"x must be (N, {PAIR_SHAPE[0]}, {PAIR_SHAPE[1]}) with N classes, got {x.shape} "

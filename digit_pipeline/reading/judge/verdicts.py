@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
+
     import keras
 
 ONE, SEVERAL, NONE = 0, 1, 2
@@ -54,11 +56,20 @@ def _load_judge_model(name: str, command: str) -> keras.Model | None:
     In NumPy when it can (no TensorFlow), else with Keras; a file neither can read raises
     :class:`~digit_pipeline.model.ModelLoadError`, naming ``command`` to rebuild it.
     """
-    from ...model import MODELS_DIR, read_arrays, read_keras
+    from ...model import MODELS_DIR
 
     path = MODELS_DIR / name
-    if not path.is_file():
-        return None
+    return read_judge_model(path, command) if path.is_file() else None
+
+
+def read_judge_model(path: Path, command: str) -> keras.Model:
+    """Read a judge model's file: in NumPy when it can (no TensorFlow), else with Keras.
+
+    A file neither can read raises :class:`~digit_pipeline.model.ModelLoadError`, naming
+    ``command`` (the ``python -m digit_pipeline`` sub-command) to rebuild it.
+    """
+    from ...model import read_arrays, read_keras
+
     fix = f"Rebuild it with: python -m digit_pipeline {command}"
     return read_arrays(path) or read_keras(path, fix)
 

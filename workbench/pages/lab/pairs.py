@@ -8,8 +8,9 @@ import cv2
 import numpy as np
 import streamlit as st
 
-from digit_pipeline.model import MODELS_DIR, ModelLoadError, load_card, read_arrays, read_keras
+from digit_pipeline.model import MODELS_DIR, ModelLoadError, load_card
 from digit_pipeline.reading.judge import PAIRS
+from digit_pipeline.reading.judge.verdicts import read_judge_model
 from digit_pipeline.training.finetune import user_models_dir
 from digit_pipeline.training.pairs import (
     CLASSES,
@@ -44,8 +45,7 @@ def pair_evaluation(
     model_hash: str, path: str, data: str, data_id: str, count: int
 ) -> PairEvaluation:
     """Measure the reader (keyed by its content hash) on ``count`` held-out boxes."""
-    fix = "Rebuild it with: python -m digit_pipeline train-pairs"
-    model = read_arrays(Path(path)) or read_keras(Path(path), fix)
+    model = read_judge_model(Path(path), "train-pairs")
     x, y = held_out_pairs(data or None, count)
     return evaluate_pair_reader(model, x, y)
 
