@@ -84,6 +84,38 @@ def test_reading_with_the_fits_prepared_image_is_the_same(model, invert):
     assert fitted.text == read_sheet(image, judged.params, model=model).text
 
 
+@pytest.mark.parametrize(
+    "sheet", [*SHEETS, "blank", "dark"], ids=[*(s.stem for s in SHEETS), "blank", "dark"]
+)
+def test_the_copies_the_fit_hands_on_are_the_ones_prepare_makes(model, sheet):
+    """The fit measures the ink on a copy it prepared; each candidate that would be prepared
+    alike (the estimate, or the plain defaults, at that copy's size) is handed that copy,
+    and it must be exactly what ``prepare`` makes for it — on a page without ink too."""
+    import numpy as np
+    from conftest import blank
+
+    from digit_pipeline.reading import fit_sheet
+    from digit_pipeline.reading.autofit import candidates, estimate_fit
+    from digit_pipeline.reading.prepared import prepare
+
+    if sheet == "blank":
+        image = blank(1200, 900)
+    elif sheet == "dark":
+        image = 255 - read_image(SHEETS[-1])
+    else:
+        image = read_image(sheet)
+    fit = estimate_fit(image)
+    handed = [(params, ready) for params, ready in candidates(fit) if ready is not None]
+    assert handed, "no candidate was handed a prepared copy"
+    for params, ready in handed:
+        made = prepare(image, params)
+        assert ready.fits(params) and ready.scale == made.scale
+        for name in ("gray", "work", "cleaned", "surround"):
+            np.testing.assert_array_equal(getattr(ready, name), getattr(made, name), name)
+    assert fit_sheet(image).measured is None  # the measuring copy is not kept past the fit
+    assert fit_sheet(image, model=model).measured is None
+
+
 def test_a_prepared_image_of_other_settings_is_refused_or_redone(model):
     """segment() refuses a Prepared made with other prepare settings; read_sheet redoes it."""
     from digit_pipeline.reading.params import PipelineParams

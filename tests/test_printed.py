@@ -123,3 +123,111 @@ def test_the_grids_family_prints_every_kind():
     assert {r for r, _, _ in kinds} == {"ruled", "squared"}
     assert all(d == 2 for _, p, d in kinds if p == "solid")  # solid grids: the fine ones
     assert all(len(c.indices) == sum(c.lines) for c in plan)
+
+
+def _all_pairs_lattice(size: np.ndarray, centres: np.ndarray, shape: tuple) -> np.ndarray:
+    """The lattice's rule written the slow way: every mark against every mark."""
+    from digit_pipeline.stages import printed
+
+    n = len(size)
+    reach = printed._REACH * np.sqrt(shape[0] * shape[1] / n)
+    a, b = size[:, None, :], size[None, :, :]
+    alike = np.all(np.abs(a - b) <= printed._ALIKE * np.maximum(a, b) + 1.0, axis=2)
+    offsets = centres[None, :, :] - centres[:, None, :]
+    distance = np.hypot(offsets[..., 0], offsets[..., 1])
+    apart = np.maximum(size[:, 0], size[:, 1])[:, None]
+    distance[~alike | (distance <= apart) | (distance > reach)] = np.inf
+    twin = np.argmin(distance, axis=1)
+    length = distance[np.arange(n), twin]
+    found = np.isfinite(length)
+    step = np.where(found[:, None], centres[twin] - centres, np.nan)
+    group = list(range(n))
+
+    def root(i):
+        while group[i] != i:
+            i = group[i]
+        return i
+
+    for i in np.flatnonzero(found):
+        for along in (-1.0, 2.0):
+            gap = np.hypot(*(centres - (centres[i] + along * step[i])).T)
+            gap[~alike[i]] = np.inf
+            third = int(np.argmin(gap))
+            if gap[third] <= printed._STEP_TOL * length[i] + 1.0:
+                for j in (twin[i], third):
+                    group[root(i)] = root(j)
+    roots = np.array([root(i) for i in range(n)])
+    member = np.bincount(roots, minlength=n)[roots] >= PRINT_MEMBERS
+    for r in np.unique(roots[member]):
+        member[roots == r] = printed._regular(step[roots == r])
+    return member | printed._like_the_lattice(member, size, step)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_the_lattice_links_the_marks_that_comparing_every_pair_links(seed):
+    """The grid of cells only saves comparisons: a dotted lattice, dashes and specks of
+    several sizes, and a dense speckle, read as every mark against every mark reads them."""
+    from digit_pipeline.stages.printed import _in_lattice
+
+    rng = np.random.default_rng(seed)
+    shape = (300, 400)
+    dots = np.array([(x, y) for x in range(20, 390, 17) for y in range(15, 130, 17)], float)
+    specks = rng.uniform((0, 140), (400, 300), size=(600 + 400 * seed, 2))  # dense below
+    centres = np.vstack([dots + rng.normal(0, 0.4, dots.shape), specks])
+    size = np.vstack(
+        [
+            np.tile((3.0, 3.0, 7.0), (len(dots), 1)),
+            rng.integers(1, 4, size=(len(specks), 3)).astype(float),
+        ]
+    )
+    stats = np.zeros((len(size), 5), np.int32)
+    stats[:, [cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT, cv2.CC_STAT_AREA]] = size
+    expected = _all_pairs_lattice(size, centres, shape)
+    assert expected[: len(dots)].mean() > 0.9  # the dotted lattice is found ...
+    np.testing.assert_array_equal(_in_lattice(stats, centres, shape), expected)
+
+
+@pytest.mark.parametrize("radius", [0.5, 3.0, 17.0, 60.0])
+def test_the_neighbours_of_a_point_hold_every_mark_within_the_radius(radius):
+    from digit_pipeline.stages.printed import _near
+
+    rng = np.random.default_rng(int(radius))
+    marks = rng.uniform(-50, 250, size=(400, 2))
+    points = np.vstack([rng.uniform(-80, 280, size=(150, 2)), marks[:20] + radius])
+    rows, cols = _near(points, marks, radius)
+    pairs = set(zip(rows.tolist(), cols.tolist(), strict=True))
+    assert len(pairs) == len(rows)  # no pair twice
+    gap = np.hypot(*(points[:, None, :] - marks[None, :, :]).transpose(2, 0, 1))
+    within = set(zip(*np.nonzero(gap <= radius), strict=True))
+    assert within <= pairs
+    cell = max(radius, 1.0)  # no cell narrower than a pixel
+    cells = np.abs(np.floor(points[rows] / cell) - np.floor(marks[cols] / cell))
+    assert len(pairs) < 0.5 * gap.size and cells.max() <= 2  # neighbouring cells only
+
+
+def test_the_nearest_of_each_row_breaks_ties_by_rank_and_rows_without_any_say_so():
+    from digit_pipeline.stages.printed import _nearest
+
+    rows = np.array([0, 0, 0, 2, 2])
+    cols = np.array([5, 6, 7, 8, 9])
+    distance = np.array([3.0, 1.0, 1.0, 2.0, 4.0])
+    rank = np.array([0, 0, 0, 0, 0, 9, 4, 3, 1, 0])
+    found, nearest, length = _nearest(3, rows, cols, distance, rank)
+    assert found.tolist() == [True, False, True]
+    assert nearest[[0, 2]].tolist() == [7, 8]  # 6 and 7 tie at 1.0: 7 ranks first
+    assert length[0] == 1.0 and length[2] == 2.0 and np.isinf(length[1])
+
+
+def test_marks_with_no_twin_anywhere_are_no_lattice():
+    """Twenty-five marks, no two alike (each width or height differs by far): none is linked."""
+    from digit_pipeline.stages.printed import _in_lattice
+
+    page = blank(300, 300)
+    sides = (1, 4, 8, 14, 22)
+    for k, (w, h) in enumerate((w, h) for w in sides for h in sides):
+        x, y = 10 + 55 * (k % 5), 10 + 55 * (k // 5)
+        page[y : y + h, x : x + w] = PRINT
+    assert not print_marks(page).any()
+    stats = np.array([[0, 0, w, h, w * h] for w in sides for h in sides], np.int32)
+    centres = np.array([(55.0 * (k % 5), 55.0 * (k // 5)) for k in range(25)])
+    assert not _in_lattice(stats, centres, (300, 300)).any()

@@ -9,7 +9,7 @@ strokes' edges, and the minimum box area drops specks far smaller than a digit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import cv2
@@ -18,7 +18,7 @@ import numpy as np
 from ..aliases import GrayImage, Image
 from ..stages import blur_image, page_surround, stroke_width, to_gray
 from .params import PARAM_SPECS, PipelineParams
-from .prepared import Prepared, prepare
+from .prepared import Prepared, prepare, prepare_key
 
 if TYPE_CHECKING:  # pragma: no cover
     from .sheet import Reading
@@ -104,8 +104,8 @@ class AutoFit:
 
     ``prepared`` is the image prepared with the fitted working size, line removal and
     inversion (the fit needs it itself), ready for
-    :func:`~digit_pipeline.pipeline.segment`, so a reader need not prepare it again;
-    None on a page without ink.
+    :func:`~digit_pipeline.pipeline.segment`, so a reader need not prepare it again
+    (without ink: the copy the ink was sought on, if the parameters prepare it alike).
     """
 
     params: PipelineParams
@@ -113,6 +113,8 @@ class AutoFit:
     prepared: Prepared | None = None
     reading: Reading | None = None
     """With a model: the chosen candidate's reading (the fit read it to judge it)."""
+    measured: Prepared | None = None
+    """The copy the ink was measured on, for :func:`candidates`; :func:`fit_sheet` drops it."""
 
 
 def auto_fit(image: Image, base: PipelineParams | None = None) -> AutoFit:
@@ -151,8 +153,9 @@ def candidates(fit: AutoFit, base: PipelineParams | None = None) -> list[tuple]:
     """Return the settings a reader should try: the estimate, then the plain ``base``.
 
     Each is ``(params, prepared or None)``; the base only where it differs from the
-    estimate. A measurement that misjudges a sheet then cannot read it worse than the
-    defaults would have, as far as the classifier can tell.
+    estimate, with the estimate's prepared image where it would be prepared alike. A
+    measurement that misjudges a sheet then cannot read it worse than the defaults would
+    have, as far as the classifier can tell.
 
     Examples
     --------
@@ -163,7 +166,10 @@ def candidates(fit: AutoFit, base: PipelineParams | None = None) -> list[tuple]:
     base = fit_base(base)
     proposed = [(fit.params, fit.prepared)]
     if fit.params != base:
-        proposed.append((base, None))
+        ready = fit.prepared if fit.prepared is not None and fit.prepared.fits(base) else None
+        if ready is None and fit.measured is not None:
+            ready = _as_measured(fit.measured, base, fit.params.invert)
+        proposed.append((base, None if ready is None else replace(ready, params=base)))
     return proposed
 
 
@@ -185,9 +191,10 @@ def estimate_fit(image: Image, base: PipelineParams | None = None) -> AutoFit:
     invert = is_dark_paper(gray)
     if invert:
         gray = cv2.bitwise_not(gray)
-    stats = measure_sheet(gray)
+    stats, measured = _measured(gray)
     if stats is None:
-        return AutoFit(base.replace(invert=invert), None)
+        params = base.replace(invert=invert)
+        return AutoFit(params, None, _as_measured(measured, params, invert), measured=measured)
     longest = max(gray.shape)
     scale = max(TARGET_HEIGHT / stats.digit_height, MIN_STROKE / stats.stroke_width)
     work_size = _clamp_to_spec("work_size", min(longest, round(longest * scale)))
@@ -195,7 +202,8 @@ def estimate_fit(image: Image, base: PipelineParams | None = None) -> AutoFit:
     height = stats.digit_height * work_scale
     stroke = stats.stroke_width * work_scale
     blur = 3 if stroke < 4 else 5 if stroke < 8 else 7
-    ready = prepare(upright, base.replace(invert=invert, work_size=work_size))
+    wanted = base.replace(invert=invert, work_size=work_size)
+    ready = _as_measured(measured, wanted, invert) or prepare(upright, wanted)
     lower, multiplier = _canny_thresholds(ready.cleaned, blur, ready.surround)
     params = ready.params.replace(
         blur_size=blur,
@@ -206,7 +214,17 @@ def estimate_fit(image: Image, base: PipelineParams | None = None) -> AutoFit:
         dilate_iterations=1 if height < 64 else 2,
         min_box_area=_clamp_to_spec("min_box_area", round((0.15 * height) ** 2)),
     )
-    return AutoFit(params, stats, ready)
+    return AutoFit(params, stats, ready, measured=measured)
+
+
+def _as_measured(measured: Prepared, params: PipelineParams, invert: bool) -> Prepared | None:
+    """Return the copy the ink was measured on if ``params`` prepare it alike, else None.
+
+    It was prepared from the grey image already ``invert``-ed to dark ink on light paper.
+    """
+    if prepare_key(measured.params.replace(invert=invert)) != prepare_key(params):
+        return None
+    return replace(measured, params=params)
 
 
 INK_SHARE = 0.35
@@ -282,11 +300,16 @@ def measure_sheet(gray: GrayImage) -> SheetStats | None:
     -------
     SheetStats or None
     """
+    return _measured(gray)[0]
+
+
+def _measured(gray: GrayImage) -> tuple[SheetStats | None, Prepared]:
+    """Return :func:`measure_sheet`'s figures and the copy it measured them on."""
     ready = prepare(gray, PipelineParams(work_size=MEASURE_SIZE, remove_lines=True, invert=False))
     small, scale = ready.cleaned, ready.scale
     contrast, ink = _ink_mask(small, ready.surround)  # the desk around the sheet is not ink
     if ink is None:
-        return None
+        return None, ready
     # Join pencil grain and small breaks so a digit is one blob.
     joined = cv2.dilate(ink, np.ones((3, 3), np.uint8))
     _, _, boxes, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
@@ -296,15 +319,16 @@ def measure_sheet(gray: GrayImage) -> SheetStats | None:
     # Lines and page borders that survived are much wider than tall: not digits.
     big &= widths <= 3 * heights
     if not big.any():
-        return None
+        return None, ready
     height = _weighted_median(heights[big].astype(np.float64), areas[big].astype(np.float64))
     stroke = stroke_width(ink)
-    return SheetStats(
+    stats = SheetStats(
         digit_height=height / scale,
         stroke_width=max(1.0, stroke / scale),
         contrast=contrast,
         blobs=int(big.sum()),
     )
+    return stats, ready
 
 
 def _ink_mask(gray: GrayImage, desk: GrayImage) -> tuple[float, np.ndarray | None]:

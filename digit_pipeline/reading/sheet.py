@@ -366,7 +366,7 @@ def fit_sheet(
     """
     fit = estimate_fit(image, base)
     if model is None:
-        return fit
+        return replace(fit, measured=None)
     scoring = judge.replace(off=judge.off | {"pairs"})  # pairs: after the fit, not in it
     best = None
     for params, ready in candidates(fit, base):

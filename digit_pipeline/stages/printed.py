@@ -94,33 +94,109 @@ def _in_lattice(stats: np.ndarray, centres: np.ndarray, shape: tuple[int, int]) 
     to the print.
 
     Twins are sought within ``_REACH`` times the marks' mean spacing (the side of the
-    image's share per mark), among the marks of the neighbouring cells of a grid that
-    size: a page of ten thousand dashes costs a few hundred thousand comparisons, not a
-    hundred million.
+    image's share per mark), the third mark within its tolerance of the point one step on
+    or back: each among the marks of the neighbouring cells of a grid that size
+    (:func:`_near`), so a page of ten thousand dashes, or the twenty thousand fibres of
+    kraft paper, costs a few hundred thousand comparisons, not a hundred million.
     """
     n = len(stats)
     size = stats[:, [cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT, cv2.CC_STAT_AREA]].astype(np.float64)
     centres = centres.astype(np.float64)
     reach = _REACH * np.sqrt(shape[0] * shape[1] / n)
-    cell = 2 * reach * (1 + _STEP_TOL) + 2.0  # a third mark two steps on is a cell away
-    where = np.floor(centres / cell).astype(np.int64)
-    columns = int(where[:, 0].max()) + 3
-    key = (where[:, 1] + 1) * columns + where[:, 0] + 1
-    order = np.argsort(key, kind="stable")
-    starts = np.searchsorted(key[order], np.arange(key.max() + columns + 3))
-    parent, steps = np.arange(n), np.full((n, 2), np.nan)
-    for k in np.unique(key):
-        rows = order[starts[k] : starts[k + 1]]
-        block = np.concatenate(
-            [order[starts[k + d] : starts[k + d + 3]] for d in (-columns - 1, -1, columns - 1)]
-        )
-        steps[rows] = _link_triples(parent, rows, block, size, centres, reach)
-    roots = np.array([_root(parent, i) for i in range(n)])
+    # ties go to the mark first by cells two steps wide, row by row (as they always went)
+    cells = np.floor(centres / (2 * reach * (1 + _STEP_TOL) + 2.0))
+    rank = np.empty(n, np.int64)
+    rank[np.lexsort((np.arange(n), cells[:, 0], cells[:, 1]))] = np.arange(n)
+    # each mark's nearest twin: alike, apart (not touching), within reach
+    rows, cols = _near(centres, centres, reach)
+    x, y = centres.T
+    distance = np.hypot(x[cols] - x[rows], y[cols] - y[rows])
+    apart = np.maximum(size[:, 0], size[:, 1])[rows]  # apart, not touching
+    near = np.flatnonzero((distance > apart) & (distance <= reach))
+    rows, cols, distance = rows[near], cols[near], distance[near]
+    ok = _alike_pairs(size, rows, cols)
+    found, twin, length = _nearest(n, rows[ok], cols[ok], distance[ok], rank)
+    step = np.where(found[:, None], centres[twin] - centres, np.nan)
+    tol = _STEP_TOL * length + 1.0
+    marks, edges = np.flatnonzero(found), []
+    for along in (-1.0, 2.0):  # a third twin one step back, or two steps on
+        target = centres[marks] + along * (centres[twin[marks]] - centres[marks])
+        rows, cols = _near(target, centres, float(tol[marks].max()) if len(marks) else 1.0)
+        gap = np.hypot(x[cols] - target[rows, 0], y[cols] - target[rows, 1])
+        near = np.flatnonzero(gap <= tol[marks][rows])
+        rows, cols, gap = rows[near], cols[near], gap[near]
+        ok = _alike_pairs(size, marks[rows], cols)
+        hit, third, _ = _nearest(len(marks), rows[ok], cols[ok], gap[ok], rank)
+        edges += [marks[hit], twin[marks[hit]], marks[hit], third[hit]]  # the three linked
+    roots = _components(n, np.concatenate(edges[::2]), np.concatenate(edges[1::2]))
     member = np.bincount(roots, minlength=n)[roots] >= PRINT_MEMBERS
     for root in np.unique(roots[member]):
         linked = roots == root
-        member[linked] = _regular(steps[linked])
-    return member | _like_the_lattice(member, size, steps)
+        member[linked] = _regular(step[linked])
+    return member | _like_the_lattice(member, size, step)
+
+
+def _near(points: np.ndarray, marks: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
+    """Return index pairs ``(i, j)``: ``marks[j]`` in the grid cells around ``points[i]``.
+
+    The grid's cells are ``radius`` wide, so every mark within ``radius`` of a point is
+    among its pairs (and some a little further).
+    """
+    if not len(points) or not len(marks):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    cell = max(float(radius), 1.0) * (1 + 1e-9) + 1e-9
+    spot = np.floor(marks / cell).astype(np.int64)
+    near = np.floor(points / cell).astype(np.int64)
+    low = np.minimum(spot.min(axis=0), near.min(axis=0)) - 1
+    spot, near = spot - low, near - low
+    width = int(max(spot[:, 0].max(), near[:, 0].max())) + 2
+    key = spot[:, 1] * width + spot[:, 0]
+    order = np.argsort(key, kind="stable")
+    keys = key[order]
+    wanted = (near[:, 1] * width + near[:, 0])[:, None] + np.array(
+        [dy * width + dx for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+    )
+    first = np.searchsorted(keys, wanted, "left").ravel()
+    count = np.searchsorted(keys, wanted, "right").ravel() - first
+    rows = np.repeat(np.repeat(np.arange(len(points)), 9), count)
+    runs = np.cumsum(count) - count
+    at = np.arange(int(count.sum())) - np.repeat(runs, count) + np.repeat(first, count)
+    return rows, order[at]
+
+
+def _alike_pairs(size: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Whether marks ``rows[k]`` and ``cols[k]`` are twins, pair by pair (:func:`_alike`)."""
+    alike = np.ones(len(rows), bool)
+    for column in size.T:  # width, height, ink area
+        a, b = column[rows], column[cols]
+        alike &= np.abs(a - b) <= _ALIKE * np.maximum(a, b) + 1.0
+    return alike
+
+
+def _nearest(
+    n: int, rows: np.ndarray, cols: np.ndarray, distance: np.ndarray, rank: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each of ``n`` rows, its nearest ``cols`` by ``distance`` (ties: lowest ``rank``).
+
+    Returns whether a row has any, the nearest (0 where none) and its distance (inf).
+    """
+    order = np.lexsort((rank[cols], distance, rows))
+    first = order[np.r_[True, rows[order][1:] != rows[order][:-1]]] if len(order) else order
+    found = np.zeros(n, bool)
+    found[rows[first]] = True
+    nearest = np.zeros(n, np.int64)
+    nearest[rows[first]] = cols[first]
+    length = np.full(n, np.inf)
+    length[rows[first]] = distance[first]
+    return found, nearest, length
+
+
+def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Label the connected sets of ``n`` marks linked by the edges ``a[k]``-``b[k]``."""
+    parent = np.arange(n)
+    for i, j in zip(a.tolist(), b.tolist(), strict=True):
+        parent[_root(parent, i)] = _root(parent, j)
+    return np.array([_root(parent, i) for i in range(n)], dtype=np.int64)
 
 
 def _regular(steps: np.ndarray) -> bool:
@@ -181,50 +257,11 @@ def _alike(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.all(np.abs(a - b) <= _ALIKE * np.maximum(a, b) + 1.0, axis=2)
 
 
-def _link_triples(
-    parent: np.ndarray,
-    rows: np.ndarray,
-    block: np.ndarray,
-    size: np.ndarray,
-    centres: np.ndarray,
-    reach: float,
-) -> np.ndarray:
-    """Link each mark of ``rows`` to its nearest twin in ``block`` and a third one on.
-
-    Returns each mark's step to its nearest twin (NaN where it has none).
-    """
-    alike = _alike(size[rows], size[block])
-    offsets = centres[None, block, :] - centres[rows, None, :]
-    distance = np.hypot(offsets[..., 0], offsets[..., 1])
-    apart = np.maximum(size[rows, None, 0], size[rows, None, 1])  # apart, not touching
-    distance[~alike | (distance <= apart) | (distance > reach)] = np.inf
-    nearest = np.argmin(distance, axis=1)
-    length = distance[np.arange(len(rows)), nearest]
-    found = np.isfinite(length)
-    twin = block[nearest]
-    step = centres[twin] - centres[rows]
-    tol = np.where(found, _STEP_TOL * length + 1.0, 0.0)
-    for along in (-1.0, 2.0):
-        target = centres[rows] + along * step
-        gap = np.hypot(*(centres[None, block, :] - target[:, None, :]).transpose(2, 0, 1))
-        gap[~alike] = np.inf
-        nearest_third = np.argmin(gap, axis=1)
-        hit = found & (gap[np.arange(len(rows)), nearest_third] <= tol)
-        for i, j, k in zip(rows[hit], twin[hit], block[nearest_third[hit]], strict=True):
-            _link(parent, i, j)
-            _link(parent, i, k)
-    return np.where(found[:, None], step, np.nan)
-
-
 def _root(parent: np.ndarray, i: int) -> int:
     while parent[i] != i:
         parent[i] = parent[parent[i]]
         i = parent[i]
     return int(i)
-
-
-def _link(parent: np.ndarray, i: int, j: int) -> None:
-    parent[_root(parent, i)] = _root(parent, j)
 
 
 def remove_print(gray: GrayImage) -> GrayImage:
