@@ -15,9 +15,9 @@ change) with a 12 MP photo uploaded, and a minimal app with one slider. For each
   (the minimal app: its slider) until the last websocket frame of the rerun, the page
   quiet for 0.8 s; median (and range) of ``--moves`` presses;
 
-then, for the app alone, the server's resident memory (RSS) after 20 moves and after
-``--memory-moves`` moves spread over ``--sessions`` browser sessions opened one after
-another. The photo is ``--image``, else the first 12 MP photo of ``../shared/data/real_dev``
+then, for the app alone, the server's resident memory (RSS) after 20 moves and at the
+end of each of ``--sessions`` browser sessions opened one after another, over
+``--memory-moves`` moves in all. The photo is ``--image``, else the first 12 MP photo of ``../shared/data/real_dev``
 (as ``bench_app.py`` picks it).
 """
 
@@ -205,7 +205,8 @@ def main() -> None:
 
 
 def measure_memory(browser, server: Server, page, frames: Frames, photo: Path, args):
-    """RSS after 20 moves and after ``--memory-moves``, over ``--sessions`` sessions."""
+    """RSS after 20 moves and at the end of each of ``--sessions`` sessions, over
+    ``--memory-moves`` moves in all (where it grows: a cache filling, or each session)."""
     readings, done, per = [], 0, max(1, args.memory_moves // args.sessions)
     for session in range(1, args.sessions + 1):
         if session > 1:
@@ -216,7 +217,7 @@ def measure_memory(browser, server: Server, page, frames: Frames, photo: Path, a
             done += 1
             if done == 20:
                 readings.append((done, session, server.rss_mb()))
-    readings.append((done, args.sessions, server.rss_mb()))
+        readings.append((done, session, server.rss_mb()))
     return readings
 
 

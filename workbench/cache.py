@@ -141,10 +141,28 @@ def preview(key: str, _source: Source) -> tuple[np.ndarray, float]:
 
 @dataclass(frozen=True)
 class Pictures:
-    """The picked image with the reading's boxes drawn on: the array and its JPEG bytes."""
+    """The picked image with the reading's boxes drawn on: the JPEG shown, and how to redraw it.
 
-    drawn: np.ndarray
+    Only the JPEG is kept, not the drawn array: 32 of these are cached, and a 1400-px
+    drawing would hold 8 MB each. ``draw()`` draws the array again (from the shared
+    preview) for the one place that needs it, the *Stages* panel, which is cached itself.
+    """
+
     boxes: bytes
+    draw: Callable[[], np.ndarray]
+
+
+def _draw_pictured(
+    image: np.ndarray,
+    boxes: list[tuple[int, ...]],
+    aside: tuple[tuple[tuple[int, ...], str], ...],
+) -> np.ndarray:
+    """Draw ``boxes`` on the preview ``image``, and the set-aside boxes in grey, labelled."""
+    drawn = draw_boxes(image, boxes)
+    if aside:
+        grey = [box for box, _ in aside]
+        drawn = draw_boxes(drawn, grey, [label for _, label in aside], color=SET_ASIDE_COLOR)
+    return drawn
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -166,12 +184,9 @@ def pictures(
     boxes kept). ``aside``: boxes set aside as no digit and their labels, drawn in grey.
     """
     boxes = [tuple(round(v * _scale) for v in box) for box in _result.boxes]
-    drawn = draw_boxes(_image, boxes)
-    if aside:
-        grey = [tuple(round(v * _scale) for v in box) for box, _ in aside]
-        drawn = draw_boxes(drawn, grey, [label for _, label in aside], color=SET_ASIDE_COLOR)
-    drawn = _read_only(drawn)
-    return Pictures(drawn, encode_jpeg(drawn, 90))
+    grey = tuple((tuple(round(v * _scale) for v in box), label) for box, label in aside)
+    draw = partial(_draw_pictured, _image, boxes, grey)
+    return Pictures(encode_jpeg(draw(), 90), draw)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -193,7 +208,8 @@ def stage_pictures(
         (view.title, _panel(digest, (view.title, view.key(params)), partial(view.picture, _result)))
         for view in STAGE_VIEWS
     )
-    return (*panels, ("Boxes", _encode_panel(_shown.drawn)))
+    boxes = _panel(digest, ("Boxes", params, version), _shown.draw)
+    return (*panels, ("Boxes", boxes))
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
