@@ -12,7 +12,7 @@
 #
 #   PYTHON=.venv/bin/python scripts/mutation.sh            # all, one after another
 #   PYTHON=.venv/bin/python scripts/mutation.sh digits     # one of: dataset labels digits
-#                                                          #   rules split cuts bodies box_ink refine
+#                                                          #   rules split cuts bodies box_ink pairs refine
 #
 # Prints "module: killed / total" per module; then, in $WORK/<module>:
 #   $WORK/venv/bin/mutmut results          the survivors
@@ -23,7 +23,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
 WORK=${WORK:-$(mktemp -d -t digit-mutation-XXXXXX)}
 if [[ $# -gt 0 ]]; then MODULES=("$@"); else
-    MODULES=(dataset labels digits rules split cuts bodies box_ink refine)
+    MODULES=(dataset labels digits rules split cuts bodies box_ink pairs refine)
 fi
 
 if [[ ! -x $WORK/venv/bin/mutmut ]]; then
@@ -85,23 +85,30 @@ pytest_add_cli_args=
     not bare_threshold and not read_by_the_judge
 EOF
             ;;
-        split)
-            # split_touching needs the classifier: the model-reading tests too, which read
-            # with the NumPy reader (a fork of a process that ran TensorFlow deadlocks in
-            # its threads: every mutant "timed out"); mutmut's CPU limit leaves out loading
-            # the models, hence the larger multiplier
+        split | pairs)
+            # they read with the classifier (and pairs with the pair reader): the tests that
+            # read with the NumPy reader only (a fork of a process that ran TensorFlow
+            # deadlocks in its threads: every mutant "timed out"; training a pair reader runs
+            # TensorFlow, the app's table Streamlit's runtime); mutmut's CPU limit leaves out
+            # loading the models, hence the larger multiplier
+            if [[ $module == split ]]; then
+                tests="tests/test_judge_rules.py tests/test_judge.py"
+                skip="not bare_threshold and not read_by_the_judge"
+            else
+                tests="tests/test_pairs.py"
+                skip="not train_pairs and not apps_table"
+            fi
             cat <<EOF
 [mutmut]
 paths_to_mutate=digit_pipeline/reading/judge/$module.py
 timeout_multiplier=100
 tests_dir=
-    tests/test_judge_rules.py
-    tests/test_judge.py
+$(printf '    %s\n' $tests)
 pytest_add_cli_args=
     -p
     no:cacheprovider
     -k
-    not bare_threshold and not read_by_the_judge
+    $skip
 EOF
             ;;
         refine)
@@ -116,7 +123,7 @@ pytest_add_cli_args=
 EOF
             ;;
         *)
-            echo "unknown module $module (dataset labels digits rules split cuts bodies box_ink refine)" >&2
+            echo "unknown module $module (dataset labels digits rules split cuts bodies box_ink pairs refine)" >&2
             exit 2
             ;;
     esac
