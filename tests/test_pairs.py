@@ -303,3 +303,90 @@ def test_a_reading_of_sure_digits_that_set_nothing_aside_is_not_read_again_for_p
     assert may_ask(sure, (SetAside((0, 0, 5, 5), "faint"),), on)  # it may have been asked
     assert not may_ask(unsure, (), DEFAULT_JUDGE)  # the step is off: never
     assert not may_ask(unsure, (), on.replace(pair_unsure=0.2))
+
+
+class StandIn:
+    """A pair reader that answers ``answer`` for every box and keeps what it was shown."""
+
+    def __init__(self, answer: dict[int, float]):
+        self.answer = np.zeros(len(CLASSES))
+        for k, p in answer.items():
+            self.answer[k] = p
+        self.shown: list[np.ndarray] = []
+
+    def __call__(self, x, training=False):
+        assert training is False
+        self.shown.append(np.asarray(x))
+        return np.tile(self.answer, (len(x), 1))
+
+
+def gate_case():
+    """Five boxes on a page of ink, 40 px tall but one: which does the pair step ask?
+
+    A: exactly ``pair_width`` wide, verdict just over ``pair_several``: asked.
+    B: the verdict exactly ``pair_several``: not asked. C: exactly ``pair_height`` typical
+    digits tall: asked. D: read with a margin of exactly ``pair_unsure``: not asked.
+    E: shorter than ``pair_height`` digits: not asked.
+    """
+    from digit_pipeline.reading.prepared import prepare
+    from digit_pipeline.reading.pipeline import segment, with_boxes
+
+    page = np.full((120, 520), 230, np.uint8)
+    for x in range(0, 520, 9):  # strokes everywhere a box may look
+        page[20:100, x : x + 3] = 40
+    result = segment(prepare(page, None))
+    boxes = [(10, 30, 24, 40), (60, 30, 60, 40), (140, 30, 60, 30), (220, 30, 60, 40),
+             (300, 30, 60, 20), (380, 30, 20, 40), (420, 30, 20, 40)]  # fmt: skip
+    result = with_boxes(result, boxes, [0] * len(boxes))
+    several = [0.7001, 0.7, 0.9, 0.9, 0.9, 0.0, 0.0]
+    verdict = np.array([[1 - s, s, 0.0] for s in several], np.float32)
+    proba = np.full((len(boxes), 10), 0.0)
+    proba[:, 0], proba[:, 1] = 0.6, 0.1  # margin 0.5: unsure
+    proba[3, 0] = 1.0  # D: margin 1.0 - 0.1 = pair_unsure exactly
+    return result, proba, verdict
+
+
+def test_the_pair_step_asks_only_the_boxes_its_gate_lets_through_at_each_boundary():
+    from digit_pipeline.reading.judge import read_pairs
+
+    result, proba, verdict = gate_case()
+    on = JudgeParams(off=frozenset())
+    reader = StandIn({37: 0.99, 100: 0.01})  # exactly pair_sure
+    new, new_proba, new_verdict, pairs = read_pairs(result, proba, verdict, reader, on)
+    (shown,) = reader.shown
+    assert shown.shape == (2, *PAIR_SHAPE) and shown.dtype == np.float32  # A and C
+    assert shown.max() == 1.0 and shown.min() == 0.0  # binary ink, scaled to [0, 1]
+    assert len(new.boxes) == len(result.boxes) + 2 and len(pairs) == 4
+    halves = [k for k, box in enumerate(new.boxes) if box in pairs]
+    assert new_proba[halves].argmax(axis=1).tolist() == [3, 7, 3, 7]
+    np.testing.assert_allclose(new_proba[halves].sum(axis=1), 1.0)  # the pairs' share, whole
+    assert new_verdict[halves].tolist() == [[1.0, 0.0, 0.0]] * 4
+    assert new_verdict.dtype == np.float32
+    kept = [box for box in new.boxes if box not in pairs]
+    assert kept == [result.boxes[k] for k in (1, 3, 4, 5, 6)]
+
+
+@pytest.mark.parametrize(
+    "answer", [{37: 0.9899, 100: 0.0101}, {37: 0.005, 100: 0.995}], ids=["unsure", "one digit"]
+)
+def test_a_pair_the_reader_is_not_sure_of_or_calls_one_digit_is_not_kept(answer):
+    from digit_pipeline.reading.judge import read_pairs
+
+    result, proba, verdict = gate_case()
+    reader = StandIn(answer)
+    new, new_proba, _, pairs = read_pairs(
+        result, proba, verdict, reader, JudgeParams(off=frozenset())
+    )
+    assert len(reader.shown) == 1 and not pairs
+    assert new.boxes == result.boxes and np.array_equal(new_proba, proba)
+
+
+def test_the_pair_step_off_or_without_a_reader_asks_nothing():
+    from digit_pipeline.reading.judge import read_pairs
+
+    result, proba, verdict = gate_case()
+    reader = StandIn({37: 1.0})
+    for params, model in ((DEFAULT_JUDGE, reader), (JudgeParams(off=frozenset()), None)):
+        new, _, _, pairs = read_pairs(result, proba, verdict, model, params)
+        assert new is result and not pairs
+    assert not reader.shown
