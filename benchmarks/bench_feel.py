@@ -17,8 +17,8 @@ change) with a 12 MP photo uploaded, and a minimal app with one slider. For each
 
 then, for the app alone, the server's resident memory (RSS) after 20 moves and at the
 end of each of ``--sessions`` browser sessions opened one after another, over
-``--memory-moves`` moves in all. The photo is ``--image``, else the first 12 MP photo of ``../shared/data/real_dev``
-(as ``bench_app.py`` picks it).
+``--memory-moves`` moves in all. The photo is ``--image``, else the first 12 MP photo of
+``../shared/data/real_dev`` (as ``bench_app.py`` picks it).
 """
 
 from __future__ import annotations

@@ -377,3 +377,28 @@ def test_a_photographed_page_is_flattened_and_its_corners_can_be_moved():
     assert "Page corners" not in [e.label for e in at.sidebar.expander]
     captions_now = [image.proto.imgs[0].caption for image in at.main.get("image")]
     assert "Page found in the photo (flattened from here)" not in captions_now
+
+
+def test_the_reading_page_opens_without_importing_the_other_pages_or_their_charts():
+    """A fresh server's first page waits for no import it does not use: the lab and batch
+    pages, pandas and Altair (seconds, for the lab's charts) and TensorFlow come later."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from streamlit.testing.v1 import AppTest\n"
+        "at = AppTest.from_file('streamlit_app.py', default_timeout=180)\n"
+        "at.run()\n"
+        "assert not at.exception, at.exception\n"
+        "print(len(at.main.get('image')), *(m in sys.modules for m in sys.argv[1:]))"
+    )
+    later = ["workbench.pages.lab", "workbench.pages.batch", "pandas", "altair", "tensorflow"]
+    done = subprocess.run(
+        [sys.executable, "-c", code, *later],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    images, *imported = done.stdout.split()
+    assert int(images) >= 1  # the first sample's boxes are drawn
+    assert dict(zip(later, imported, strict=True)) == dict.fromkeys(later, "False")

@@ -25,9 +25,9 @@ def start(monkeypatch, tmp_path) -> AppTest:
 
 
 def test_the_batch_page_is_in_the_apps_navigation():
-    from workbench.pages import PAGES, batch
+    from workbench.pages import PAGES
 
-    assert (batch.render, "Read a batch", "🗂️", "batch") in PAGES
+    assert ("workbench.pages.batch", "Read a batch", "🗂️", "batch") in PAGES
 
 
 def test_three_files_one_bad_read_to_a_table_with_downloads(monkeypatch, tmp_path):

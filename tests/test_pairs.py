@@ -328,8 +328,8 @@ def gate_case():
     digits tall: asked. D: read with a margin of exactly ``pair_unsure``: not asked.
     E: shorter than ``pair_height`` digits: not asked.
     """
-    from digit_pipeline.reading.prepared import prepare
     from digit_pipeline.reading.pipeline import segment, with_boxes
+    from digit_pipeline.reading.prepared import prepare
 
     page = np.full((120, 520), 230, np.uint8)
     for x in range(0, 520, 9):  # strokes everywhere a box may look

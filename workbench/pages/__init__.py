@@ -5,29 +5,42 @@
 - :mod:`workbench.pages.lab`: the Model lab: train, evaluate, compare;
 - :mod:`workbench.pages.batch`: read a batch of sheets with the reading page's settings.
 
-Each page is a ``render()`` function; :func:`navigation` registers them all alike.
+Each page is a module with a ``render()`` function; :func:`navigation` registers them all
+alike, and a page's module is imported the first time the page is shown: the lab's charts
+(pandas, Altair) take seconds to import, which a first visit to the reading page need not
+wait for.
 """
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
+
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from workbench.pages import batch, lab, reading
-
 PAGES = (
-    (reading.render, "Read a sheet", "🔢", None),
-    (lab.render, "Model lab", "🧪", "lab"),
-    (batch.render, "Read a batch", "🗂️", "batch"),
+    ("workbench.pages.reading", "Read a sheet", "🔢", None),
+    ("workbench.pages.lab", "Model lab", "🧪", "lab"),
+    ("workbench.pages.batch", "Read a batch", "🗂️", "batch"),
 )
-"""Every page: its render function, title, icon and URL path (None: the default page)."""
+"""Every page: its module, title, icon and URL path (None: the default page)."""
+
+
+def page_render(module: str) -> Callable[[], None]:
+    """Return a function that imports the page's ``module`` and runs its ``render()``."""
+
+    def render() -> None:
+        importlib.import_module(module).render()
+
+    return render
 
 
 def navigation() -> StreamlitPage:
     """Register every page of :data:`PAGES` with ``st.navigation``; return the current one."""
     return st.navigation(
         [
-            st.Page(render, title=title, icon=icon, url_path=path, default=path is None)
-            for render, title, icon, path in PAGES
+            st.Page(page_render(module), title=title, icon=icon, url_path=path, default=not path)
+            for module, title, icon, path in PAGES
         ]
     )

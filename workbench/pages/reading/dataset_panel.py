@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import altair as alt
 import cv2
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from digit_pipeline.model import ModelLoadError
@@ -22,6 +20,9 @@ from digit_pipeline.training.finetune import (
 )
 from digit_pipeline.userdata import Dataset, DatasetError, default_dir
 from workbench.common import Source
+
+if TYPE_CHECKING:  # pragma: no cover
+    import altair as alt
 
 RESULT = "finetune_result"  # session key: the last fine-tune (FineTuneResult), kept across reruns
 NOTE = "finetune_note"  # session key: a sentence for the next run (what Delete did)
@@ -50,6 +51,9 @@ def save_to_dataset(source: Source, digits: np.ndarray, labels: list[int]) -> No
 
 def counts_chart(counts: Mapping[int, int]) -> alt.Chart:
     """Bar chart of how many digits of each class are saved, the digits upright below."""
+    import altair as alt  # here, not at the top: the reading page opens without them
+    import pandas as pd
+
     frame = pd.DataFrame({"digit": list(range(10)), "saved": [counts.get(d, 0) for d in range(10)]})
     return (
         alt.Chart(frame, title="Your digits per class")
