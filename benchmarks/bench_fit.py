@@ -23,31 +23,20 @@ import argparse
 import cProfile
 import glob
 import pstats
-import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench_app import REAL_DEV  # noqa: E402
+from bench_speed import timed  # noqa: E402
+
+from digit_pipeline.batch.sources import is_image_name  # noqa: E402
 from digit_pipeline.io.images import read_image  # noqa: E402
 from digit_pipeline.model import load_reader  # noqa: E402
 from digit_pipeline.reading import fit_sheet, read_sheet  # noqa: E402
 from digit_pipeline.stages import flatten_page, page_corners  # noqa: E402
-
-REAL_DEV = ROOT.parent / "shared" / "data" / "real_dev"
-IMAGES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
-
-
-def timed(call, repeat: int) -> float:
-    """Median wall time of ``call()`` in ms over ``repeat`` runs."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
 
 
 def costliest(call) -> str:
@@ -76,7 +65,7 @@ def main() -> None:
     print("| photo | MP | fit ms | read ms (fit + orientation) | costliest in the fit |")
     print("|---|---:|---:|---:|---|")
     for path in sorted(glob.glob(args.images)):
-        if Path(path).suffix.lower() not in IMAGES:
+        if not is_image_name(path):
             continue
         image = read_image(path)
         mp = image.shape[0] * image.shape[1] / 1e6
@@ -85,8 +74,8 @@ def main() -> None:
         corners = page_corners(image)
         page = image if corners is None else flatten_page(image, corners)
         fit_sheet(page, model=model)  # warm: first calls build OpenCV's and NumPy's caches
-        fit = timed(lambda page=page: fit_sheet(page, model=model), args.repeat)
-        read = timed(
+        _, fit = timed(lambda page=page: fit_sheet(page, model=model), args.repeat)
+        _, read = timed(
             lambda image=image: read_sheet(image, model=model, auto=True, orient=True),
             args.repeat,
         )
