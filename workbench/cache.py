@@ -208,8 +208,7 @@ def stage_pictures(
         (view.title, _panel(digest, (view.title, view.key(params)), partial(view.picture, _result)))
         for view in STAGE_VIEWS
     )
-    boxes = _panel(digest, ("Boxes", params, version), _shown.draw)
-    return (*panels, ("Boxes", boxes))
+    return (*panels, ("Boxes", _encode_panel(_shown.draw())))
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
