@@ -17,8 +17,11 @@ change) with a 12 MP photo uploaded, and a minimal app with one slider. For each
 
 then, for the app alone, the server's resident memory (RSS) after 20 moves and at the
 end of each of ``--sessions`` browser sessions opened one after another, over
-``--memory-moves`` moves in all. The photo is ``--image``, else the first 12 MP photo of
-``../shared/data/real_dev`` (as ``bench_app.py`` picks it).
+``--memory-moves`` moves in all (``--sessions 12 --memory-moves 36``: short sessions of 3
+moves, as people who open the app, read one photo and leave). Streamlit keeps a closed
+session, its upload included, for ``server.disconnectedSessionTTL`` seconds (120) in case
+its browser reconnects; ``--ttl`` sets it for the app's server. The photo is ``--image``,
+else the first 12 MP photo of ``../shared/data/real_dev`` (as ``bench_app.py`` picks it).
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 class Server:
     """``streamlit run APP`` on a free loopback port, with a temporary home."""
 
-    def __init__(self, app: Path) -> None:
+    def __init__(self, app: Path, ttl: int | None = None) -> None:
         self.port, home = free_port(), tempfile.mkdtemp(prefix="bench_feel_")
         env = dict(
             os.environ, DIGIT_WORKBENCH_DATA=f"{home}/data", DIGIT_WORKBENCH_MODELS=f"{home}/m"
@@ -58,6 +61,7 @@ class Server:
                 *(sys.executable, "-m", "streamlit", "run", str(app), "--server.headless"),
                 *("true", "--server.address", "127.0.0.1", "--server.port", str(self.port)),
                 *("--browser.gatherUsageStats", "false"),
+                *(("--server.disconnectedSessionTTL", str(ttl)) if ttl is not None else ()),
             ],
             cwd=app.parent,
             env=env,
@@ -161,6 +165,13 @@ def main() -> None:
     parser.add_argument("--moves", type=int, default=9)
     parser.add_argument("--memory-moves", type=int, default=200)
     parser.add_argument("--sessions", type=int, default=6)
+    parser.add_argument(
+        "--ttl",
+        type=int,
+        default=None,
+        help="seconds Streamlit keeps a closed session (server.disconnectedSessionTTL; "
+        "default Streamlit's, 120)",
+    )
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -178,7 +189,7 @@ def main() -> None:
             ("minimal app", minimal, None),
             ("the app", Path(args.app), photo),
         ):
-            server = Server(app)
+            server = Server(app, args.ttl if image is not None else None)
             try:
                 page, frames, painted = open_app(browser, server.url, image)
                 times = [move(page, frames, thumb_of(page)) for _ in range(args.moves)]
@@ -189,7 +200,8 @@ def main() -> None:
             finally:
                 server.stop()
         browser.close()
-    print(f"photo: {name}; app: {args.app}\n")
+    ttl = "" if args.ttl is None else f"; closed sessions kept {args.ttl} s"
+    print(f"photo: {name}; app: {args.app}{ttl}\n")
     print("| | first paint ms | slider move ms, median (range) |")
     print("|---|---:|---:|")
     for label, painted, times in rows:
