@@ -23,7 +23,15 @@ from digit_pipeline.io.images import encode_png
 from digit_pipeline.reading import read_sheet
 from digit_pipeline.reading.judge import DEFAULT_JUDGE, JudgeParams, pair_halves
 from digit_pipeline.stages import PAIR_SHAPE, resize_pairs
-from digit_pipeline.training.pairs import CLASSES, make_set, touching_pair
+from digit_pipeline.training.pairs import (
+    CLASSES,
+    IN_SHAPES,
+    ONE_DIGIT,
+    SINGLES,
+    digit_in_a_shape,
+    make_set,
+    touching_pair,
+)
 
 
 def test_pairs_run_into_each_other_and_are_labelled_first_then_second(mnist):
@@ -39,6 +47,24 @@ def test_pairs_run_into_each_other_and_are_labelled_first_then_second(mnist):
     assert x.shape == (50, *PAIR_SHAPE) and len(CLASSES) == 101
     assert set(y.tolist()) <= set(range(101)) and len(set(y.tolist())) > 30
     assert [CLASSES[c] for c in y[:3]] == [f"{c // 10}{c % 10}" for c in y[:3]]
+
+
+def test_a_digit_in_a_shape_takes_in_a_piece_of_the_shape_beside_it(mnist):
+    # Issue 23: a lone 7 inside a drawn ring whose piece made its box wide read as 17.
+    x_test, y_test = mnist
+    rng = np.random.default_rng(3)
+    sevens = x_test[y_test == 7][:40]
+    boxes = [digit_in_a_shape(d, rng) for d in sevens]
+    alone = [np.flatnonzero((d > 127).any(0)) for d in sevens]
+    assert all(set(np.unique(b)) <= {0, 255} for b in boxes)
+    # Wider for its height than the 7 alone: the shape's stroke stands beside it.
+    ratio = np.median([b.shape[1] / b.shape[0] for b in boxes])
+    bare = np.median([np.ptp(c) / np.ptp(np.flatnonzero((d > 127).any(1))) for c, d in
+                      zip(alone, sevens, strict=True)])  # fmt: skip
+    assert ratio > bare + 0.1
+    _, y = make_set(x_test, y_test, 2000, seed=2)
+    assert abs(np.mean(y == ONE_DIGIT) - SINGLES) < 0.03  # the shapes are one-digit boxes
+    assert 0 < IN_SHAPES < 1
 
 
 def test_a_pair_is_cut_twenty_rows_tall_and_centred():
@@ -243,6 +269,7 @@ def test_a_pair_evaluation_scores_pairs_whole_by_digit_and_single_digits():
 
 def test_the_shipped_pair_reader_reads_held_out_pairs_as_its_card_says():
     from digit_pipeline.reading.judge import load_pair_reader
+    from digit_pipeline.training.data import load_mnist
     from digit_pipeline.training.pairs import evaluate_pair_reader, held_out_pairs
 
     mnist_npz = ROOT.parent / "shared" / "data" / "mnist.npz"
@@ -256,6 +283,13 @@ def test_the_shipped_pair_reader_reads_held_out_pairs_as_its_card_says():
     # 1 000 boxes against the card's 20 000: within a few points, and far above chance
     assert abs(figures["pair_accuracy"] - shipped["pair_accuracy"]) < 0.04
     assert figures["one_digit_read_as_pair"] < 0.05
+    # The one-digit boxes held out include digits with a piece of a ring or a box beside
+    # them (digit_in_a_shape): the reader does not take those for pairs either.
+    rng = np.random.default_rng(7)
+    (x_train, _), _ = load_mnist(mnist_npz)
+    shaped = resize_pairs([digit_in_a_shape(d, rng) for d in x_train[-300:]])
+    read = evaluate_pair_reader(reader, shaped, np.full(300, ONE_DIGIT)).figures
+    assert read["one_digit_read_as_pair"] < 0.1
     with pytest.raises(ValueError, match=r"\(N, 28, 56\)"):
         evaluate_pair_reader(reader, x[:, :, :28].copy(), y)
     with pytest.raises(ValueError, match="count"):

@@ -266,6 +266,7 @@ def train_crops(  # Long: the one training loop of the judge's crop models
     labelled: bool = False,
     defaults: tuple[int, int] = (120_000, 4),
     measure: Any = None,
+    decay: bool = False,
 ) -> dict[str, Any]:
     """Train one of the judge's crop models (:func:`build_verifier`'s shape) and save it.
 
@@ -276,7 +277,8 @@ def train_crops(  # Long: the one training loop of the judge's crop models
     it (the card's ``command``, which names ``--count`` and ``--epochs`` where they are not
     its ``defaults``); ``build(classes, name)`` builds the model (default
     :func:`build_verifier`); ``measure(model, val_x, val_y)`` returns more figures on the
-    validation examples for the card.
+    validation examples for the card. ``decay``: Adam's learning rate falls from 1e-3 to
+    1e-5 along a cosine over the epochs (else it stays at 1e-3).
 
     Returns
     -------
@@ -296,8 +298,12 @@ def train_crops(  # Long: the one training loop of the judge's crop models
     train_x, train_y = make(*train, count, seed)
     val_x, val_y = make(*val, max(30, count // 10), seed + 1)
     model = (build or build_verifier)(len(classes), name)
+    rate: Any = 1e-3
+    if decay:
+        steps = epochs * -(-len(train_y) // 128)
+        rate = keras.optimizers.schedules.CosineDecay(1e-3, steps, alpha=0.01)
     model.compile(
-        optimizer=keras.optimizers.Adam(1e-3),
+        optimizer=keras.optimizers.Adam(rate),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
@@ -324,6 +330,7 @@ def train_crops(  # Long: the one training loop of the judge's crop models
         "validation_examples": len(val_y),
         "validation_accuracy": round(float(history.history["val_accuracy"][-1]), 4),
         "epochs": epochs,
+        "learning_rate": "Adam, cosine decay 0.001 -> 1e-05" if decay else "Adam, 0.001",
         "seed": seed,
         "train_seconds": round(time.perf_counter() - start, 1),
         "command": f"python -m digit_pipeline {command} --out {out}"
