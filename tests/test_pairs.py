@@ -87,19 +87,20 @@ def test_a_pairs_box_is_cut_at_its_thinnest_middle_column():
     assert (first[1], first[3]) == (0, 40) and (second[1], second[3]) == (20, 20)
 
 
-def test_the_pairs_step_is_off_by_default_and_named_on_the_command_line():
+def test_the_pairs_step_is_on_by_default_and_switched_off_by_name():
     import argparse
 
     from digit_pipeline.cli.options import UsageError, add_judge_option, judge_from_args
 
-    assert not JudgeParams().on("pairs") and JudgeParams(off=frozenset()).on("pairs")
+    assert JudgeParams().on("pairs") and not JudgeParams(off=frozenset({"pairs"})).on("pairs")
     parser = argparse.ArgumentParser()
     add_judge_option(parser)
-    assert judge_from_args(parser.parse_args(["--judge-on", "pairs"])).on("pairs")
+    assert not judge_from_args(parser.parse_args(["--judge-off", "pairs"])).on("pairs")
     faint_off = judge_from_args(parser.parse_args(["--judge-off", "faint"]))
-    assert not faint_off.on("pairs") and not faint_off.on("faint")
-    with pytest.raises(UsageError, match="--judge-on: 'faint'"):  # on already: a typo?
-        judge_from_args(parser.parse_args(["--judge-on", "faint"]))
+    assert faint_off.on("pairs") and not faint_off.on("faint")
+    for on_already in ("faint", "pairs"):  # nothing is off by default: a typo?
+        with pytest.raises(UsageError, match=f"--judge-on: '{on_already}'.*none is"):
+            judge_from_args(parser.parse_args(["--judge-on", on_already]))
     with pytest.raises(ValueError, match="pair_sure"):
         JudgeParams(pair_sure=1.5)
 
@@ -141,9 +142,8 @@ def right(reading, truth) -> int:
 
 def test_touching_pairs_read_whole_read_more_digits_and_say_so(mnist, reader):
     image, truth = pairs_sheet(mnist)
-    everything = JudgeParams(off=frozenset())  # the pairs step is off by default
-    whole = read_sheet(image, model=reader, auto=True, judge=everything)
-    cut_only = read_sheet(image, model=reader, auto=True)
+    whole = read_sheet(image, model=reader, auto=True)  # the pairs step is on by default
+    cut_only = read_sheet(image, model=reader, auto=True, judge=JudgeParams(off={"pairs"}))
     paired = [d for d in whole.sheet.digits if d.pair]
     assert len(paired) >= 4 and len(paired) % 2 == 0
     assert not any(d.pair for d in cut_only.sheet.digits)
@@ -154,10 +154,9 @@ def test_touching_pairs_read_whole_read_more_digits_and_say_so(mnist, reader):
     assert reading_dict(whole.sheet, "pairs.png")["digits"][0].keys() >= {"pair", "number"}
 
 
-def test_the_apps_table_shows_no_pair_column_while_the_step_is_off(mnist):
-    # The step is off by default (it also reads pieces of drawn rings as pairs): the
-    # app's judge is the default one, so no digit comes from a pair and the table has
-    # no column that would always be empty.
+def test_the_apps_table_shows_the_pair_column_only_when_a_digit_came_from_a_pair(mnist):
+    # The app's judge is the default one, with the pairs step on: touching pairs are read
+    # whole and the table says which digits were; a sheet with no pair has no such column.
     image, _ = pairs_sheet(mnist)
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=180)
     at.run()
@@ -165,9 +164,13 @@ def test_the_apps_table_shows_no_pair_column_while_the_step_is_off(mnist):
     at.file_uploader(key="upload").set_value(("pairs.png", encode_png(image), "image/png")).run()
     at.button(key="predict").click().run()
     assert not at.exception, at.exception
-    columns = list(at.dataframe[0].value.columns)
-    assert "pair" not in columns and {"line", "number", "correct label"} <= set(columns)
-    assert "pairs" in DEFAULT_JUDGE.off
+    table = at.dataframe[0].value
+    assert "pair" in table.columns and {"line", "number", "correct label"} <= set(table.columns)
+    assert table["pair"].astype(bool).sum() >= 2 and "pairs" not in DEFAULT_JUDGE.off
+    at.selectbox(key="source").set_value(at.selectbox(key="source").options[0]).run()
+    at.button(key="predict").click().run()  # the bundled sample: digits apart, no pair
+    assert not at.exception, at.exception
+    assert "pair" not in at.dataframe[0].value.columns
 
 
 def test_a_single_wide_digit_is_no_pair(mnist, reader):
@@ -175,7 +178,7 @@ def test_a_single_wide_digit_is_no_pair(mnist, reader):
     x_test, y_test = mnist
     style = SheetStyle(digit_height=(60, 72), gap_frac=1.5, rotation_deg=0.0)
     image, truth = make_sheet(x_test[:40], y_test[:40].tolist(), [10] * 4, None, style, rng=2)
-    reading = read_sheet(image, model=reader, auto=True, judge=JudgeParams(off=frozenset()))
+    reading = read_sheet(image, model=reader, auto=True)  # the pairs step on
     assert not any(d.pair for d in reading.sheet.digits)
     assert len(reading.sheet.digits) == len(truth["digits"])
 
@@ -317,8 +320,8 @@ def test_the_fit_chooses_without_the_pair_step_and_reads_its_choice_with_it(mnis
     from digit_pipeline.reading import fit_sheet
 
     image, _ = pairs_sheet(mnist)
-    on = JudgeParams(off=frozenset())
-    with_pairs, without = fit_sheet(image, model=reader, judge=on), fit_sheet(image, model=reader)
+    off = JudgeParams(off={"pairs"})
+    with_pairs, without = fit_sheet(image, model=reader), fit_sheet(image, model=reader, judge=off)
     assert with_pairs.params == without.params
     assert any(d.pair for d in with_pairs.reading.sheet.digits)
     assert not any(d.pair for d in without.reading.sheet.digits)
@@ -335,7 +338,8 @@ def test_a_reading_of_sure_digits_that_set_nothing_aside_is_not_read_again_for_p
     sure, unsure = [digit(0.99, 0.0)], [digit(0.99, 0.0), digit(0.6, 0.3)]
     assert not may_ask(sure, (), on) and may_ask(unsure, (), on)
     assert may_ask(sure, (SetAside((0, 0, 5, 5), "faint"),), on)  # it may have been asked
-    assert not may_ask(unsure, (), DEFAULT_JUDGE)  # the step is off: never
+    assert may_ask(unsure, (), DEFAULT_JUDGE)  # the step is on by default
+    assert not may_ask(unsure, (), on.replace(off=frozenset({"pairs"})))  # off: never
     assert not may_ask(unsure, (), on.replace(pair_unsure=0.2))
 
 
@@ -420,7 +424,7 @@ def test_the_pair_step_off_or_without_a_reader_asks_nothing():
 
     result, proba, verdict = gate_case()
     reader = StandIn({37: 1.0})
-    for params, model in ((DEFAULT_JUDGE, reader), (JudgeParams(off=frozenset()), None)):
+    for params, model in ((JudgeParams(off={"pairs"}), reader), (DEFAULT_JUDGE, None)):
         new, _, _, pairs = read_pairs(result, proba, verdict, model, params)
         assert new is result and not pairs
     assert not reader.shown

@@ -81,8 +81,7 @@ def add_judge_option(parser: argparse.ArgumentParser) -> None:
         "--judge-on",
         default="",
         metavar="NAME[,NAME]",
-        help="switch on steps that are off by default: 'pairs' (read a box of two "
-        "touching digits whole) [none]",
+        help="switch on steps that are off by default (today none: every step is on) [none]",
     )
 
 
@@ -103,7 +102,7 @@ def judge_from_args(args: argparse.Namespace) -> JudgeParams:
 
     unknown = sorted(names("judge_on") - OFF_BY_DEFAULT)
     if unknown:
-        known = ", ".join(sorted(OFF_BY_DEFAULT))
+        known = ", ".join(sorted(OFF_BY_DEFAULT)) or "none is"
         raise UsageError(f"--judge-on: {unknown[0]!r} is no step that is off by default ({known})")
     try:
         return JudgeParams(off=(OFF_BY_DEFAULT | names("judge_off")) - names("judge_on"))

@@ -41,18 +41,17 @@ STEPS = {
     "pieces": "cut a box into its ink's digit-sized pieces side by side",
     "column": "cut a box at its ink's thinnest column",
     "bodies": "read a long-tailed digit taken for a 1 by its body on the line",
-    "pairs": "read a box of two digits no cut reads surely whole, with the pair reader "
-    "(off unless named in --judge-on: drawn rings' pieces still make extra boxes)",
+    "pairs": "read a box of two digits no cut reads surely whole, with the pair reader",
     "turn": "read a sheet turned when it reads clearly better so (a photo stored sideways)",
 }
 """The judge's steps besides its rules, by name, with what each does."""
 
-OFF_BY_DEFAULT = frozenset({"pairs"})
-"""Steps off unless asked for (``JudgeParams(off=...)`` without them; ``--judge-on``): the
-pair reader reads touching pairs (``bench --pairs``: 618 -> 662 of 891 fitted) and changes
-no other family's digits but for the better; but on ``bench --shapes`` a lone digit in a
-drawn ring is still read as a pair now and then (3-4 more extra boxes), so it is not on
-by default yet (BENCHMARKS.md)."""
+OFF_BY_DEFAULT: frozenset[str] = frozenset()
+"""Steps off unless asked for (``JudgeParams(off=...)`` without them; ``--judge-on``): none
+now. The pair reader was, until it learnt that a digit beside a piece of a drawn ring is
+one digit; on, it reads ``bench --pairs`` 618 -> 666 of 891 fitted and changes no other
+family's digits but for the better (BENCHMARKS.md). A new step that is not yet shown to
+make no family worse starts here."""
 
 
 @dataclass(frozen=True)
