@@ -114,7 +114,7 @@ def _in_lattice(stats: np.ndarray, centres: np.ndarray, shape: tuple[int, int]) 
     apart = np.maximum(size[:, 0], size[:, 1])[rows]  # apart, not touching
     near = np.flatnonzero((distance > apart) & (distance <= reach))
     rows, cols, distance = rows[near], cols[near], distance[near]
-    ok = _alike_pairs(size, rows, cols)
+    ok = _twins(size[rows], size[cols])
     found, twin, length = _nearest(n, rows[ok], cols[ok], distance[ok], rank)
     step = np.where(found[:, None], centres[twin] - centres, np.nan)
     tol = _STEP_TOL * length + 1.0
@@ -125,7 +125,7 @@ def _in_lattice(stats: np.ndarray, centres: np.ndarray, shape: tuple[int, int]) 
         gap = np.hypot(x[cols] - target[rows, 0], y[cols] - target[rows, 1])
         near = np.flatnonzero(gap <= tol[marks][rows])
         rows, cols, gap = rows[near], cols[near], gap[near]
-        ok = _alike_pairs(size, marks[rows], cols)
+        ok = _twins(size[marks[rows]], size[cols])
         hit, third, _ = _nearest(len(marks), rows[ok], cols[ok], gap[ok], rank)
         edges += [marks[hit], twin[marks[hit]], marks[hit], third[hit]]  # the three linked
     roots = _components(n, np.concatenate(edges[::2]), np.concatenate(edges[1::2]))
@@ -162,15 +162,6 @@ def _near(points: np.ndarray, marks: np.ndarray, radius: float) -> tuple[np.ndar
     runs = np.cumsum(count) - count
     at = np.arange(int(count.sum())) - np.repeat(runs, count) + np.repeat(first, count)
     return rows, order[at]
-
-
-def _alike_pairs(size: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Whether marks ``rows[k]`` and ``cols[k]`` are twins, pair by pair (:func:`_alike`)."""
-    alike = np.ones(len(rows), bool)
-    for column in size.T:  # width, height, ink area
-        a, b = column[rows], column[cols]
-        alike &= np.abs(a - b) <= _ALIKE * np.maximum(a, b) + 1.0
-    return alike
 
 
 def _nearest(
@@ -248,13 +239,17 @@ def _like_the_lattice(member: np.ndarray, size: np.ndarray, steps: np.ndarray) -
 
 
 def _alike(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Which marks of ``a`` (rows) are twins of which of ``b`` (columns), by their sizes.
+    """Which marks of ``a`` (rows) are twins of which of ``b`` (columns) (:func:`_twins`)."""
+    return _twins(a[:, None, :], b[None, :, :])
 
-    Sizes are (width, height, ink area); twins differ in each by at most ``_ALIKE`` of the
-    larger, plus a pixel.
+
+def _twins(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Whether the marks of sizes ``a`` and ``b`` (broadcast) are twins.
+
+    Sizes are (width, height, ink area) on the last axis; twins differ in each by at most
+    ``_ALIKE`` of the larger, plus a pixel.
     """
-    a, b = a[:, None, :], b[None, :, :]
-    return np.all(np.abs(a - b) <= _ALIKE * np.maximum(a, b) + 1.0, axis=2)
+    return np.all(np.abs(a - b) <= _ALIKE * np.maximum(a, b) + 1.0, axis=-1)
 
 
 def _root(parent: np.ndarray, i: int) -> int:
