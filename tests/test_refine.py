@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from conftest import INK, PAPER, blank
 
+from digit_pipeline.stages import MIN_INK_CONTRAST
 from digit_pipeline.stages.refine import (
     _cut_columns,
     _gap,
@@ -455,7 +456,7 @@ def test_ink_box_at_the_page_edges():
 
 def test_ink_box_ignores_ink_too_faint_and_leaves_the_page_alone():
     page = blank(20, 20)
-    page[5:15, 5:10] = PAPER - 20  # under MIN_INK_CONTRAST (24) darker than the paper
+    page[5:15, 5:10] = PAPER - (MIN_INK_CONTRAST - 2)  # under it darker than the paper
     before = page.copy()
     assert ink_box(page, (0, 0, 20, 20)) is None
     assert np.array_equal(page, before)

@@ -15,6 +15,7 @@ from hypothesis.extra import numpy as hnp
 from digit_pipeline.reading.params import PARAM_SPECS, PipelineParams
 from digit_pipeline.reading.pipeline import run_pipeline
 from digit_pipeline.stages import (
+    MIN_INK_CONTRAST,
     THIN_STROKE,
     blur_image,
     dilate_image,
@@ -669,9 +670,9 @@ def test_extract_roi_of_blank_paper_is_empty(box, threshold):
 
 def test_extract_roi_low_contrast_box_is_empty():
     page = np.full((40, 40), 200, np.uint8)
-    page[10:30, 18:22] = 200 - 20  # fainter than MIN_INK_CONTRAST
+    page[10:30, 18:22] = 200 - (MIN_INK_CONTRAST - 2)  # fainter than MIN_INK_CONTRAST
     assert not extract_roi_black_white(page, [(0, 0, 40, 40)])[0].any()
-    page[10:30, 18:22] = 200 - 60
+    page[10:30, 18:22] = 200 - (MIN_INK_CONTRAST + 2)  # a webcam's faint pen
     assert extract_roi_black_white(page, [(0, 0, 40, 40)])[0].any()
 
 

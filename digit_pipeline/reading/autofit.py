@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from ..aliases import GrayImage, Image
-from ..stages import blur_image, page_surround, stroke_width, to_gray
+from ..stages import MIN_DARKNESS, blur_image, ink_mask, page_surround, stroke_width, to_gray
 from .params import PARAM_SPECS, PipelineParams
 from .prepared import Prepared, prepare, prepare_key
 
@@ -31,9 +31,6 @@ MIN_STROKE = 2.5
 
 DARK_PAPER = 100
 """A sheet whose median grey level is below this is dark paper with light ink."""
-
-MIN_DARKNESS = 16
-"""Ink must be at least this many grey levels darker than its paper."""
 
 MIN_HEIGHT = 8
 """On the measuring copy, blobs lower than this are specks, not digits."""
@@ -307,7 +304,7 @@ def _measured(gray: GrayImage) -> tuple[SheetStats | None, Prepared]:
     """Return :func:`measure_sheet`'s figures and the copy it measured them on."""
     ready = prepare(gray, PipelineParams(work_size=MEASURE_SIZE, remove_lines=True, invert=False))
     small, scale = ready.cleaned, ready.scale
-    contrast, ink = _ink_mask(small, ready.surround)  # the desk around the sheet is not ink
+    contrast, ink = ink_mask(small, ready.surround)  # the desk around the sheet is not ink
     if ink is None:
         return None, ready
     # Join pencil grain and small breaks so a digit is one blob.
@@ -331,37 +328,6 @@ def _measured(gray: GrayImage) -> tuple[SheetStats | None, Prepared]:
     return stats, ready
 
 
-def _ink_mask(gray: GrayImage, desk: GrayImage) -> tuple[float, np.ndarray | None]:
-    """Return the ink/paper contrast and the ink mask (None if there is no ink).
-
-    The paper's own brightness, lighting and shadows included, is a grey closing with a
-    window far wider than any stroke or filled loop, taken on a quarter-size copy. The
-    ``desk`` (non-zero: the surround of the sheet in a photo) is neither ink nor paper:
-    its grain must not set the ink's threshold.
-    """
-    height, width = gray.shape
-    quarter = cv2.resize(
-        gray, (max(1, width // 4), max(1, height // 4)), interpolation=cv2.INTER_AREA
-    )
-    side = max(5, max(quarter.shape) // 20)
-    paper = cv2.morphologyEx(
-        quarter, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (side, side))
-    )
-    paper = cv2.max(cv2.resize(paper, (width, height), interpolation=cv2.INTER_LINEAR), gray)
-    darkness = cv2.subtract(paper, gray)
-    sheet = darkness[desk == 0]
-    if sheet.size == 0:
-        return 0.0, None
-    level, _ = cv2.threshold(sheet[None, :], 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    ink = np.where((darkness > max(level, MIN_DARKNESS // 2)) & (desk == 0), 255, 0).astype(
-        np.uint8
-    )
-    if not ink.any():
-        return 0.0, None
-    contrast = float(np.median(darkness[ink > 0]))
-    return (contrast, ink) if contrast >= MIN_DARKNESS else (contrast, None)
-
-
 def _canny_thresholds(work: GrayImage, blur: int, surround: GrayImage) -> tuple[int, float]:
     """Return Canny's lower threshold and multiplier for a working copy.
 
@@ -373,7 +339,7 @@ def _canny_thresholds(work: GrayImage, blur: int, surround: GrayImage) -> tuple[
     gx = cv2.Sobel(blurred, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(blurred, cv2.CV_32F, 0, 1, ksize=3)
     gradient = np.abs(gx) + np.abs(gy)
-    _, ink = _ink_mask(blurred, surround)
+    _, ink = ink_mask(blurred, surround)
     if ink is None:
         spec = PipelineParams()
         return spec.canny_lower, spec.canny_multiplier

@@ -17,6 +17,7 @@ from operator import attrgetter
 
 from ..aliases import Box, DigitBatch, GrayImage, Image
 from ..stages import (
+    MIN_INK_CONTRAST,
     blur_image,
     dilate_image,
     edges_canny,
@@ -147,6 +148,7 @@ def find_boxes(prepared: Prepared, params: PipelineParams | None = None) -> Segm
         raw,
         join=params.join_fragments,
         split=params.split_touching,
+        min_contrast=prepared.ink_floor,
     )
     boxes = scale_boxes(work_boxes, prepared.scales, prepared.shape)
     order, lines = reading_order_indices(boxes)
@@ -154,7 +156,12 @@ def find_boxes(prepared: Prepared, params: PipelineParams | None = None) -> Segm
 
 
 def refine_boxes(
-    gray: GrayImage, boxes: list[Box], *, join: bool = True, split: bool = True
+    gray: GrayImage,
+    boxes: list[Box],
+    *,
+    join: bool = True,
+    split: bool = True,
+    min_contrast: int = MIN_INK_CONTRAST,
 ) -> list[Box]:
     """Fit raw contour boxes to the digits they hold.
 
@@ -171,21 +178,22 @@ def refine_boxes(
     join, split : bool
         Run :func:`~digit_pipeline.stages.join_fragments` /
         :func:`~digit_pipeline.stages.split_wide_boxes`.
+    min_contrast : int
+        Boxes whose ink is fainter hold none (:attr:`~.prepared.Prepared.ink_floor`).
 
     Returns
     -------
     list of (x, y, w, h)
     """
-    tight = [box for box in (ink_box(gray, box, margin=1) for box in boxes) if box is not None]
-    refined = merge_overlapping(open_enclosures(gray, tight))
+
+    def tight(found: list[Box]) -> list[Box]:
+        return [b for b in (ink_box(gray, b, 1, min_contrast) for b in found) if b is not None]
+
+    refined = merge_overlapping(open_enclosures(gray, tight(boxes)))
     if join:
         refined = merge_overlapping(join_fragments(refined))
     if split:
-        refined = [
-            box
-            for box in (ink_box(gray, b, margin=1) for b in split_wide_boxes(gray, refined))
-            if box is not None
-        ]
+        refined = tight(split_wide_boxes(gray, refined))
     return refined
 
 
@@ -207,6 +215,7 @@ def cut_digits(
         params.roi_threshold,
         remove_lines=params.remove_lines,
         max_side=ROI_SIDE,
+        min_contrast=prepared.ink_floor,
     )
     return rois, resize_rois(rois)
 

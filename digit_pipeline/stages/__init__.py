@@ -22,6 +22,8 @@ Submodules, by concern:
 - :mod:`~digit_pipeline.stages.refine`: joining fragments, splitting touching digits,
   shrinking a box to its ink, opening drawn enclosures, merging overlaps.
 - :mod:`~digit_pipeline.stages.crops`: cropping a box and binarising it (shared helpers).
+- :mod:`~digit_pipeline.stages.ink`: the sheet's ink against its own paper, and how faint
+  a box's ink may be (:func:`ink_mask`, :func:`ink_floor`).
 - :mod:`~digit_pipeline.stages.digits`: black-and-white ROIs and MNIST-faithful 28x28 digits.
 - :mod:`~digit_pipeline.stages.drawing`: boxes and labels drawn on the image.
 
@@ -55,6 +57,7 @@ from .digits import (
 from .digits import _thicken_thin_strokes as _thicken_thin_strokes
 from .drawing import draw_boxes, draw_outline, shade_outside
 from .edges import blur_image, dilate_image, edges_canny
+from .ink import MIN_DARKNESS, darkness, ink_floor, ink_mask
 from .page import (
     DIM_PAPER,
     LIGHTING_WINDOW,
@@ -87,6 +90,7 @@ __all__ = [
     "DIM_PAPER",
     "LIGHTING_WINDOW",
     "MAX_CONTOURS",
+    "MIN_DARKNESS",
     "MIN_INK_CONTRAST",
     "MNIST_BOX",
     "MNIST_CENTER",
@@ -101,6 +105,7 @@ __all__ = [
     "THIN_STROKE",
     "blur_image",
     "boxes_in_photo",
+    "darkness",
     "dilate_image",
     "draw_boxes",
     "draw_outline",
@@ -114,6 +119,8 @@ __all__ = [
     "flatten_page",
     "flattened_size",
     "ink_box",
+    "ink_floor",
+    "ink_mask",
     "join_fragments",
     "merge_overlapping",
     "number_indices",

@@ -13,7 +13,8 @@ from ..aliases import Box, GrayImage
 from .page import _line_ink
 
 MIN_INK_CONTRAST = 24
-"""Inside a box, ink and paper must differ by at least this many grey levels."""
+"""Inside a box, ink and paper must differ by at least this many grey levels (by default:
+a sheet whose own ink is faint asks less, :func:`~digit_pipeline.stages.ink.ink_floor`)."""
 
 
 def _shrink(image: GrayImage, factor: float) -> GrayImage:
@@ -66,7 +67,9 @@ def _clean_crop(gray: GrayImage, box: Box, factor: float = 1.0) -> GrayImage:
     return cv2.bitwise_not(cv2.subtract(cv2.bitwise_not(core), lines))
 
 
-def _binarize(crop: GrayImage, threshold: int | None) -> GrayImage:
+def _binarize(
+    crop: GrayImage, threshold: int | None, min_contrast: int = MIN_INK_CONTRAST
+) -> GrayImage:
     if crop.size == 0:
         return np.zeros((max(1, crop.shape[0]), max(1, crop.shape[1])), np.uint8)
     if threshold is None:
@@ -78,7 +81,7 @@ def _binarize(crop: GrayImage, threshold: int | None) -> GrayImage:
             return np.zeros_like(crop)
         total = int(cv2.sumElems(crop)[0])
         dark = int(cv2.sumElems(cv2.bitwise_and(crop, ink))[0])
-        if (total - dark) / (count - dark_count) - dark / dark_count < MIN_INK_CONTRAST:
+        if (total - dark) / (count - dark_count) - dark / dark_count < min_contrast:
             return np.zeros_like(crop)
         return ink
     return np.where(crop <= threshold, 255, 0).astype(np.uint8)

@@ -10,7 +10,7 @@ import numpy as np
 from ..aliases import Box, DigitBatch, GrayImage
 from ..model.contract import MNIST_SIZE
 from ..validation import check_image, check_int
-from .crops import _binarize, _clean_crop, _crop
+from .crops import MIN_INK_CONTRAST, _binarize, _clean_crop, _crop
 
 MNIST_BOX = 20
 """MNIST digits are fitted into a box of this side, keeping their aspect ratio."""
@@ -33,6 +33,7 @@ def extract_roi_black_white(
     *,
     remove_lines: bool = False,
     max_side: int | None = None,
+    min_contrast: int = MIN_INK_CONTRAST,
 ) -> list[GrayImage]:
     """Cut each box out of ``gray`` as white ink (255) on black (0).
 
@@ -45,7 +46,7 @@ def extract_roi_black_white(
     threshold : int or None
         Grey level 0..255 at or below which a pixel is ink; ``None`` picks one per box
         with Otsu's method. A box whose ink and paper differ by less than
-        :data:`MIN_INK_CONTRAST` grey levels has no ink (an all-black ROI).
+        ``min_contrast`` grey levels has no ink (an all-black ROI).
     remove_lines : bool
         Remove ruled/squared-paper lines running through the box before thresholding:
         lines longer than 1.5 times the box are suppressed (see :func:`remove_lines`),
@@ -53,6 +54,9 @@ def extract_roi_black_white(
     max_side : int, optional
         Shrink each crop (area interpolation) so its longer side is at most this before
         thresholding; MNIST digits are 20 px, so ~100 px loses nothing and is fast.
+    min_contrast : int
+        :data:`MIN_INK_CONTRAST` unless the sheet's own ink is faint
+        (:func:`~digit_pipeline.stages.ink.ink_floor`).
 
     Returns
     -------
@@ -87,7 +91,7 @@ def extract_roi_black_white(
             if remove_lines
             else _crop(gray, (x, y, w, h), factor)
         )
-        rois.append(_binarize(crop, threshold))
+        rois.append(_binarize(crop, threshold, min_contrast))
     return rois
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..aliases import Box, GrayImage
 from ..validation import check_image
-from .crops import _binarize, _crop
+from .crops import MIN_INK_CONTRAST, _binarize, _crop
 
 
 def typical_height(boxes: Sequence[Box]) -> float:
@@ -207,7 +207,9 @@ def _cut_columns(gray: GrayImage, box: Box, width: float, parts: int) -> list[in
     return cuts
 
 
-def ink_box(gray: GrayImage, box: Box, margin: int = 0) -> Box | None:
+def ink_box(
+    gray: GrayImage, box: Box, margin: int = 0, min_contrast: int = MIN_INK_CONTRAST
+) -> Box | None:
     """Shrink ``box`` to the ink inside it (Otsu per box), or ``None`` if it holds none.
 
     Parameters
@@ -217,6 +219,8 @@ def ink_box(gray: GrayImage, box: Box, margin: int = 0) -> Box | None:
     box : (x, y, w, h)
     margin : int
         Pixels added around the ink (clipped to the image).
+    min_contrast : int
+        Ink and paper differing by less hold no ink (:func:`~.ink.ink_floor`).
 
     Returns
     -------
@@ -230,7 +234,7 @@ def ink_box(gray: GrayImage, box: Box, margin: int = 0) -> Box | None:
     ((8, 5, 3, 10), None)
     """
     check_image(gray, "gray", allow_color=False)
-    ink = _binarize(_crop(gray, box), None)
+    ink = _binarize(_crop(gray, box), None, min_contrast)
     rows, cols = np.nonzero(ink.any(axis=1))[0], np.nonzero(ink.any(axis=0))[0]
     if rows.size == 0:
         return None
