@@ -22,6 +22,10 @@ FAINT_GRAIN = 2
 """Faint ink stands this many times above the paper's grain (the 90th percentile of its
 darkness, lightly smoothed)."""
 
+FAINT_INK = 2 * MIN_DARKNESS
+"""Ink this dark that Otsu's split missed is no faint ink but a paper's texture (kraft
+fibres) that drew the split: the fit does not take it for a faint sheet's ink."""
+
 FLOOR_SHARE = 0.4
 """A box holds ink when its ink is at least this share as dark as the sheet's dark ink (the
 90th percentile of the sheet's ink darkness), up to ``MIN_INK_CONTRAST``."""
@@ -91,7 +95,7 @@ def _faint_ink(
     :data:`FAINT_GRAIN` times above the grain and at least ``MIN_DARKNESS * 3 // 4``
     levels, after a 3 x 3 smoothing that the grain's single pixels do not survive; and
     it must still be :data:`MIN_DARKNESS` dark in the middle (the grain's few survivors
-    on a blank frame are not).
+    on a blank frame are not) and fainter than :data:`FAINT_INK`.
     """
     smooth = cv2.GaussianBlur(dark, (3, 3), 0)
     grain = float(np.percentile(smooth[desk == 0], 90))
@@ -100,7 +104,7 @@ def _faint_ink(
     if not ink.any():
         return contrast, None
     faint = float(np.median(dark[ink > 0]))
-    return (faint, ink) if faint >= MIN_DARKNESS else (contrast, None)
+    return (faint, ink) if MIN_DARKNESS <= faint < FAINT_INK else (contrast, None)
 
 
 def ink_floor(gray: GrayImage, desk: GrayImage) -> int:
