@@ -231,31 +231,6 @@ def test_train_pairs_writes_a_small_reader_and_measures_it_on_held_out_pairs(tmp
     assert reader(np.zeros((3, *PAIR_SHAPE), np.float32)).shape == (3, len(CLASSES))
 
 
-def test_a_crop_model_trained_fresh_sees_new_examples_every_epoch(tmp_path):
-    import json
-
-    from conftest import FIXTURES
-
-    from digit_pipeline.training.pairs import build_pair_reader, make_set
-    from digit_pipeline.training.verifier import train_crops
-
-    seeds: list[tuple[int, int]] = []
-
-    def make(images, labels, count, seed):  # the real maker, its seeds noted
-        seeds.append((count, seed))
-        return make_set(images, labels, count, seed)
-
-    data = FIXTURES / "mnist_small.npz"
-    args = ("train-pairs", make, CLASSES, tmp_path / "p.keras", data, 60, 3, 5, "p")
-    card = train_crops(*args, build_pair_reader, labelled=True, fresh=True)
-    assert seeds == [(60, 5), (30, 6), (60, 1005), (60, 2005)]  # train, held out, 2 new
-    assert card["epochs"] == 3 and card["examples"] == "new ones every epoch"
-    assert json.loads((tmp_path / "p.json").read_text())["examples"] == card["examples"]
-    seeds.clear()
-    train_crops(*args, build_pair_reader, labelled=True)
-    assert seeds == [(60, 5), (30, 6)]  # one set, three epochs
-
-
 def test_the_shipped_pair_reader_is_measured_on_held_out_pairs():
     import json
 
