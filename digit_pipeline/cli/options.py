@@ -68,6 +68,7 @@ def add_judge_option(parser: argparse.ArgumentParser) -> None:
         A command's parser; gets ``judge_off`` (a string, "" when not given).
     """
     from ..reading.judge import RULES, STEPS
+    from ..reading.judge.params import OFF_BY_DEFAULT
 
     names = ", ".join(repr(n) for n in [*RULES, *STEPS])
     parser.add_argument(
@@ -81,7 +82,9 @@ def add_judge_option(parser: argparse.ArgumentParser) -> None:
         "--judge-on",
         default="",
         metavar="NAME[,NAME]",
-        help="switch on steps that are off by default (today none: every step is on) [none]",
+        help="switch on steps that are off by default, to measure them; comma-separated, of: "
+        + (", ".join(repr(n) for n in sorted(OFF_BY_DEFAULT)) or "none today, every step is on")
+        + " [none]",
     )
 
 
