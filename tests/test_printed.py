@@ -65,12 +65,60 @@ def test_a_printed_grid_is_painted_over_and_the_digits_on_it_stay(draw):
     assert not (left & ~near).any()  # touches or crowds the digits: nothing elsewhere
 
 
+def test_dashes_that_fall_on_the_pixel_grid_each_their_own_way_are_one_lattice():
+    """A photographed dashed grid: a dash that straddles two pixel columns is a pixel wider
+    and carries half again the ink of one that does not, at random along the rows; twins
+    all the same."""
+    rng = np.random.default_rng(5)
+    page = blank(600, 400)
+    for y in range(20, 400, 40):
+        for x in range(10, 600, 20):
+            page[y : y + 2, x : x + 8] = PRINT  # horizontal dashes, 2 px thick
+            if rng.random() < 0.5:  # straddling: a third, half-dark row
+                page[y + 2, x : x + 8] = (PAPER + PRINT) // 2
+    for x in range(20, 600, 40):
+        for y in range(30, 400, 20):
+            page[y : y + 8, x : x + 2] = PRINT
+            if rng.random() < 0.5:
+                page[y : y + 8, x + 2] = (PAPER + PRINT) // 2
+    marks = print_marks(page)
+    ink = page < PAPER - PRINT_INK
+    assert marks[ink].mean() > 0.97  # nearly every dash: a stray one left is a box
+
+
+def test_a_close_up_grid_whose_dashes_are_long_beside_the_image_is_print():
+    """Photographed close, each dash of a dashed grid is 5 % of the picture's side, and the
+    digits on it are three squares tall: still print, and the digits stay."""
+    written = blank(600, 450)
+    digits_row(written, (4, 0, 7), 60, 150, 150, 180)
+    digit_ink = written < PAPER - PRINT_INK
+    page = np.minimum(written, dashed(600, 450, 100))  # dashes 30 px long
+    clean = remove_print(page)
+    assert np.array_equal(clean[digit_ink], page[digit_ink])
+    left = (clean < PAPER - PRINT_INK) & ~digit_ink  # a mark whose twins the digits hide
+    crowding = cv2.dilate(digit_ink.astype(np.uint8), np.ones((61, 61), np.uint8)) > 0
+    assert 0 < left.sum() < 0.05 * (page < PAPER - PRINT_INK).sum()
+    assert not (left & ~crowding).any()  # nothing further than a dash from a digit
+
+
 def test_digits_in_a_neat_row_without_print_are_left_alone():
     """Alike digits evenly spaced (one per square) make a row, not a lattice."""
     page = blank(1200, 200)
     digits_row(page, (1,) * 6 + (0,) * 6, 30, 60, 40, 95)  # twelve, in two alike runs
     assert not print_marks(page).any()
     assert np.array_equal(remove_print(page), page)
+
+
+def test_a_full_page_of_small_digits_evenly_spaced_is_no_lattice():
+    """Two hundred small thin-pen digits in even rows: many alike in size, all one step
+    apart, but a digit's ink is no dash's (a rule that let any two blobs alike in size
+    differ by a pixel's rim of ink took 250 of a full page's digits for print)."""
+    page = blank(700, 400)
+    for row in range(10):
+        for k in range(20):
+            text, at = str((7 * row + 3 * k) % 10), (20 + 32 * k, 40 + 36 * row)
+            cv2.putText(page, text, at, cv2.FONT_HERSHEY_SIMPLEX, 0.7, 60, 1, cv2.LINE_AA)
+    assert not print_marks(page).any()
 
 
 def test_a_lattice_needs_its_members():
@@ -132,7 +180,12 @@ def _all_pairs_lattice(size: np.ndarray, centres: np.ndarray, shape: tuple) -> n
     n = len(size)
     reach = printed._REACH * np.sqrt(shape[0] * shape[1] / n)
     a, b = size[:, None, :], size[None, :, :]
-    alike = np.all(np.abs(a - b) <= printed._ALIKE * np.maximum(a, b) + 1.0, axis=2)
+    larger = np.maximum(a, b)
+    thin = larger[..., :2].min(axis=2) <= printed._THIN  # a dash: a line of pixels more
+    line = np.where(thin, larger[..., :2].max(axis=2), 0.0)
+    alike = (np.abs(a - b)[..., :2] <= printed._ALIKE * larger[..., :2] + 1.0).all(axis=2) & (
+        np.abs(a - b)[..., 2] <= printed._ALIKE * larger[..., 2] + line + 1.0
+    )
     offsets = centres[None, :, :] - centres[:, None, :]
     distance = np.hypot(offsets[..., 0], offsets[..., 1])
     apart = np.maximum(size[:, 0], size[:, 1])[:, None]

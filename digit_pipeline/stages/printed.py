@@ -23,13 +23,15 @@ __all__ = ["PRINT_INK", "PRINT_MARK", "PRINT_MEMBERS", "print_marks", "remove_pr
 PRINT_INK = 12
 """Grey levels below the paper from which a pixel is ink (printed marks are faint)."""
 
-PRINT_MARK = 0.04
-"""Largest printed mark: this share of the image's longer side, either way."""
+PRINT_MARK = 0.08
+"""Largest printed mark: this share of the image's longer side, either way (a photo taken
+close to squared paper makes each dash 5 % of it; what tells the print is the lattice)."""
 
 PRINT_MEMBERS = 12
 """Fewest marks in a lattice: fewer are left alone (a few digits in a neat row)."""
 
 _ALIKE = 0.2  # twins: width, height and ink area within this share of each other (+1 px)
+_THIN = 4  # px: a mark this thin (a dash) is a pixel thicker where it straddles the grid
 _STEP_TOL = 0.05  # the step repeats within this share of its length (plus 1 px)
 _REGULAR = 0.6  # a lattice: this share of its marks step alike (length and direction)
 _ANGLE_TOL = np.radians(6.0)  # ... within this of the lattice's direction
@@ -247,9 +249,16 @@ def _twins(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Whether the marks of sizes ``a`` and ``b`` (broadcast) are twins.
 
     Sizes are (width, height, ink area) on the last axis; twins differ in each by at most
-    ``_ALIKE`` of the larger, plus a pixel.
+    ``_ALIKE`` of the larger, plus a pixel. A thin mark (a dash, at most ``_THIN`` px
+    across) may also differ in area by a line of pixels along its length: one that
+    straddles the pixel grid is a pixel thicker, half again its ink, than its twin that
+    does not. (Not a compact mark's: small digits alike in size would pass for twins.)
     """
-    return np.all(np.abs(a - b) <= _ALIKE * np.maximum(a, b) + 1.0, axis=-1)
+    larger = np.maximum(a, b)
+    across, along = larger[..., :2].min(axis=-1), larger[..., :2].max(axis=-1)
+    line = np.where(across <= _THIN, along, 0.0)
+    slack = np.stack([np.ones_like(line), np.ones_like(line), line + 1.0], axis=-1)
+    return np.all(np.abs(a - b) <= _ALIKE * larger + slack, axis=-1)
 
 
 def _root(parent: np.ndarray, i: int) -> int:
