@@ -107,6 +107,31 @@ def test_an_underexposed_photo_of_white_paper_is_not_taken_for_dark_paper(name, 
     assert len(read) == len(truth)
 
 
+def _ringed_small_digits(mnist) -> np.ndarray:
+    """A 10 MP photo of small digits, each ringed, lit from one side: the light splits the
+    paper in two grey classes, so Otsu cannot tell ink from paper, and the strokes must."""
+    import cv2
+    from conftest import paste
+
+    digits, _ = mnist
+    page = np.tile(np.linspace(150, 235, 4400), (2500, 1)).astype(np.uint8)
+    for k in range(16):
+        left, top = 1000 + 300 * (k % 8), 1000 + 260 * (k // 8)
+        paste(page, digits[k], left, top, 60)
+        cv2.ellipse(page, (left + 25, top + 30), (60, 55), 0, 0, 360, 110, 5, cv2.LINE_AA)
+    return page
+
+
+def test_small_ringed_digits_under_uneven_light_are_dark_ink(mnist):
+    # The paper inside each small ring stands above the ring as a light stroke would; it
+    # does not stand above the paper.
+    from digit_pipeline.reading.autofit import is_dark_paper
+
+    page = _ringed_small_digits(mnist)
+    assert not is_dark_paper(page)
+    assert is_dark_paper(255 - page)
+
+
 def test_noise_is_capped_and_fast(files):
     noise = decode_image(next(f for f in files if f.name == "noise.png").data)
     params = PipelineParams(min_box_area=0, blur_size=1, canny_lower=0, dilate_iterations=0)

@@ -235,6 +235,9 @@ noise of 3 or 4 levels, and a coin toss between them once called white paper dar
 STROKE_POLARITY = 1.25
 """:func:`is_dark_paper` trusts the strokes' polarity when one side is this much stronger."""
 
+PAPER_WINDOW = 31
+""":func:`is_dark_paper`: the paper's level is the median over this many px (of ~300)."""
+
 
 def is_dark_paper(gray: GrayImage) -> bool:
     """Whether the sheet is light ink on dark paper, judged by the ink, not the exposure.
@@ -245,8 +248,8 @@ def is_dark_paper(gray: GrayImage) -> bool:
     the ink is dark, and when the lighter class does, the ink is light (the classes at
     least :data:`MIN_DARKNESS` grey levels apart). Otherwise (a
     lighting gradient splits the paper itself) the strokes decide: thin strokes darker
-    than the paper around them (a black-hat 7 px wide) against thin strokes brighter than
-    it (a top-hat), when one is :data:`STROKE_POLARITY` times the other (99.5th
+    than the paper around them against thin strokes brighter than it
+    (:func:`_stroke_evidence`), when one is :data:`STROKE_POLARITY` times the other (99.5th
     percentiles) and stands out by :data:`STROKE_EVIDENCE`. Only when neither tells (a
     blank sheet, or strokes too thin for the small copy) does the grey level: most
     pixels darker than :data:`DARK_PAPER`. An underexposed photo of white paper is dark
@@ -274,15 +277,33 @@ def is_dark_paper(gray: GrayImage) -> bool:
     apart = 0 < dark_share < 1 and values[~darker].mean() - values[darker].mean() >= MIN_DARKNESS
     if apart and (dark_share <= INK_SHARE or dark_share >= 1 - INK_SHARE):
         return dark_share >= 1 - INK_SHARE
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
-    dark = float(np.percentile(cv2.morphologyEx(small, cv2.MORPH_BLACKHAT, kernel)[paper], 99.5))
-    light = float(np.percentile(cv2.morphologyEx(small, cv2.MORPH_TOPHAT, kernel)[paper], 99.5))
+    dark, light = _stroke_evidence(small, paper)
     if max(dark, light) >= STROKE_EVIDENCE:
         if light > STROKE_POLARITY * dark:
             return True
         if dark > STROKE_POLARITY * light:
             return False
     return bool(np.median(values) < DARK_PAPER)
+
+
+def _stroke_evidence(small: GrayImage, paper: np.ndarray) -> tuple[float, float]:
+    """Return how far thin strokes stand darker, and lighter, than the paper (see is_dark_paper).
+
+    A stroke stands out from what is around it (a black-hat, or a top-hat, 7 px wide) *and*
+    from the paper (the median over :data:`PAPER_WINDOW` px): the paper inside a small ring
+    or loop of dark ink stands above the ring as much as a light stroke would, but not
+    above the paper; without the second test a sheet of small ringed digits was read as
+    light ink on dark paper. Each is the 99.5th percentile over the paper's pixels.
+    """
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
+    level = cv2.medianBlur(small, PAPER_WINDOW)
+    below = np.minimum(
+        cv2.morphologyEx(small, cv2.MORPH_BLACKHAT, kernel), cv2.subtract(level, small)
+    )
+    above = np.minimum(
+        cv2.morphologyEx(small, cv2.MORPH_TOPHAT, kernel), cv2.subtract(small, level)
+    )
+    return float(np.percentile(below[paper], 99.5)), float(np.percentile(above[paper], 99.5))
 
 
 def measure_sheet(gray: GrayImage) -> SheetStats | None:
