@@ -56,6 +56,29 @@ def test_the_shapes_are_found_and_the_digits_left(mnist):
     assert not ink[:, 20:35].any()  # the ring's left side gone
 
 
+def boxed_tight(mnist, labels) -> np.ndarray:
+    """Digits each in a box drawn tight round it (a quarter taller than the digit), and a
+    line of plain digits below."""
+    x_test, y_test = mnist
+    page = blank(660, 420)
+    for k, label in enumerate(PLAIN):
+        paste(page, x_test[int(np.flatnonzero(y_test == label)[0])], 40 + 120 * k, 320, 80)
+    for k, label in enumerate(labels):
+        x0, y0 = 60 + 200 * k, 100
+        box = paste(page, x_test[int(np.flatnonzero(y_test == label)[0])], x0, y0, 80)
+        right = x0 + box[2]
+        cv2.rectangle(page, (x0 - 14, y0 - 10), (right + 14, y0 + 90), INK, 3)
+    return page
+
+
+def test_a_box_drawn_tight_round_one_digit_is_a_shape(mnist, reader):
+    # no bigger than a ring must be to be told from a 0, but no digit is a box
+    page = boxed_tight(mnist, (4, 7, 2))
+    band = drawn_shapes(page)
+    assert band[150, 60 - 14] and band[100 - 10, 280]  # the first box's side, the second's top
+    assert read_sheet(page, model=reader, auto=True).text.replace(" ", "") == "472\n35689"
+
+
 def test_loops_of_digits_are_no_shapes(mnist):
     # a 0, a 6, an 8 and a 9, large and in a thick pen: rings with nothing inside
     x_test, y_test = mnist
@@ -65,6 +88,17 @@ def test_loops_of_digits_are_no_shapes(mnist):
         paste(page, x_test[i], 40 + 220 * k, 40, 220)
     assert not drawn_shapes(page).any()
     assert np.array_equal(remove_shapes(page), page)
+
+
+def test_a_slashed_zero_is_no_shape(mnist):
+    # a ring of a digit's size with a stroke inside: a 0, not a 1 ringed
+    page = blank(660, 420)
+    x_test, y_test = mnist
+    for k, label in enumerate(PLAIN):
+        paste(page, x_test[int(np.flatnonzero(y_test == label)[0])], 40 + 120 * k, 320, 80)
+    cv2.ellipse(page, (150, 150), (30, 45), 0, 0, 360, INK, 6)
+    cv2.line(page, (135, 175), (165, 125), INK, 6)
+    assert not drawn_shapes(page).any()
 
 
 def test_the_shapes_family_draws_a_shape_round_every_number(mnist):

@@ -33,7 +33,8 @@ _INSIDE = 0.25  # a piece of ink inside, away from the ring, this share of its w
 _PAPER = 0.5  # paper (no ink of the blob) on this share of the ring's inside
 _THIN = 5.0  # the shape is at least this many pen widths across, both ways
 _SMALLEST = 24  # px: smaller blobs are never shapes
-_LARGER = 1.4  # a shape is this many times a digit's height, tall or wide
+_LARGER = 1.4  # a ring is this many times a digit's height, tall or wide (a 0 is a ring)
+_FRAMED = 1.0  # a drawn box, this many (no digit is a rectangle drawn all round)
 
 
 def drawn_shapes(gray: GrayImage, paper: float | None = None) -> np.ndarray:
@@ -82,27 +83,34 @@ def drawn_shapes(gray: GrayImage, paper: float | None = None) -> np.ndarray:
     typical = float(np.median(tall[tall >= _SMALLEST]))
     for k in big:
         x, y, w, h = stats[k, :4]
-        if min(w, h) < _THIN * pen or max(w, h) < _LARGER * typical:
+        if min(w, h) < _THIN * pen or max(w, h) < _FRAMED * typical:
             continue
         pad = 2 + int(0.2 * max(w, h))  # room for a fitted outline past the blob
         x0, y0 = max(0, x - pad), max(0, y - pad)
         x1, y1 = min(gray.shape[1], x + w + pad), min(gray.shape[0], y + h + pad)
         blob = (labels[y0:y1, x0:x1] == k).astype(np.uint8)
-        band = _ring_band(blob, any_ink[y0:y1, x0:x1], pen, typical)
+        ring = max(w, h) >= _LARGER * typical  # smaller: only a box, drawn tight
+        band = _ring_band(blob, any_ink[y0:y1, x0:x1], pen, typical, ring=ring)
         if band is not None:
             found[y0:y1, x0:x1] |= band
     return found
 
 
-def _ring_band(blob: np.ndarray, ink: np.ndarray, pen: float, typical: float) -> np.ndarray | None:
-    """Return the band of ``blob`` (uint8 0/1) on a fitted ellipse or rectangle, or None."""
+def _ring_band(
+    blob: np.ndarray, ink: np.ndarray, pen: float, typical: float, *, ring: bool = True
+) -> np.ndarray | None:
+    """Return the band of ``blob`` (uint8 0/1) on a fitted ellipse or rectangle, or None.
+
+    Without ``ring``, only a rectangle: a blob no larger than a digit fitted by an ellipse
+    may be a 0 (a slashed one has ink inside), never a box drawn all round.
+    """
     contours, _ = cv2.findContours(blob, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     points = max(contours, key=len)
     if len(points) < 20:
         return None
     near = max(2.0, _NEAR * pen)
     inked = cv2.dilate(blob, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
-    for outline in _fitted_outlines(points, blob.shape, pen):
+    for outline in _fitted_outlines(points, blob.shape, pen, ring=ring):
         dist = cv2.distanceTransform(1 - outline, cv2.DIST_L2, 3)
         if np.mean(dist[points[:, 0, 1], points[:, 0, 0]] <= near) < _ON_OUTLINE:
             continue
@@ -134,14 +142,17 @@ def _width(mask: np.ndarray) -> int:
     return int(min(np.ptp(ys), np.ptp(xs))) + 1 if len(ys) else 0
 
 
-def _fitted_outlines(points: np.ndarray, shape: tuple[int, int], pen: float) -> list:
+def _fitted_outlines(
+    points: np.ndarray, shape: tuple[int, int], pen: float, *, ring: bool = True
+) -> list:
     """Return one-pixel outlines (uint8) of the ellipse and rectangle fitted to ``points``.
 
-    Only those at least :data:`_THIN` pen widths across, both ways.
+    Only those at least :data:`_THIN` pen widths across, both ways; the ellipse only with
+    ``ring``.
     """
     outlines = []
     (cx, cy), (a, b), angle = cv2.fitEllipse(points)
-    if min(a, b) >= _THIN * pen:
+    if ring and min(a, b) >= _THIN * pen:
         outline = np.zeros(shape, np.uint8)
         cv2.ellipse(outline, ((cx, cy), (a, b), angle), 1, 1)
         outlines.append(outline)
