@@ -254,11 +254,13 @@ def _twins(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     straddles the pixel grid is a pixel thicker, half again its ink, than its twin that
     does not. (Not a compact mark's: small digits alike in size would pass for twins.)
     """
-    larger = np.maximum(a, b)
-    across, along = larger[..., :2].min(axis=-1), larger[..., :2].max(axis=-1)
-    line = np.where(across <= _THIN, along, 0.0)
-    slack = np.stack([np.ones_like(line), np.ones_like(line), line + 1.0], axis=-1)
-    return np.all(np.abs(a - b) <= _ALIKE * larger + slack, axis=-1)
+    width, height = np.maximum(a[..., 0], b[..., 0]), np.maximum(a[..., 1], b[..., 1])
+    line = np.where(np.minimum(width, height) <= _THIN, np.maximum(width, height), 0.0)
+    return (
+        (np.abs(a[..., 0] - b[..., 0]) <= _ALIKE * width + 1.0)
+        & (np.abs(a[..., 1] - b[..., 1]) <= _ALIKE * height + 1.0)
+        & (np.abs(a[..., 2] - b[..., 2]) <= _ALIKE * np.maximum(a[..., 2], b[..., 2]) + line + 1.0)
+    )
 
 
 def _root(parent: np.ndarray, i: int) -> int:
