@@ -108,7 +108,7 @@ def test_an_underexposed_photo_of_white_paper_is_not_taken_for_dark_paper(name, 
 
 
 def _ringed_small_digits(mnist) -> np.ndarray:
-    """A 10 MP photo of small digits, each ringed, lit from one side: the light splits the
+    """An 11 MP photo of small digits, each ringed, lit from one side: the light splits the
     paper in two grey classes, so Otsu cannot tell ink from paper, and the strokes must."""
     import cv2
     from conftest import paste
