@@ -249,7 +249,7 @@ def test_every_threshold_is_declared_once_with_a_range_and_a_reason():
     for spec in JUDGE_SPECS:
         assert spec.help and spec.low is not None and spec.high is not None, spec.name
         assert spec.low <= spec.default <= spec.high, spec.name
-    assert set(STEPS) == {"pieces", "column", "bodies", "pairs", "turn"}
+    assert set(STEPS) == {"pieces", "column", "bodies", "pairs", "certain", "turn"}
 
 
 def test_every_threshold_is_read_by_the_judge():

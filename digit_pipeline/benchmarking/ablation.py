@@ -2,11 +2,12 @@
 
 :func:`variants` lists the reading with everything on and, for each rule and step of the
 judge (:data:`~digit_pipeline.reading.judge.RULES`, :data:`~digit_pipeline.reading.judge.
-STEPS`) and each switch of the refine steps, the reading with that one off. A benchmark
-family (synthetic sheets, or the real photos of a folder) is read once per variant as
-``read`` reads it (the fit on), and :func:`ablation_markdown` prints what each variant
-changes against everything on: digits read, extra boxes, sheets read exactly, and for real
-photos the writers (each photo's source) it helps and hurts. A rule earns its place when
+STEPS`; a step off by default is left out) and each switch of the refine steps, the
+reading with that one off. A benchmark family (synthetic sheets, or the real photos of a
+folder) is read once per variant as ``read`` reads it (the fit on), and
+:func:`ablation_markdown` prints what each variant changes against everything on: digits
+read, extra boxes, sheets read exactly, and for real photos the writers (each photo's
+source) it helps and hurts. A rule earns its place when
 switching it off loses digits on photos of two writers or more and on no family gains.
 """
 
@@ -83,7 +84,10 @@ def variants(names: Sequence[str] | None = None) -> list[Variant]:
     from ..reading.params import PipelineParams
 
     switches = ("join_fragments",)  # the refine steps a PipelineParams switch turns off
-    every = [*RULES, *STEPS, *switches]
+    steps = [
+        s for s in STEPS if s not in DEFAULT_JUDGE.off
+    ]  # one off by default: nothing to ablate
+    every = [*RULES, *steps, *switches]
     chosen = every if names is None else [n for n in every if n in set(names)]
     unknown = sorted(set(names or ()) - set(every))
     if unknown:

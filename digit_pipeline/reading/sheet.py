@@ -299,10 +299,6 @@ def orient_reading(
         Read with a model (``sheet`` is not None), not turned yet.
     model : keras.Model
     judge : JudgeParams, optional
-
-    Returns
-    -------
-    Reading
     """
     from ..stages import to_gray
 
@@ -375,8 +371,9 @@ def fit_sheet(
         if best is None or score > best[0]:
             best = (score, reading)
     reading = best[1]
-    if scoring != judge and may_ask(reading.sheet.digits, reading.set_aside, judge):
-        ready, params = reading.result.prepared, reading.params  # read again with pairs
+    held = reading.sheet.digits, reading.set_aside, judge, reading.result.rois
+    if scoring != judge and may_ask(*held):  # read again with pairs
+        ready, params = reading.result.prepared, reading.params
         reading = read_sheet(image, params, model=model, prepared=ready, page=None, judge=judge)
     return AutoFit(reading.params, fit.stats, reading.result.prepared, reading)
 

@@ -12,6 +12,7 @@ from a pair.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -53,21 +54,32 @@ def read_pairs(
     params: JudgeParams = DEFAULT_JUDGE,
     model: keras.Model | None = None,
 ) -> tuple[PipelineResult, np.ndarray, np.ndarray, frozenset]:
-    """Read the boxes the verifier calls several digits as pairs, where the reader is sure.
+    """Read the boxes that hold two touching digits as pairs, where the reader is sure.
 
-    A box is asked when the verifier's probability of several digits is over
-    ``pair_several``, the classifier reads it under a margin of ``pair_unsure`` (a piece
-    of a grid read surely as a digit stays one), it is at least ``pair_width`` times as
-    wide as tall and ``pair_height`` typical digits tall (a grid's crossing boxed beside
-    the digits is smaller), and it holds no more than ``pair_overlap`` of another box (a digit
-    overlapping a 1 that has a box of its own holds a piece of the 1: read as a pair,
-    the 1 would be read twice); its pair is kept when the reader gives it ``pair_sure``
-    or more (and so more than to "one digit", its last answer) and, with the classifier
-    ``model``, the classifier bears it out: read on the box's two halves, it gives at
-    least one of them the pair's digit there with ``pair_agree`` or more. Two readers
-    agree on a real pair; a piece of a drawn ring or a grid that the pair reader takes
-    for ``12`` or ``17`` reads as something else half by half. Such a box is cut in two
-    at its ink's thinnest column in its middle third (:func:`pair_halves`).
+    A box is shown to the pair reader when it is at least ``pair_width`` times as wide as
+    tall and ``pair_height`` typical digits tall (a grid's crossing boxed beside the
+    digits is smaller), and it holds no more than ``pair_overlap`` of another box (a digit
+    overlapping a 1 that has a box of its own holds a piece of the 1: read as a pair, the
+    1 would be read twice). Its pair is kept in one of two ways; either way the pair is
+    the reader's top answer (more than "one digit", its last answer):
+
+    - **Doubted**: the verifier's probability of several digits is over ``pair_several``
+      and the classifier reads it under a margin of ``pair_unsure``. The reader gives the
+      pair ``pair_sure`` or more and, with the classifier ``model``, the classifier bears
+      it out: read on the box's two halves, it gives at least one of them the pair's digit
+      there with ``pair_agree`` or more. A piece of a drawn ring or a grid that the pair
+      reader takes for ``12`` or ``17`` reads as something else half by half.
+    - **Certain** (the step ``certain``, off by default): any other box, which the
+      verifier and the classifier both take for one digit (a ``11`` read as a sure 1, a
+      ``66`` as a 6). The reader gives the pair
+      ``pair_certain`` or more and the classifier gives *each* half the pair's digit there
+      with ``pair_both`` or more: a wide 4 that the reader takes for ``41`` is no 4 on its
+      left half.
+
+    Such a box is cut in two (:func:`pair_halves`) at the column, in its middle half,
+    where the classifier reads the pair's two digits best (without ``model``: at its
+    ink's thinnest column in its middle third); the ink's thinnest column of two
+    overlapping digits often runs through one of them.
 
     Returns
     -------
@@ -80,29 +92,26 @@ def read_pairs(
     if reader is None or not params.on("pairs") or not len(result.boxes):
         return result, proba, verdict, frozenset()
     boxes, sure = list(result.boxes), margins(proba)
-    tall = params.pair_height * typical_height(boxes)
-    asked = [
-        i
-        for i, (_, _, w, h) in enumerate(boxes)
-        if verdict[i, SEVERAL] > params.pair_several
-        and sure[i] < params.pair_unsure
-        and w >= params.pair_width * h
-        and h >= tall
-        and _most_held(boxes, i) <= params.pair_overlap
-    ]
+    asked = _pair_shaped(boxes, params)
+    doubted = {i for i in asked if verdict[i, SEVERAL] > params.pair_several}
+    doubted &= {i for i in asked if sure[i] < params.pair_unsure}
+    asked = asked if params.on("certain") else [i for i in asked if i in doubted]
     if not asked:
         return result, proba, verdict, frozenset()
     cut = resize_pairs([result.rois[i] for i in asked]).astype(np.float32) / 255
     pair_proba = np.asarray(reader(cut, training=False), np.float64)
+    least = {i: params.pair_sure if i in doubted else params.pair_certain for i in asked}
     sure = {
         i: p[:ONE_DIGIT] / p[:ONE_DIGIT].sum()  # its top is a pair: the sum is > 0
         for i, p in zip(asked, pair_proba, strict=True)
-        if p.argmax() < ONE_DIGIT and p.max() >= params.pair_sure
+        if p.argmax() < ONE_DIGIT and p.max() >= least[i]
     }
     if sure and model is not None:
-        sure = _borne_out(sure, result.rois, model, params.pair_agree)
+        agree = {i: (params.pair_agree, 1) if i in doubted else (params.pair_both, 2) for i in sure}
+        sure = _borne_out(sure, result.rois, model, agree)
     if not sure:
         return result, proba, verdict, frozenset()
+    columns = _read_columns({i: result.rois[i] for i in sure}, sure, model)
     new_boxes, new_proba, new_verdict, pairs = [], [], [], set()
     for i, box in enumerate(boxes):
         if i not in sure:
@@ -111,7 +120,7 @@ def read_pairs(
             new_verdict.append(verdict[i])
             continue
         grid = sure[i].reshape(10, 10)  # first digit x second: each digit's own probabilities
-        halves = pair_halves(result.rois[i], box)
+        halves = pair_halves(result.rois[i], box, columns.get(i))
         for half, p in zip(halves, (grid.sum(1), grid.sum(0)), strict=True):
             new_boxes.append(half)
             new_proba.append(p)
@@ -129,22 +138,54 @@ def read_pairs(
     )
 
 
-def may_ask(digits: Sequence, set_aside: Sequence, params: JudgeParams = DEFAULT_JUDGE) -> bool:
-    """Say whether the pair step could ask about a box of a reading made without it.
+def may_ask(
+    digits: Sequence,
+    set_aside: Sequence,
+    params: JudgeParams = DEFAULT_JUDGE,
+    rois: Sequence[GrayImage] | None = None,
+) -> bool:
+    """Say whether the pair step could keep a pair in a reading made without it.
 
-    It asks only about a box read under a margin of ``pair_unsure``; a reading whose
-    ``digits`` (:class:`~digit_pipeline.reading.results.DigitReading`) are all surer and
-    that set nothing aside has no such box, so reading it again with the step changes
-    nothing (what :func:`~digit_pipeline.reading.fit_sheet` skips).
+    A *doubted* box is one read under a margin of ``pair_unsure``; any other box is kept
+    as a pair only by the step ``certain`` (off by default), when the reader is
+    ``pair_certain`` of it. A reading whose ``digits``
+    (:class:`~digit_pipeline.reading.results.DigitReading`) are all surer, that set
+    nothing aside and of whose boxes (cut as ``rois``, one per digit) the reader is
+    certain of none, reads the same with the step (what
+    :func:`~digit_pipeline.reading.fit_sheet` skips). Without ``rois`` a reading of
+    sure digits is taken to have no pair.
     """
-    unsure = any(d.top2[0][1] - d.top2[1][1] < params.pair_unsure for d in digits)
-    return params.on("pairs") and (unsure or bool(set_aside))
+    if not params.on("pairs"):
+        return False
+    if set_aside or any(d.top2[0][1] - d.top2[1][1] < params.pair_unsure for d in digits):
+        return True
+    reader = load_pair_reader() if rois is not None and params.on("certain") else None
+    asked = _pair_shaped([d.box for d in digits], params) if reader is not None else []
+    if not asked:
+        return False
+    cut = resize_pairs([rois[i] for i in asked]).astype(np.float32) / 255
+    answers = np.asarray(reader(cut, training=False), np.float64)
+    return bool(np.any((answers.argmax(1) < ONE_DIGIT) & (answers.max(1) >= params.pair_certain)))
 
 
-def _borne_out(sure: dict, rois: list, model: keras.Model, least: float) -> dict:
-    """Keep the pairs whose halves the classifier reads as the pair's digits (one of the two).
+def _pair_shaped(boxes: Sequence[Box], params: JudgeParams) -> list[int]:
+    """Return the indices of the boxes wide and tall enough for a pair, holding no other."""
+    tall = params.pair_height * typical_height(list(boxes))
+    return [
+        i
+        for i, (_, _, w, h) in enumerate(boxes)
+        if w >= params.pair_width * h
+        and h >= tall
+        and _most_held(list(boxes), i) <= params.pair_overlap
+    ]
 
-    ``sure`` maps a box's index to its pair's ``(100,)`` probabilities (first x second).
+
+def _borne_out(sure: dict, rois: list, model: keras.Model, agree: dict) -> dict:
+    """Keep the pairs whose halves the classifier reads as the pair's digits.
+
+    ``sure`` maps a box's index to its pair's ``(100,)`` probabilities (first x second);
+    ``agree`` maps it to ``(least, halves)``: the pair is kept when ``halves`` of its two
+    halves (1: either; 2: both) read as the pair's digit there with ``least`` or more.
     """
     from ...model import predict_proba
 
@@ -155,7 +196,8 @@ def _borne_out(sure: dict, rois: list, model: keras.Model, least: float) -> dict
     for i, read in zip(order, seen, strict=True):
         grid = sure[i].reshape(10, 10)
         first, second = int(grid.sum(1).argmax()), int(grid.sum(0).argmax())
-        if max(read[0, first], read[1, second]) >= least:
+        least, halves_needed = agree[i]
+        if sum(p >= least for p in (read[0, first], read[1, second])) >= halves_needed:
             kept[i] = sure[i]
     return kept
 
@@ -192,11 +234,43 @@ def _most_held(boxes: list, i: int) -> float:
     return most
 
 
-def pair_halves(roi: GrayImage, box: Box) -> tuple[Box, Box]:
-    """Cut a pair's box in two at its ink's thinnest column in the middle third.
+def _read_columns(rois: dict, sure: dict, model: keras.Model | None) -> dict[int, int]:
+    """Return, per pair, the column where the classifier reads its two digits best.
 
-    ``roi`` is the box's white-on-black cut (any scale); each half is fitted to the rows
-    its ink spans.
+    ``rois`` and ``sure`` map a box's index to its cut and its pair's ``(100,)``
+    probabilities (first x second); 13 columns across the middle half of each cut are
+    tried, each half read as a sheet's box is (one pass of ``model`` for every pair). A
+    pair with no such column, or no ``model``, has none: :func:`pair_halves` cuts it at
+    its ink's thinnest column.
+    """
+    from ...model import predict_proba
+
+    tried = {}
+    for i, roi in rois.items():
+        width = roi.shape[1]
+        columns = np.unique(np.linspace(width // 4, 3 * width // 4, 13).round().astype(int))
+        tried[i] = [c for c in columns if roi[:, :c].any() and roi[:, c:].any()]
+    cuts = [
+        half for i, cs in tried.items() for c in cs for half in (rois[i][:, :c], rois[i][:, c:])
+    ]
+    if model is None or not cuts:
+        return {}
+    read = iter(predict_proba(model, resize_rois(cuts)).reshape(-1, 2, 10))
+    best = {}
+    for i, cs in tried.items():
+        grid = sure[i].reshape(10, 10)
+        first, second = int(grid.sum(1).argmax()), int(grid.sum(0).argmax())
+        score = [r[0, first] * r[1, second] for r in itertools.islice(read, len(cs))]
+        if cs:
+            best[i] = int(cs[int(np.argmax(score))])
+    return best
+
+
+def pair_halves(roi: GrayImage, box: Box, column: int | None = None) -> tuple[Box, Box]:
+    """Cut a pair's box in two at ``column``, or its ink's thinnest in the middle third.
+
+    ``roi`` is the box's white-on-black cut (any scale; ``column`` is one of its
+    columns); each half is fitted to the rows its ink spans.
 
     Examples
     --------
@@ -208,7 +282,7 @@ def pair_halves(roi: GrayImage, box: Box) -> tuple[Box, Box]:
     x, y, w, h = (int(v) for v in box)
     height, width = roi.shape
     ink = roi > 0
-    column = _split_column(ink)
+    column = _split_column(ink) if column is None else column
     sx, sy = w / width, h / height
     halves = []
     for start, stop in ((0, column), (column, width)):
