@@ -71,10 +71,9 @@ def read_pairs(
       reader takes for ``12`` or ``17`` reads as something else half by half.
     - **Certain** (the step ``certain``, off by default): any other box, which the
       verifier and the classifier both take for one digit (a ``11`` read as a sure 1, a
-      ``66`` as a 6). The reader gives the pair
-      ``pair_certain`` or more and the classifier gives *each* half the pair's digit there
-      with ``pair_both`` or more: a wide 4 that the reader takes for ``41`` is no 4 on its
-      left half.
+      ``66`` as a 6). The reader gives the pair ``pair_certain`` or more and the
+      classifier gives *each* half the pair's digit there with ``pair_both`` or more: a
+      wide 4 that the reader takes for ``41`` is no 4 on its left half.
 
     Such a box is cut in two (:func:`pair_halves`) at the column, in its middle half,
     where the classifier reads the pair's two digits best (without ``model``: at its
@@ -170,13 +169,12 @@ def may_ask(
 
 def _pair_shaped(boxes: Sequence[Box], params: JudgeParams) -> list[int]:
     """Return the indices of the boxes wide and tall enough for a pair, holding no other."""
-    tall = params.pair_height * typical_height(list(boxes))
+    boxes = list(boxes)
+    tall = params.pair_height * typical_height(boxes)
     return [
         i
         for i, (_, _, w, h) in enumerate(boxes)
-        if w >= params.pair_width * h
-        and h >= tall
-        and _most_held(list(boxes), i) <= params.pair_overlap
+        if w >= params.pair_width * h and h >= tall and _most_held(boxes, i) <= params.pair_overlap
     ]
 
 
