@@ -79,7 +79,7 @@ class JudgeParams:  # Long: one declaration per threshold is the point of it
     >>> JudgeParams().sure
     0.7
     >>> sorted(JudgeParams().off), sorted(JudgeParams(off={"faint"}).off)
-    ([], ['faint'])
+    (['certain'], ['faint'])
     >>> JudgeParams(off={"fiant"})  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
