@@ -49,7 +49,7 @@ STEPS = {
 
 OFF_BY_DEFAULT: frozenset[str] = frozenset({"certain"})
 """Steps off unless asked for (``JudgeParams(off=...)`` without them; ``--judge-on``).
-``certain`` reads ``bench --pairs`` 734 -> 790 of 891 fitted and the full page 27 more
+``certain`` reads ``bench --pairs`` 673 -> 734 of 891 fitted and the full page 26 more
 digits, but splits two footed 1s of handwriting fonts into ``11`` (``bench --digits
 fonts``: 2 more extra boxes in each mode; BENCHMARKS.md): it waits for a pair reader that
 knows a footed 1 is one digit. ``pairs`` was here until its reader learnt that a digit
