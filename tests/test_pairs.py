@@ -373,8 +373,8 @@ def test_a_pair_is_cut_where_the_classifier_reads_its_two_digits(reader, digits,
         return predict_proba(reader, halves).argmax(1).tolist()
 
     assert read(_split_column(roi > 0)) != list(digits)
-    assert read(_read_columns({0: roi}, {0: grid.ravel()}, reader)[0]) == list(digits)
-    assert _read_columns({0: roi}, {0: grid.ravel()}, None) == {}  # no classifier: thinnest
+    assert read(_read_columns([roi], {0: grid.ravel()}, reader)[0]) == list(digits)
+    assert _read_columns([roi], {0: grid.ravel()}, None) == {}  # no classifier: thinnest
 
 
 def one_sure_box(page: np.ndarray, label: int):

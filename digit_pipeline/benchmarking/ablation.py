@@ -84,9 +84,7 @@ def variants(names: Sequence[str] | None = None) -> list[Variant]:
     from ..reading.params import PipelineParams
 
     switches = ("join_fragments",)  # the refine steps a PipelineParams switch turns off
-    steps = [
-        s for s in STEPS if s not in DEFAULT_JUDGE.off
-    ]  # one off by default: nothing to ablate
+    steps = [s for s in STEPS if s not in DEFAULT_JUDGE.off]  # one off by default: no ablation
     every = [*RULES, *steps, *switches]
     chosen = every if names is None else [n for n in every if n in set(names)]
     unknown = sorted(set(names or ()) - set(every))

@@ -371,9 +371,10 @@ def fit_sheet(
         if best is None or score > best[0]:
             best = (score, reading)
     reading = best[1]
-    held = reading.sheet.digits, reading.set_aside, judge, reading.result.rois
-    if scoring != judge and may_ask(*held):  # read again with pairs
-        ready, params = reading.result.prepared, reading.params
+    if scoring != judge and may_ask(
+        reading.sheet.digits, reading.set_aside, judge, reading.result.rois
+    ):
+        ready, params = reading.result.prepared, reading.params  # read again with pairs
         reading = read_sheet(image, params, model=model, prepared=ready, page=None, judge=judge)
     return AutoFit(reading.params, fit.stats, reading.result.prepared, reading)
 

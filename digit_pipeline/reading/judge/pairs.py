@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -91,26 +91,25 @@ def read_pairs(
     if reader is None or not params.on("pairs") or not len(result.boxes):
         return result, proba, verdict, frozenset()
     boxes, sure = list(result.boxes), margins(proba)
-    asked = _pair_shaped(boxes, params)
-    doubted = {i for i in asked if verdict[i, SEVERAL] > params.pair_several}
-    doubted &= {i for i in asked if sure[i] < params.pair_unsure}
-    asked = asked if params.on("certain") else [i for i in asked if i in doubted]
+    doubted = (verdict[:, SEVERAL] > params.pair_several) & (sure < params.pair_unsure)
+    among = range(len(boxes)) if params.on("certain") else np.flatnonzero(doubted)
+    asked = _pair_shaped(boxes, params, among)
     if not asked:
         return result, proba, verdict, frozenset()
     cut = resize_pairs([result.rois[i] for i in asked]).astype(np.float32) / 255
     pair_proba = np.asarray(reader(cut, training=False), np.float64)
-    least = {i: params.pair_sure if i in doubted else params.pair_certain for i in asked}
+    least = {i: params.pair_sure if doubted[i] else params.pair_certain for i in asked}
     sure = {
         i: p[:ONE_DIGIT] / p[:ONE_DIGIT].sum()  # its top is a pair: the sum is > 0
         for i, p in zip(asked, pair_proba, strict=True)
         if p.argmax() < ONE_DIGIT and p.max() >= least[i]
     }
     if sure and model is not None:
-        agree = {i: (params.pair_agree, 1) if i in doubted else (params.pair_both, 2) for i in sure}
+        agree = {i: (params.pair_agree, 1) if doubted[i] else (params.pair_both, 2) for i in sure}
         sure = _borne_out(sure, result.rois, model, agree)
     if not sure:
         return result, proba, verdict, frozenset()
-    columns = _read_columns({i: result.rois[i] for i in sure}, sure, model)
+    columns = _read_columns(result.rois, sure, model)
     new_boxes, new_proba, new_verdict, pairs = [], [], [], set()
     for i, box in enumerate(boxes):
         if i not in sure:
@@ -159,7 +158,8 @@ def may_ask(
     if set_aside or any(d.top2[0][1] - d.top2[1][1] < params.pair_unsure for d in digits):
         return True
     reader = load_pair_reader() if rois is not None and params.on("certain") else None
-    asked = _pair_shaped([d.box for d in digits], params) if reader is not None else []
+    boxes = [d.box for d in digits]
+    asked = _pair_shaped(boxes, params, range(len(boxes))) if reader is not None else []
     if not asked:
         return False
     cut = resize_pairs([rois[i] for i in asked]).astype(np.float32) / 255
@@ -167,14 +167,20 @@ def may_ask(
     return bool(np.any((answers.argmax(1) < ONE_DIGIT) & (answers.max(1) >= params.pair_certain)))
 
 
-def _pair_shaped(boxes: Sequence[Box], params: JudgeParams) -> list[int]:
-    """Return the indices of the boxes wide and tall enough for a pair, holding no other."""
+def _pair_shaped(boxes: Sequence[Box], params: JudgeParams, among: Iterable[int]) -> list[int]:
+    """Return those of the boxes ``among`` wide and tall enough for a pair, holding no other.
+
+    ``among`` (indices) keeps the test of every other box (quadratic in the boxes) to those
+    the step may ask about.
+    """
     boxes = list(boxes)
     tall = params.pair_height * typical_height(boxes)
     return [
-        i
-        for i, (_, _, w, h) in enumerate(boxes)
-        if w >= params.pair_width * h and h >= tall and _most_held(boxes, i) <= params.pair_overlap
+        int(i)
+        for i in among
+        if boxes[i][2] >= params.pair_width * boxes[i][3]
+        and boxes[i][3] >= tall
+        and _most_held(boxes, i) <= params.pair_overlap
     ]
 
 
@@ -232,10 +238,10 @@ def _most_held(boxes: list, i: int) -> float:
     return most
 
 
-def _read_columns(rois: dict, sure: dict, model: keras.Model | None) -> dict[int, int]:
+def _read_columns(rois: Sequence, sure: dict, model: keras.Model | None) -> dict[int, int]:
     """Return, per pair, the column where the classifier reads its two digits best.
 
-    ``rois`` and ``sure`` map a box's index to its cut and its pair's ``(100,)``
+    ``sure`` maps a box's index (in ``rois``, the boxes' cuts) to its pair's ``(100,)``
     probabilities (first x second); 13 columns across the middle half of each cut are
     tried, each half read as a sheet's box is (one pass of ``model`` for every pair). A
     pair with no such column, or no ``model``, has none: :func:`pair_halves` cuts it at
@@ -244,7 +250,8 @@ def _read_columns(rois: dict, sure: dict, model: keras.Model | None) -> dict[int
     from ...model import predict_proba
 
     tried = {}
-    for i, roi in rois.items():
+    for i in sure:
+        roi = rois[i]
         width = roi.shape[1]
         columns = np.unique(np.linspace(width // 4, 3 * width // 4, 13).round().astype(int))
         tried[i] = [c for c in columns if roi[:, :c].any() and roi[:, c:].any()]
