@@ -3,6 +3,7 @@
 Usage::
 
     python benchmarks/bench_fit.py [--images GLOB] [--repeat N] [--model PATH]
+                                   [--judge-off NAME[,NAME]] [--judge-on NAME[,NAME]]
 
 For each image (default: the real_dev photos of 5 MP or more), decoded once, prints the
 median of ``--repeat`` runs of
@@ -14,7 +15,8 @@ median of ``--repeat`` runs of
   check (a sheet that reads badly is tried turned);
 
 and the stage that costs most in one profiled fit. Issue 22's bar: the fit and the
-orientation check under 1 s on a 12 MP photo.
+orientation check under 1 s on a 12 MP photo. ``--judge-off``/``--judge-on`` switch the
+judge's rules and steps as ``read``'s do, to measure what one costs.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from bench_app import REAL_DEV  # noqa: E402
 from bench_speed import timed  # noqa: E402
 
 from digit_pipeline.batch.sources import is_image_name  # noqa: E402
+from digit_pipeline.cli.options import UsageError, add_judge_option, judge_from_args  # noqa: E402
 from digit_pipeline.io.images import read_image  # noqa: E402
 from digit_pipeline.model import load_reader  # noqa: E402
 from digit_pipeline.reading import fit_sheet, read_sheet  # noqa: E402
@@ -59,9 +62,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--model", default=str(ROOT / "models" / "mlp.keras"))
     parser.add_argument("--min-mp", type=float, default=5.0)
+    add_judge_option(parser)
     args = parser.parse_args()
+    try:
+        judge = judge_from_args(args)
+    except UsageError as error:
+        parser.error(str(error))
     model = load_reader(args.model)
-    print(f"code: {ROOT}; median of {args.repeat}\n")
+    print(f"code: {ROOT}; median of {args.repeat}; judge off: {sorted(judge.off) or 'none'}\n")
     print("| photo | MP | fit ms | read ms (fit + orientation) | costliest in the fit |")
     print("|---|---:|---:|---:|---|")
     for path in sorted(glob.glob(args.images)):
@@ -73,13 +81,13 @@ def main() -> None:
             continue
         corners = page_corners(image)
         page = image if corners is None else flatten_page(image, corners)
-        fit_sheet(page, model=model)  # warm: first calls build OpenCV's and NumPy's caches
-        _, fit = timed(lambda page=page: fit_sheet(page, model=model), args.repeat)
+        fit_sheet(page, model=model, judge=judge)  # warm: first calls build the caches
+        _, fit = timed(lambda page=page: fit_sheet(page, model=model, judge=judge), args.repeat)
         _, read = timed(
-            lambda image=image: read_sheet(image, model=model, auto=True, orient=True),
+            lambda image=image: read_sheet(image, model=model, auto=True, orient=True, judge=judge),
             args.repeat,
         )
-        worst = costliest(lambda page=page: fit_sheet(page, model=model))
+        worst = costliest(lambda page=page: fit_sheet(page, model=model, judge=judge))
         print(f"| {Path(path).name[:40]} | {mp:.1f} | {fit:.0f} | {read:.0f} | {worst} |")
 
 
