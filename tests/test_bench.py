@@ -208,8 +208,8 @@ def test_judge_off_switches_rules_off_and_is_recorded(tmp_path, capsys):
     on, without = (
         json.loads((tmp_path / name / "results.json").read_text()) for name in ("on", "off")
     )
-    assert on["config"]["judge_off"] == ["certain"]  # every rule on; one step off by default
-    assert without["config"]["judge_off"] == sorted({*RULES, "certain"})
+    assert on["config"]["judge_off"] == []  # every rule and step on by default
+    assert without["config"]["judge_off"] == sorted(RULES)
     # with no rule on, no box is set aside: every sheet has at least the boxes it had
     for a, b in zip(on["sheets"], without["sheets"], strict=True):
         assert b["found"] >= a["found"]

@@ -10,9 +10,11 @@ It is trained on pairs made the way real pairs touch
 (:func:`touching_pair`): two MNIST training digits, the second run into the first by
 0-40 % of the narrower one's width (a fifth of them only touching or a hair apart), its
 height 0.8-1.15 of the first's and staggered up or down by up to 0.15 of it, each with
-the verifier's variety of widths, strokes and pen lifts; and on single digits, some cut
-with a piece of a ring or a box drawn round them (:func:`digit_in_a_shape`), which it
-must not read as ``17``. 16 epochs, Adam's rate falling along a cosine.
+the verifier's variety of widths, strokes and pen lifts; half of the 1s drawn with the
+flag MNIST's 1s lack, up to the 1's own height long (:data:`STYLED_ONES`); and on single
+digits, some cut with a piece of a ring or a box drawn round them
+(:func:`digit_in_a_shape`), which it must not read as ``17``, and some such a styled 1,
+which it must not read as ``11``. 16 epochs, Adam's rate falling along a cosine.
 
 :func:`~digit_pipeline.reading.judge.judge_reading` asks it only about a box the
 verifier calls several digits that no cut reads surely. It is a small CNN, not a
@@ -31,8 +33,9 @@ from typing import Any
 import cv2
 import numpy as np
 
-from ..stages import PAIR_SHAPE, resize_pairs
+from ..stages import PAIR_SHAPE, resize_pairs, resize_rois
 from .evaluation import Evaluation, evaluate_proba
+from .styles import styled_one
 from .verifier import _ink, one_digit, train_crops
 
 CLASSES = (*(f"{a}{b}" for a in range(10) for b in range(10)), "one digit")
@@ -49,6 +52,15 @@ SINGLES = 0.15
 IN_SHAPES = 0.4
 """Share of those single digits cut with a piece of a shape drawn round them
 (:func:`digit_in_a_shape`)."""
+
+STYLED_ONES = 0.5
+"""Share of the 1s drawn with a flag (and some with a foot) that MNIST's 1s lack
+(:func:`~digit_pipeline.training.styles.styled_one`), the flag up to the 1's own height
+long: much of the world starts a 1 with a long up-stroke, and such a 1, as wide as it is
+tall, must be one digit, not ``11``."""
+
+ONES_ALONE = 0.1
+"""Share of the single-digit boxes that are such a styled 1 (a 1 is else a tenth of them)."""
 
 COUNT, EPOCHS = 200_000, 16
 """``train-pairs``' defaults: training pairs and epochs."""
@@ -171,16 +183,29 @@ def make_set(
     ((6, 28, 56), True)
     """
     rng = np.random.default_rng(seed)
+    labels = np.asarray(labels)
     picks = rng.integers(len(images), size=(count, 2))
     single = rng.random(count) < SINGLES
     shaped = single & (rng.random(count) < IN_SHAPES)
+    ones = np.flatnonzero(labels == 1)
+    alone_one = single & ~shaped & (rng.random(count) < ONES_ALONE) & (len(ones) > 0)
+    if alone_one.any():
+        picks[alone_one, 0] = rng.choice(ones, int(alone_one.sum()))
+    styled = (labels[picks] == 1) & (rng.random((count, 2)) < STYLED_ONES)
+    styled[alone_one, 0] = True
+
+    def digit(k: int, side: int) -> np.ndarray:
+        image = images[picks[k, side]]
+        drawn = styled_one(image, rng, flag=(0.3, 1.0)) if styled[k, side] else None
+        return image if drawn is None else resize_rois([drawn])[0]
+
     rois = [
-        (digit_in_a_shape if ring else one_digit)(images[i], rng)
+        (digit_in_a_shape if ring else one_digit)(digit(k, 0), rng)
         if alone
-        else touching_pair(_ink(images[i], rng), _ink(images[j], rng), rng)
-        for (i, j), alone, ring in zip(picks, single, shaped, strict=True)
+        else touching_pair(_ink(digit(k, 0), rng), _ink(digit(k, 1), rng), rng)
+        for k, (alone, ring) in enumerate(zip(single, shaped, strict=True))
     ]
-    classes = 10 * np.asarray(labels)[picks[:, 0]] + np.asarray(labels)[picks[:, 1]]
+    classes = 10 * labels[picks[:, 0]] + labels[picks[:, 1]]
     return resize_pairs(rois), np.where(single, ONE_DIGIT, classes).astype(np.int64)
 
 

@@ -52,11 +52,16 @@ def _line(
     cv2.line(canvas, tuple(map(round, start)), tuple(map(round, end)), 255, width, cv2.LINE_AA)
 
 
-def styled_one(digit: np.ndarray, rng: np.random.Generator, footed: bool = False):
+def styled_one(
+    digit: np.ndarray,
+    rng: np.random.Generator,
+    footed: bool = False,
+    flag: tuple[float, float] = (0.3, 0.6),
+):
     """Return an MNIST 1 enlarged, with a flag (and maybe a foot), or None if too small.
 
-    ``footed``: a foot across the bottom and a short flag; else a long flag and, one time
-    in three, a foot.
+    ``footed``: a foot across the bottom and a short flag; else a long flag (``flag``: its
+    length's range, in the digit's heights) and, one time in three, a foot.
     """
     big = cv2.resize(digit, None, fx=_SCALE, fy=_SCALE, interpolation=cv2.INTER_CUBIC)
     found = _stroke(big)
@@ -65,8 +70,8 @@ def styled_one(digit: np.ndarray, rng: np.random.Generator, footed: bool = False
     rows, cols, height, width = found
     top = (float(np.mean(cols[rows <= rows.min() + 3])), float(rows.min() + 2))
     bottom = (float(np.mean(cols[rows >= rows.max() - 3])), float(rows.max() - 1))
-    flag = rng.uniform(0.15, 0.35) if footed else rng.uniform(0.3, 0.6)
-    _line(big, top, flag * height, rng.uniform(40, 65), width)
+    length = rng.uniform(0.15, 0.35) if footed else rng.uniform(*flag)
+    _line(big, top, length * height, rng.uniform(40, 65), width)
     if footed or rng.random() < 1 / 3:
         half = rng.uniform(0.25, 0.45) * height
         _line(big, (bottom[0] + half, bottom[1]), 2 * half, 0.0, width)

@@ -69,7 +69,7 @@ def read_pairs(
       it out: read on the box's two halves, it gives at least one of them the pair's digit
       there with ``pair_agree`` or more. A piece of a drawn ring or a grid that the pair
       reader takes for ``12`` or ``17`` reads as something else half by half.
-    - **Certain** (the step ``certain``, off by default): any other box, which the
+    - **Certain** (the step ``certain``): any other box, which the
       verifier and the classifier both take for one digit (a ``11`` read as a sure 1, a
       ``66`` as a 6). The reader gives the pair ``pair_certain`` or more and the
       classifier gives *each* half the pair's digit there with ``pair_both`` or more: a
@@ -145,7 +145,7 @@ def may_ask(
     """Say whether the pair step could keep a pair in a reading made without it.
 
     A *doubted* box is one read under a margin of ``pair_unsure``; any other box is kept
-    as a pair only by the step ``certain`` (off by default), when the reader is
+    as a pair only by the step ``certain``, when the reader is
     ``pair_certain`` of it. A reading whose ``digits``
     (:class:`~digit_pipeline.reading.results.DigitReading`) are all surer, that set
     nothing aside and of whose boxes (cut as ``rois``, one per digit) the reader is

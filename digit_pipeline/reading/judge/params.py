@@ -47,14 +47,12 @@ STEPS = {
 }
 """The judge's steps besides its rules, by name, with what each does."""
 
-OFF_BY_DEFAULT: frozenset[str] = frozenset({"certain"})
+OFF_BY_DEFAULT: frozenset[str] = frozenset()
 """Steps off unless asked for (``JudgeParams(off=...)`` without them; ``--judge-on``).
-``certain`` reads ``bench --pairs`` 673 -> 734 of 891 fitted and the full page 26 more
-digits, but splits two footed 1s of handwriting fonts into ``11`` (``bench --digits
-fonts``: 2 more extra boxes in each mode; BENCHMARKS.md): it waits for a pair reader that
-knows a footed 1 is one digit. ``pairs`` was here until its reader learnt that a digit
-beside a piece of a drawn ring is one digit. A new step that is not yet shown to make no
-family worse starts here."""
+None today. ``certain`` was here until its pair reader learnt that a 1 with an up-stroke
+as long as it is tall is one digit (it split a handwriting font's 1 into ``11``); ``pairs``
+until its reader learnt that a digit beside a piece of a drawn ring is one digit. A new
+step that is not yet shown to make no family worse starts here."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +77,7 @@ class JudgeParams:  # Long: one declaration per threshold is the point of it
     >>> JudgeParams().sure
     0.7
     >>> sorted(JudgeParams().off), sorted(JudgeParams(off={"faint"}).off)
-    (['certain'], ['faint'])
+    ([], ['faint'])
     >>> JudgeParams(off={"fiant"})  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
