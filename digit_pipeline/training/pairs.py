@@ -172,7 +172,8 @@ def make_set(
     classes : ndarray of shape (count,), int
         ``10 * first + second``; :data:`ONE_DIGIT` for the :data:`SINGLES` share of boxes
         that hold one digit (cut as a pair is; :data:`IN_SHAPES` of them with a piece of a
-        shape drawn round it).
+        shape drawn round it, :data:`ONES_ALONE` of the rest a 1 with a flag). Of the 1s
+        in pairs and alone, :data:`STYLED_ONES` are drawn with a flag.
 
     Examples
     --------
