@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_desk.py [--data PATH_TO_MNIST_NPZ] [--sheets N] [--seed S]
-                                    [--judge-off NAME[,NAME]]
+                                    [--judge-off NAME[,NAME]] [--out FOLDER]
 
 The same sheets as ``python -m digit_pipeline bench`` (same plan and seed), each placed on
 a darker, grainy desk with :func:`digit_pipeline.benchmarking.camera.place_on_desk` (12 %
@@ -11,11 +11,13 @@ of the sheet's size visible on every side), then encoded as a camera would and r
 as ``read`` reads a file, with default parameters and with the automatic fit. Prints the
 pooled figures per mode and per condition. ``--judge-off`` switches rules or steps of the
 judge off (``bench``'s option), to measure what each is worth on this family too.
+``--out`` writes the sheets' records as ``bench`` does (``results.json``, its ``sheets``).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -37,6 +39,7 @@ def main() -> None:
     parser.add_argument("--sheets", type=int, default=60)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--model", default=None, help="a .keras model [the shipped default]")
+    parser.add_argument("--out", type=Path, default=None, help="folder for results.json")
     add_judge_option(parser)
     args = parser.parse_args()
     try:
@@ -65,6 +68,9 @@ def main() -> None:
         print(report.table_markdown(report.by_condition(mine)))
         print(report.summary_line("mlp", mode, report.summarise(mine)))
         print()
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "results.json").write_text(json.dumps({"sheets": records}, indent=1) + "\n")
 
 
 if __name__ == "__main__":
