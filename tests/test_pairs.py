@@ -28,6 +28,7 @@ from digit_pipeline.training.pairs import (
     IN_SHAPES,
     ONE_DIGIT,
     SINGLES,
+    build_pair_reader,
     digit_in_a_shape,
     make_set,
     touching_pair,
@@ -231,6 +232,38 @@ def test_train_pairs_writes_a_small_reader_and_measures_it_on_held_out_pairs(tmp
         assert "optimizer" not in f  # the weights alone: a third of the file
     reader = read_arrays(out)  # the judge reads it in NumPy
     assert reader(np.zeros((3, *PAIR_SHAPE), np.float32)).shape == (3, len(CLASSES))
+
+
+def test_a_fresh_training_makes_new_examples_for_every_epoch(tmp_path):
+    import json
+
+    from conftest import FIXTURES
+
+    from digit_pipeline.training.verifier import train_crops
+
+    seeds = []
+
+    def make(images, labels, count, seed):
+        seeds.append((len(images), count, seed))
+        return make_set(images, labels, count, seed)
+
+    def trained(fresh):
+        seeds.clear()
+        out = tmp_path / f"{fresh}.keras"
+        card = train_crops(
+            "train-pairs", make, CLASSES, out, FIXTURES / "mnist_small.npz", 40, 3, 5,
+            "pairs", build_pair_reader, labelled=True, decay=True, fresh=fresh,
+        )  # fmt: skip
+        assert json.loads(out.with_suffix(".json").read_text()) == card
+        return card, list(seeds)
+
+    card, made = trained(fresh=True)
+    train, val = made[0][0], made[1][0]
+    assert train > val and card["fresh_examples_each_epoch"] is True
+    # the training set, the held-out set, then a new training set for epochs 2 and 3
+    assert made == [(train, 40, 5), (val, 30, 6), (train, 40, 106), (train, 40, 107)]
+    card, made = trained(fresh=False)
+    assert made == [(train, 40, 5), (val, 30, 6)] and not card["fresh_examples_each_epoch"]
 
 
 def test_the_shipped_pair_reader_is_measured_on_held_out_pairs():
@@ -496,7 +529,8 @@ def test_the_pair_step_asks_only_the_boxes_its_gate_lets_through_at_each_boundar
 
     result, proba, verdict = gate_case()
     on = JudgeParams(off=frozenset())
-    reader = StandIn({37: 0.99, 100: 0.01})  # exactly pair_sure
+    sure, certain = DEFAULT_JUDGE.pair_sure, DEFAULT_JUDGE.pair_certain
+    reader = StandIn({37: sure, 100: 1 - sure})  # exactly pair_sure
     new, new_proba, new_verdict, pairs = read_pairs(result, proba, verdict, reader, on)
     (shown,) = reader.shown  # A and C, doubted; B and D, taken for one digit
     assert shown.shape == (4, *PAIR_SHAPE) and shown.dtype == np.float32
@@ -509,7 +543,7 @@ def test_the_pair_step_asks_only_the_boxes_its_gate_lets_through_at_each_boundar
     assert new_verdict.dtype == np.float32
     kept = [box for box in new.boxes if box not in pairs]
     assert kept == [result.boxes[k] for k in (1, 3, 4, 5, 6)]  # B, D: under pair_certain
-    reader = StandIn({37: 0.999, 100: 0.001})  # exactly pair_certain: B and D too
+    reader = StandIn({37: certain, 100: 1 - certain})  # exactly pair_certain: B and D too
     new, _, _, pairs = read_pairs(result, proba, verdict, reader, on)
     assert len(pairs) == 8 and len(new.boxes) == len(result.boxes) + 4
     reader = StandIn({37: 1.0})
@@ -518,7 +552,9 @@ def test_the_pair_step_asks_only_the_boxes_its_gate_lets_through_at_each_boundar
 
 
 @pytest.mark.parametrize(
-    "answer", [{37: 0.9899, 100: 0.0101}, {37: 0.005, 100: 0.995}], ids=["unsure", "one digit"]
+    "answer",
+    [{37: DEFAULT_JUDGE.pair_sure - 1e-4, 100: 1e-4}, {37: 0.005, 100: 0.995}],
+    ids=["unsure", "one digit"],
 )
 def test_a_pair_the_reader_is_not_sure_of_or_calls_one_digit_is_not_kept(answer):
     from digit_pipeline.reading.judge import read_pairs

@@ -267,6 +267,7 @@ def train_crops(  # Long: the one training loop of the judge's crop models
     defaults: tuple[int, int] = (120_000, 4),
     measure: Any = None,
     decay: bool = False,
+    fresh: bool = False,
 ) -> dict[str, Any]:
     """Train one of the judge's crop models (:func:`build_verifier`'s shape) and save it.
 
@@ -278,7 +279,9 @@ def train_crops(  # Long: the one training loop of the judge's crop models
     its ``defaults``); ``build(classes, name)`` builds the model (default
     :func:`build_verifier`); ``measure(model, val_x, val_y)`` returns more figures on the
     validation examples for the card. ``decay``: Adam's learning rate falls from 1e-3 to
-    1e-5 along a cosine over the epochs (else it stays at 1e-3).
+    1e-5 along a cosine over the epochs (else it stays at 1e-3). ``fresh``: every epoch
+    after the first trains on ``count`` examples made anew (seed ``seed + 100 + epoch``),
+    so that a model that can learn its examples by heart sees each one once.
 
     Returns
     -------
@@ -308,14 +311,20 @@ def train_crops(  # Long: the one training loop of the judge's crop models
         metrics=["accuracy"],
     )
     start = time.perf_counter()
-    history = model.fit(
-        train_x.astype(np.float32) / 255.0,
-        train_y,
-        validation_data=(val_x.astype(np.float32) / 255.0, val_y),
-        epochs=epochs,
-        batch_size=128,
-        verbose=2,
-    )
+    rounds = [(0, epochs)] if not fresh else [(e, e + 1) for e in range(epochs)]
+    for first, last in rounds:
+        if first:
+            print(f"{count} fresh examples for epoch {first + 1} of {epochs}", flush=True)
+            train_x, train_y = make(*train, count, seed + 100 + first)
+        history = model.fit(
+            train_x.astype(np.float32) / 255.0,
+            train_y,
+            validation_data=(val_x.astype(np.float32) / 255.0, val_y),
+            initial_epoch=first,
+            epochs=last,
+            batch_size=128,
+            verbose=2,
+        )
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     shipped = (build or build_verifier)(len(classes), name)  # never compiled: the file
@@ -331,6 +340,7 @@ def train_crops(  # Long: the one training loop of the judge's crop models
         "validation_accuracy": round(float(history.history["val_accuracy"][-1]), 4),
         "epochs": epochs,
         "learning_rate": "Adam, cosine decay 0.001 -> 1e-05" if decay else "Adam, 0.001",
+        "fresh_examples_each_epoch": fresh,
         "seed": seed,
         "train_seconds": round(time.perf_counter() - start, 1),
         "command": f"python -m digit_pipeline {command} --out {out}"
