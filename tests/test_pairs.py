@@ -273,7 +273,8 @@ def test_the_shipped_pair_reader_is_measured_on_held_out_pairs():
 
     card = json.loads((ROOT / "models" / "judge" / "pairs.json").read_text())
     assert card["command"].startswith("python -m digit_pipeline train-pairs")
-    assert card["classes"] == list(CLASSES) and card["pair_accuracy"] > 0.9
+    assert card["classes"] == list(CLASSES) and card["pair_accuracy"] >= 0.95
+    assert card["fresh_examples_each_epoch"]  # one set seen 16 times was learnt by heart: 93.9 %
 
 
 def _one_hot_reads(classes: list[int], reads: list[int], sure: float = 0.9) -> np.ndarray:
