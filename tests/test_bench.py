@@ -286,3 +286,36 @@ def test_the_printed_paper_family_is_recorded_and_read(tmp_path):
     assert {style["rule_print"] for style in styles} >= {"dotted", "dashed"}
     for sheet in results["sheets"]:  # every digit read on its dots and dashes
         assert sheet["correct"] == sheet["truth"], sheet["case_id"]
+
+
+def test_bench_families_tables_each_family_beside_another_run(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    def write(folder, family, results):
+        (folder / family).mkdir(parents=True)
+        (folder / family / "results.json").write_text(json.dumps(results))
+
+    def sheet(mode, truth, found, matched, correct):
+        exact = truth == found == matched == correct
+        return dict(mode=mode, truth=truth, found=found, matched=matched, correct=correct,
+                    exact=exact)  # fmt: skip
+
+    now, before = tmp_path / "now", tmp_path / "before"
+    sheets = [sheet("auto", 10, 11, 9, 8), sheet("auto", 5, 5, 5, 5), sheet("default", 5, 4, 4, 4)]
+    write(now, "pairs", {"sheets": sheets})
+    write(before, "pairs", {"sheets": [*sheets[:2], sheet("default", 5, 5, 5, 5)]})
+    photo = dict(mode="auto", truth=9, correct=7, wrong=1, missed=1, extra=2, exact=False)
+    write(now, "real", [photo, {**photo, "correct": 9, "wrong": 0, "missed": 0, "extra": 0,
+                                "exact": True}])  # fmt: skip
+    script = ROOT / "benchmarks" / "bench_families.py"
+    shown = subprocess.run(
+        [sys.executable, str(script), "table", str(now), str(before)],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "| pairs | auto | 13/15 · 2 · 1/2 | same |" in shown  # extra: found - matched
+    assert "| pairs | default | 4/5 · 0 · 0/1 | 5/5 · 0 · 1/1 |" in shown
+    assert "| real | auto | 16/18 · 2 · 1/2 | - |" in shown  # a photo's own extra count
+    assert "mnist" not in shown  # a family not run is not shown
