@@ -25,7 +25,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         sub,
         "train-pairs",
         "train the judge's pair reader (a box of two touching digits read whole, 00-99) "
-        "on pairs made from MNIST's training digits",
+        "on pairs made from MNIST's training digits (--count new ones every epoch)",
         "models/judge/pairs.keras",
         run,
         defaults=(COUNT, EPOCHS),
