@@ -48,10 +48,10 @@ def main() -> int:
         print(f"\n{path}: {result.figures}\n")
         print("| gate | pairs kept | right among them | single digits taken for a pair |")
         print("|---|---:|---:|---:|")
-        top = result.proba.max(axis=1)
+        guess, top = result.guess, result.proba.max(axis=1)  # once, for every gate
         for gate in GATES:
-            kept = (result.guess != ONE_DIGIT) & (top >= gate)
-            right = np.mean(result.guess[kept & pairs] == y[kept & pairs])
+            kept = (guess != ONE_DIGIT) & (top >= gate)
+            right = np.mean(guess[kept & pairs] == y[kept & pairs])
             print(
                 f"| {gate} | {np.mean(kept[pairs]):.1%} | {right:.2%} | "
                 f"{int(np.sum(kept & single))} of {int(single.sum())} |"

@@ -312,6 +312,7 @@ def train_crops(  # Long: the one training loop of the judge's crop models
     )
     start = time.perf_counter()
     rounds = [(0, epochs)] if not fresh else [(e, e + 1) for e in range(epochs)]
+    validation = (val_x.astype(np.float32) / 255.0, val_y)  # once, for every round
     for first, last in rounds:
         if first:
             print(f"{count} fresh examples for epoch {first + 1} of {epochs}", flush=True)
@@ -319,7 +320,7 @@ def train_crops(  # Long: the one training loop of the judge's crop models
         history = model.fit(
             train_x.astype(np.float32) / 255.0,
             train_y,
-            validation_data=(val_x.astype(np.float32) / 255.0, val_y),
+            validation_data=validation,
             initial_epoch=first,
             epochs=last,
             batch_size=128,
