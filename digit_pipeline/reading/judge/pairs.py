@@ -104,12 +104,12 @@ def read_pairs(
         for i, p in zip(asked, pair_proba, strict=True)
         if p.argmax() < ONE_DIGIT and p.max() >= least[i]
     }
+    columns: dict[int, int] = {}  # without a classifier: cut at the ink's thinnest
     if sure and model is not None:
         agree = {i: (params.pair_agree, 1) if doubted[i] else (params.pair_both, 2) for i in sure}
-        sure = _borne_out(sure, result.rois, model, agree)
+        sure, columns = _borne_out(sure, result.rois, model, agree, params)
     if not sure:
         return result, proba, verdict, frozenset()
-    columns = _read_columns(result.rois, sure, model)
     new_boxes, new_proba, new_verdict, pairs = [], [], [], set()
     for i, box in enumerate(boxes):
         if i not in sure:
@@ -184,26 +184,81 @@ def _pair_shaped(boxes: Sequence[Box], params: JudgeParams, among: Iterable[int]
     ]
 
 
-def _borne_out(sure: dict, rois: list, model: keras.Model, agree: dict) -> dict:
-    """Keep the pairs whose halves the classifier reads as the pair's digits.
+def _borne_out(
+    sure: dict,
+    rois: list,
+    model: keras.Model,
+    agree: dict,
+    params: JudgeParams | None = None,
+) -> tuple[dict, dict[int, int]]:
+    """Keep the pairs whose halves the classifier reads as the pair's digits; say where.
 
     ``sure`` maps a box's index to its pair's ``(100,)`` probabilities (first x second);
     ``agree`` maps it to ``(least, halves)``: the pair is kept when ``halves`` of its two
-    halves (1: either; 2: both) read as the pair's digit there with ``least`` or more.
+    halves (1: either; 2: both) read as the pair's digit there with ``least`` or more,
+    cut at the ink's thinnest column (:func:`_half_cuts`). With ``params``, also where cut
+    at the column the classifier reads the pair best (:func:`_read_columns`): each half
+    read so with ``pair_best`` or more (the most of 13 tries asks more), holding
+    ``pair_ink`` or more of the box's ink (a sliver of one digit reads as a 1), in a box
+    at most ``pair_widest`` times as wide as tall (wider, it holds three digits or more).
+    The thinnest column of two digits run into each other often runs through one of them
+    (a ``14`` cut there reads ``81``). A pair of 1s is borne out only at the thinnest: a 1
+    that starts with a long up-stroke reads as two 1s wherever it is cut.
+
+    Returns
+    -------
+    kept : dict
+        Those of ``sure`` borne out.
+    columns : dict of int to int
+        Per pair of ``sure``, the column where the classifier reads it best (none where
+        no column parts its ink).
     """
     from ...model import predict_proba
 
     order = list(sure)
     halves = [half for i in order for half in _half_cuts(rois[i])]
     seen = predict_proba(model, resize_rois(halves)).reshape(len(order), 2, 10)
-    kept = {}
-    for i, read in zip(order, seen, strict=True):
-        grid = sure[i].reshape(10, 10)
-        first, second = int(grid.sum(1).argmax()), int(grid.sum(0).argmax())
-        least, halves_needed = agree[i]
-        if sum(p >= least for p in (read[0, first], read[1, second])) >= halves_needed:
-            kept[i] = sure[i]
-    return kept
+    columns, at_best = _read_columns(rois, sure, model)
+
+    def at_its_best(i: int) -> bool:
+        height, width = rois[i].shape
+        return (
+            params is not None
+            and sure[i].argmax() != 11
+            and i in at_best
+            and width <= params.pair_widest * height
+            and _agrees(sure[i], at_best[i], (max(params.pair_best, agree[i][0]), agree[i][1]))
+            and _ink_share(rois[i], columns[i]) >= params.pair_ink
+        )
+
+    kept = {
+        i: sure[i]
+        for i, read in zip(order, seen, strict=True)
+        if _agrees(sure[i], read, agree[i]) or at_its_best(i)
+    }
+    return kept, columns
+
+
+def _ink_share(roi: GrayImage, column: int) -> float:
+    """Return the smaller share of ``roi``'s ink on either side of ``column``.
+
+    Examples
+    --------
+    >>> roi = np.zeros((4, 10), np.uint8); roi[:, 1] = roi[:, 6:9] = 255
+    >>> float(_ink_share(roi, 4))
+    0.25
+    """
+    ink = roi > 0
+    left, total = ink[:, :column].sum(), max(1, ink.sum())
+    return min(left, total - left) / total
+
+
+def _agrees(pair: np.ndarray, read: np.ndarray, agree: tuple[float, int]) -> bool:
+    """Say whether two halves read as ``read`` ``(2, 10)`` bear out ``pair`` (``agree``)."""
+    grid = pair.reshape(10, 10)
+    first, second = int(grid.sum(1).argmax()), int(grid.sum(0).argmax())
+    least, halves = agree
+    return sum(p >= least for p in (read[0, first], read[1, second])) >= halves
 
 
 def _split_column(ink: np.ndarray) -> int:
@@ -238,7 +293,19 @@ def _most_held(boxes: list, i: int) -> float:
     return most
 
 
-def _read_columns(rois: Sequence, sure: dict, model: keras.Model | None) -> dict[int, int]:
+def _agrees(pair: np.ndarray, read: np.ndarray | None, agree: tuple[float, int]) -> bool:
+    """Say whether halves read as ``read`` (2, 10) bear out ``pair`` as ``agree`` asks."""
+    if read is None:
+        return False
+    grid = pair.reshape(10, 10)
+    first, second = int(grid.sum(1).argmax()), int(grid.sum(0).argmax())
+    least, halves = agree
+    return sum(p >= least for p in (read[0, first], read[1, second])) >= halves
+
+
+def _read_columns(
+    rois: Sequence, sure: dict, model: keras.Model | None
+) -> tuple[dict[int, int], dict[int, np.ndarray]]:
     """Return, per pair, the column where the classifier reads its two digits best.
 
     ``sure`` maps a box's index (in ``rois``, the boxes' cuts) to its pair's ``(100,)``
@@ -246,6 +313,13 @@ def _read_columns(rois: Sequence, sure: dict, model: keras.Model | None) -> dict
     tried, each half read as a sheet's box is (one pass of ``model`` for every pair). A
     pair with no such column, or no ``model``, has none: :func:`pair_halves` cuts it at
     its ink's thinnest column.
+
+    Returns
+    -------
+    columns : dict of int to int
+        The best column of each pair that has one.
+    reads : dict of int to ndarray
+        The classifier's probabilities ``(2, 10)`` of its two halves cut there.
     """
     from ...model import predict_proba
 
@@ -259,16 +333,17 @@ def _read_columns(rois: Sequence, sure: dict, model: keras.Model | None) -> dict
         half for i, cs in tried.items() for c in cs for half in (rois[i][:, :c], rois[i][:, c:])
     ]
     if model is None or not cuts:
-        return {}
+        return {}, {}
     read = iter(predict_proba(model, resize_rois(cuts)).reshape(-1, 2, 10))
-    best = {}
+    best, reads = {}, {}
     for i, cs in tried.items():
         grid = sure[i].reshape(10, 10)
         first, second = int(grid.sum(1).argmax()), int(grid.sum(0).argmax())
-        score = [r[0, first] * r[1, second] for r in itertools.islice(read, len(cs))]
+        seen = list(itertools.islice(read, len(cs)))
         if cs:
-            best[i] = int(cs[int(np.argmax(score))])
-    return best
+            k = int(np.argmax([r[0, first] * r[1, second] for r in seen]))
+            best[i], reads[i] = int(cs[k]), seen[k]
+    return best, reads
 
 
 def pair_halves(roi: GrayImage, box: Box, column: int | None = None) -> tuple[Box, Box]:

@@ -149,6 +149,9 @@ class JudgeParams:  # Long: one declaration per threshold is the point of it
     pair_agree: float = _t(0.1, "pairs: the classifier gives a half the pair's digit this")
     pair_certain: float = _t(0.99, "pairs: the reader's probability that keeps an undoubted pair")
     pair_both: float = _t(0.05, "pairs: …and the classifier gives each half its digit this")
+    pair_best: float = _t(0.3, "pairs: …or this, cut at the column where it reads them best")
+    pair_ink: float = _t(0.12, "pairs: …each half there holding this share of the box's ink")
+    pair_widest: float = _t(2.0, "pairs: …in a box at most this wide (times its height)", 0.0, 9.0)
 
     # -- Proposing cuts (cuts.py) ------------------------------------------------------------
     piece: float = _t(0.25, "pieces: a piece of ink this many digits tall may be a digit")
