@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_feel.py [--image PHOTO] [--app streamlit_app.py] [--moves 9]
-                                    [--memory-moves 200] [--sessions 6]
+                                    [--memory-moves 200] [--sessions 6] [--ttl S] [--pause S]
 
 Starts ``streamlit run`` twice on loopback ports, each driven by Debian's headless Chromium
 through Playwright: the app (``--app``; another checkout's app measures the code before a
@@ -20,7 +20,9 @@ end of each of ``--sessions`` browser sessions opened one after another, over
 ``--memory-moves`` moves in all (``--sessions 12 --memory-moves 36``: short sessions of 3
 moves, as people who open the app, read one photo and leave). Streamlit keeps a closed
 session, its upload included, for ``server.disconnectedSessionTTL`` seconds (120) in case
-its browser reconnects; ``--ttl`` sets it for the app's server. The photo is ``--image``,
+its browser reconnects; ``--ttl`` sets it for the app's server, and ``--pause`` waits
+between one session's close and the next one's start (``--pause 125``: each person
+leaves more than the 120 s before the next arrives). The photo is ``--image``,
 else the first 12 MP photo of ``../shared/data/real_dev`` (as ``bench_app.py`` picks it).
 """
 
@@ -172,6 +174,12 @@ def main() -> None:
         help="seconds Streamlit keeps a closed session (server.disconnectedSessionTTL; "
         "default Streamlit's, 120)",
     )
+    parser.add_argument(
+        "--pause",
+        type=float,
+        default=0.0,
+        help="seconds between one session's close and the next one's start (default 0)",
+    )
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -201,6 +209,7 @@ def main() -> None:
                 server.stop()
         browser.close()
     ttl = "" if args.ttl is None else f"; closed sessions kept {args.ttl} s"
+    ttl += f"; {args.pause:g} s between sessions" if args.pause else ""
     print(f"photo: {name}; app: {args.app}{ttl}\n")
     print("| | first paint ms | slider move ms, median (range) |")
     print("|---|---:|---:|")
@@ -223,6 +232,7 @@ def measure_memory(browser, server: Server, page, frames: Frames, photo: Path, a
     for session in range(1, args.sessions + 1):
         if session > 1:
             page.close()
+            time.sleep(args.pause)
             page, frames, _ = open_app(browser, server.url, photo)
         for _ in range(per if session < args.sessions else args.memory_moves - done):
             move(page, frames, thumb_of(page))
