@@ -411,7 +411,7 @@ def test_a_sliver_of_one_digit_bears_out_no_pair(mnist, reader, digit, claim):
     from digit_pipeline.reading.judge.pairs import _borne_out
 
     x_test, y_test = mnist
-    rois = [d[np.ix_(d.any(1), d.any(0))] for d in x_test[y_test == digit]]
+    rois = [inked(d) for d in x_test[y_test == digit]]
     said = {i: np.eye(100)[claim] for i in range(len(rois))}
     both = dict.fromkeys(said, (DEFAULT_JUDGE.pair_both, 2))
     loose = set(_borne_out(said, rois, reader, both, DEFAULT_JUDGE.replace(pair_ink=0.0))[0])
@@ -446,7 +446,7 @@ def test_a_pair_of_ones_is_borne_out_only_at_the_thinnest_cut(mnist, reader):
     x_test, y_test = mnist
     rng = np.random.default_rng(11)
     drawn = [styled_one(d, rng, flag=(0.8, 1.0)) for d in x_test[y_test == 1] for _ in range(6)]
-    rois = [d[np.ix_(d.any(1), d.any(0))] for d in drawn if d is not None]
+    rois = [inked(d) for d in drawn if d is not None]
     eleven = {i: np.eye(100)[11] for i in range(len(rois))}
     _, reads = _read_columns(rois, eleven, reader)
     least = DEFAULT_JUDGE.pair_best
@@ -470,7 +470,7 @@ def test_a_one_with_a_long_up_stroke_is_one_digit_to_the_shipped_reader(mnist):
     x_test, y_test = mnist
     rng = np.random.default_rng(11)
     drawn = [styled_one(d, rng, flag=(0.8, 1.0)) for d in x_test[y_test == 1] for _ in range(4)]
-    boxes = [d[np.ix_(d.any(1), d.any(0))] for d in drawn if d is not None]
+    boxes = [inked(d) for d in drawn if d is not None]
     assert len(boxes) >= 60 and np.median([b.shape[1] / b.shape[0] for b in boxes]) > 0.65
     result = evaluate_pair_reader(
         load_pair_reader(), resize_pairs(boxes), np.full(len(boxes), ONE_DIGIT)
@@ -513,6 +513,11 @@ def test_a_pair_is_cut_where_the_classifier_reads_its_two_digits(reader, digits,
     assert read(_split_column(roi > 0)) != list(digits)
     assert read(_read_columns([roi], {0: grid.ravel()}, reader)[0][0]) == list(digits)
     assert _read_columns([roi], {0: grid.ravel()}, None) == ({}, {})  # thinnest
+
+
+def inked(digit: np.ndarray) -> np.ndarray:
+    """``digit`` (white ink on black) cut to the rows and columns its ink spans, as a box."""
+    return digit[np.ix_(digit.any(1), digit.any(0))]
 
 
 def one_sure_box(page: np.ndarray, label: int):

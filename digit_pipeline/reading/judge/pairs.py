@@ -255,10 +255,21 @@ def _ink_share(roi: GrayImage, column: int) -> float:
 
 def _agrees(pair: np.ndarray, read: np.ndarray, agree: tuple[float, int]) -> bool:
     """Say whether two halves read as ``read`` ``(2, 10)`` bear out ``pair`` (``agree``)."""
-    grid = pair.reshape(10, 10)
-    first, second = int(grid.sum(1).argmax()), int(grid.sum(0).argmax())
+    first, second = _pair_digits(pair)
     least, halves = agree
     return sum(p >= least for p in (read[0, first], read[1, second])) >= halves
+
+
+def _pair_digits(pair: np.ndarray) -> tuple[int, int]:
+    """Return the first and the second digit most likely in ``pair``'s ``(100,)`` probabilities.
+
+    Examples
+    --------
+    >>> _pair_digits(np.eye(100)[47])
+    (4, 7)
+    """
+    grid = pair.reshape(10, 10)
+    return int(grid.sum(1).argmax()), int(grid.sum(0).argmax())
 
 
 def _split_column(ink: np.ndarray) -> int:
@@ -291,16 +302,6 @@ def _most_held(boxes: list, i: int) -> float:
             )
             most = max(most, inter / max(1, ow * oh))
     return most
-
-
-def _agrees(pair: np.ndarray, read: np.ndarray | None, agree: tuple[float, int]) -> bool:
-    """Say whether halves read as ``read`` (2, 10) bear out ``pair`` as ``agree`` asks."""
-    if read is None:
-        return False
-    grid = pair.reshape(10, 10)
-    first, second = int(grid.sum(1).argmax()), int(grid.sum(0).argmax())
-    least, halves = agree
-    return sum(p >= least for p in (read[0, first], read[1, second])) >= halves
 
 
 def _read_columns(
@@ -337,8 +338,7 @@ def _read_columns(
     read = iter(predict_proba(model, resize_rois(cuts)).reshape(-1, 2, 10))
     best, reads = {}, {}
     for i, cs in tried.items():
-        grid = sure[i].reshape(10, 10)
-        first, second = int(grid.sum(1).argmax()), int(grid.sum(0).argmax())
+        first, second = _pair_digits(sure[i])
         seen = list(itertools.islice(read, len(cs)))
         if cs:
             k = int(np.argmax([r[0, first] * r[1, second] for r in seen]))
